@@ -1,0 +1,98 @@
+using Antoum.Sim.Config;
+
+namespace Antoum.Sim.Chip;
+
+/// <summary>
+/// The resolved numbers the builder wires a card from, in kernel units (Hz, ps, bytes, bytes per second).
+/// Made from the configuration by <see cref="FromConfig"/>; blocks never see the config format.
+/// </summary>
+public sealed record CardParameters
+{
+    public required string Sku { get; init; }
+
+    public required int Chips { get; init; }
+
+    public required ulong ClockHz { get; init; }
+
+    public required int Clusters { get; init; }
+
+    public required int SpusPerCluster { get; init; }
+
+    public required int SpuRows { get; init; }
+
+    public required int SpuCols { get; init; }
+
+    public required int SpuPipelineLatency { get; init; }
+
+    /// <summary>Command slots per MAC array (operand buffers in L1): 2 = double buffering.</summary>
+    public int CommandSlots { get; init; } = 2;
+
+    public required ulong L1Bytes { get; init; }
+
+    public required ulong DramBytesPerSecondPerInterface { get; init; }
+
+    public required ulong DramLatencyPs { get; init; }
+
+    public required ulong CrossbarBytesPerSecond { get; init; }
+
+    public required ulong CrossbarLatencyPs { get; init; }
+
+    public required ulong HostLinkBytesPerSecond { get; init; }
+
+    public required ulong HostLinkLatencyPs { get; init; }
+
+    public required ulong ChipLinkBytesPerSecond { get; init; }
+
+    public required ulong ChipLinkLatencyPs { get; init; }
+
+    public required ulong LaunchOverheadPs { get; init; }
+
+    public required ulong TdpMilliwatts { get; init; }
+
+    /// <summary>MAC arrays per chip.</summary>
+    public int SpusPerChip => Clusters * SpusPerCluster;
+
+    /// <summary>Dense INT8 MACs per cycle on the whole card.</summary>
+    public long CardMacsPerCycle => (long)Chips * SpusPerChip * SpuRows * SpuCols;
+
+    /// <summary>
+    /// Converts the validated configuration to kernel units. Derived figures: DRAM bandwidth per interface =
+    /// chip bandwidth / interfaces (one interface per cluster); PCIe bandwidth = lanes × lane rate × encoding
+    /// efficiency / 8 bits.
+    /// </summary>
+    public static CardParameters FromConfig(SimConfig config)
+    {
+        ChipConfig chip = config.Chip;
+        SkuConfig sku = config.Sku;
+        PcieConfig pcie = sku.HostLink;
+        if (chip.Dram.Interfaces != chip.Clusters)
+        {
+            throw new ConfigException("chip.dram.interfaces", $"the DRAM model has one interface per cluster, so this must equal chip.clusters ({chip.Clusters}); got {chip.Dram.Interfaces}");
+        }
+
+        UInt128 pcieBits = (UInt128)pcie.LaneRate.TransfersPerSecond * (ulong)pcie.Lanes * pcie.EncodingEfficiency.Numerator;
+        ulong pcieBytesPerSecond = (ulong)(pcieBits / ((UInt128)pcie.EncodingEfficiency.Denominator * 8));
+        return new CardParameters
+        {
+            Sku = sku.Name,
+            Chips = sku.Chips,
+            ClockHz = chip.Clock.Hertz,
+            Clusters = chip.Clusters,
+            SpusPerCluster = chip.SpusPerCluster,
+            SpuRows = chip.Spu.Rows,
+            SpuCols = chip.Spu.Cols,
+            SpuPipelineLatency = chip.Spu.PipelineLatency,
+            L1Bytes = chip.L1.Capacity.Bytes,
+            DramBytesPerSecondPerInterface = chip.Dram.Bandwidth.BytesPerSecond / (ulong)chip.Dram.Interfaces,
+            DramLatencyPs = chip.Dram.Latency.Picoseconds,
+            CrossbarBytesPerSecond = chip.Crossbar.Bandwidth.BytesPerSecond,
+            CrossbarLatencyPs = chip.Crossbar.Latency.Picoseconds,
+            HostLinkBytesPerSecond = pcieBytesPerSecond,
+            HostLinkLatencyPs = pcie.Latency.Picoseconds,
+            ChipLinkBytesPerSecond = sku.ChipLink.Bandwidth.BytesPerSecond,
+            ChipLinkLatencyPs = sku.ChipLink.Latency.Picoseconds,
+            LaunchOverheadPs = chip.Control.LaunchOverhead.Picoseconds,
+            TdpMilliwatts = sku.Tdp.Milliwatts,
+        };
+    }
+}

@@ -1,0 +1,265 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using Antoum.Sim.Bench;
+using Antoum.Sim.Chip;
+using Antoum.Sim.Config;
+using Antoum.Sim.Reporting;
+using Antoum.Sim.Workloads;
+
+namespace Antoum.Sim.Cli;
+
+/// <summary>The command tree of <c>antoum</c>: run, config show, config reference, workloads, bench.</summary>
+internal static class Commands
+{
+    public static string Version =>
+        typeof(Commands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static RootCommand Build(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand(
+            "AntoumSim: a cycle-approximate discrete-event simulator of the Antoum sparse inference chip and its " +
+            "S4 / S10 / S30 cards. Run 'antoum COMMAND --help' for each command's options.");
+        root.Subcommands.Add(BuildRun(args, stdout, stderr));
+        root.Subcommands.Add(BuildConfig(stdout));
+        root.Subcommands.Add(BuildWorkloads(stdout));
+        root.Subcommands.Add(BuildBench(stdout, stderr));
+        return root;
+    }
+
+    private static Option<string> SkuOption() => new("--sku")
+    {
+        Description = "SKU to simulate: S4 (1 chip), S10 (2 chips) or S30 (3 chips). Ignored when --config is given.",
+        DefaultValueFactory = _ => "S4",
+    };
+
+    private static Option<string?> ConfigFileOption() => new("--config")
+    {
+        Description = "A configuration JSON file to use instead of the SKU's shipped one (see docs/configuration.md).",
+    };
+
+    private static Option<string[]> SetOption() => new("--set")
+    {
+        Description = "Override a configuration value: --set path=value, repeatable, e.g. --set chip.spu.rows=32 --set dram.bandwidth=41GB/s.",
+        AllowMultipleArgumentsPerToken = false,
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private static Command BuildRun(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        Option<string> sku = SkuOption();
+        Option<string?> configFile = ConfigFileOption();
+        Option<string[]> set = SetOption();
+        var workload = new Option<string>("--workload", "-w")
+        {
+            Description = "Workload to run: a built-in name (see 'antoum workloads') or gemm:MxNxK.",
+            DefaultValueFactory = _ => BuiltInWorkloads.Default,
+        };
+        var batch = new Option<int>("--batch", "-b")
+        {
+            Description = "Samples per run; split over the card's chips.",
+            DefaultValueFactory = _ => 1,
+        };
+        var outDir = new Option<string>("--out", "-o")
+        {
+            Description = "Output folder for summary.json and stats.txt (written atomically).",
+            DefaultValueFactory = _ => "out",
+        };
+        var maxEvents = new Option<ulong>("--max-events")
+        {
+            Description = "Stop with an error after this many events (bounds a run's cost). Default: no limit.",
+            DefaultValueFactory = _ => ulong.MaxValue,
+        };
+        var maxTime = new Option<string?>("--max-time")
+        {
+            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
+        };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
+
+        var cmd = new Command("run", "Simulate a SKU on a workload: print a one-screen summary and write summary.json and stats.txt to --out.")
+        {
+            sku, configFile, set, workload, batch, outDir, maxEvents, maxTime, quiet,
+        };
+        cmd.SetAction(parse =>
+        {
+            ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
+            GemmWorkload w = BuiltInWorkloads.Resolve(parse.GetValue(workload)!);
+            int b = parse.GetValue(batch);
+            if (b <= 0)
+            {
+                throw new UserInputException($"--batch: must be a positive number of samples (got {b})");
+            }
+
+            ulong maxTimePs = ulong.MaxValue;
+            string? maxTimeText = parse.GetValue(maxTime);
+            if (maxTimeText is not null)
+            {
+                try
+                {
+                    maxTimePs = Duration.Parse(maxTimeText).Picoseconds;
+                }
+                catch (FormatException e)
+                {
+                    throw new UserInputException("--max-time: " + e.Message);
+                }
+            }
+
+            string target = parse.GetValue(outDir)!;
+            using OutputFolder output = OutputFolder.Begin(target);
+            var wall = System.Diagnostics.Stopwatch.StartNew();
+            CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b);
+            RunSummary summary = CardRun.Run(model, w, b, new RunLimits(parse.GetValue(maxEvents), maxTimePs));
+            wall.Stop();
+            var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
+            output.Write("summary.json", SummaryWriter.ToJson(summary, prov));
+            output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+            output.Commit();
+            if (parse.GetValue(quiet))
+            {
+                stdout.WriteLine(target);
+            }
+            else
+            {
+                stdout.Write(SummaryWriter.ToConsole(summary, prov));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt)");
+            }
+
+            return Program.ExitOk;
+        });
+        return cmd;
+    }
+
+    private static Command BuildConfig(TextWriter stdout)
+    {
+        Option<string> sku = SkuOption();
+        Option<string?> configFile = ConfigFileOption();
+        Option<string[]> set = SetOption();
+        var show = new Command("show", "Print the resolved configuration tree of a SKU, each value with its provenance (stated, derived, assumed, calibration, override, default).")
+        {
+            sku, configFile, set,
+        };
+        show.SetAction(parse =>
+        {
+            ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
+            stdout.Write(config.FormatTree());
+            return Program.ExitOk;
+        });
+
+        var reference = new Command("reference", "Print the configuration reference (every key, unit, default and provenance) as Markdown; docs/config-reference.md is this output.");
+        reference.SetAction(_ =>
+        {
+            stdout.Write(ConfigReference.Generate());
+            return Program.ExitOk;
+        });
+
+        return new Command("config", "Inspect configurations.") { show, reference };
+    }
+
+    private static Command BuildWorkloads(TextWriter stdout)
+    {
+        var cmd = new Command("workloads", "List the built-in workloads.");
+        cmd.SetAction(_ =>
+        {
+            foreach (GemmWorkload w in BuiltInWorkloads.All)
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w.Name,-12} {w.Description} ({w.MacsPerSample / 1e6:0.#} M MACs per sample)"));
+            }
+
+            stdout.WriteLine("gemm:MxNxK   one MxNxK INT8 GEMM per sample (M rows per sample)");
+            return Program.ExitOk;
+        });
+        return cmd;
+    }
+
+    private static Command BuildBench(TextWriter stdout, TextWriter stderr)
+    {
+        var sizes = new Option<string>("--sizes")
+        {
+            Description = "Pending-event counts P of the hold model, comma-separated.",
+            DefaultValueFactory = _ => "1000,10000,100000",
+        };
+        var reps = new Option<int>("--repetitions")
+        {
+            Description = "Timed repetitions per figure (the median is reported); at least 5 for recorded figures.",
+            DefaultValueFactory = _ => 5,
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Target wall time of one repetition, seconds.",
+            DefaultValueFactory = _ => 0.3,
+        };
+        var cmd = new Command("bench", "Measure the event kernel: hold model at several queue sizes and delay distributions, against .NET's PriorityQueue in the same run.")
+        {
+            sizes, reps, seconds,
+        };
+        cmd.SetAction(parse =>
+        {
+            var list = new List<int>();
+            foreach (string part in parse.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || p <= 0 || p > 10_000_000)
+                {
+                    throw new UserInputException($"--sizes: '{part}' is not a queue size between 1 and 10000000");
+                }
+
+                list.Add(p);
+            }
+
+            int r = parse.GetValue(reps);
+            if (r < 1)
+            {
+                throw new UserInputException("--repetitions: must be at least 1");
+            }
+
+            double s = parse.GetValue(seconds);
+            if (!(s > 0) || s > 60)
+            {
+                throw new UserInputException("--seconds: must be between 0 and 60");
+            }
+
+            BenchCommand.Run(list, r, s, stdout, stderr);
+            return Program.ExitOk;
+        });
+        return cmd;
+    }
+
+    private static ResolvedConfig LoadConfig(string sku, string? file, string[]? sets)
+    {
+        return ConfigLoader.Load(file ?? sku, sets ?? []);
+    }
+
+    /// <summary>The command line as recorded in outputs: the --out value is replaced by &lt;out&gt; so outputs
+    /// do not depend on where they were written.</summary>
+    public static string CommandLineFor(string[] args)
+    {
+        var sb = new StringBuilder("antoum");
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            sb.Append(' ');
+            if ((a == "--out" || a == "-o") && i + 1 < args.Length)
+            {
+                sb.Append(a).Append(" <out>");
+                i++;
+                continue;
+            }
+
+            if (a.StartsWith("--out=", StringComparison.Ordinal))
+            {
+                sb.Append("--out=<out>");
+                continue;
+            }
+
+            sb.Append(a.Contains(' ', StringComparison.Ordinal) || a.Length == 0 ? "\"" + a + "\"" : a);
+        }
+
+        return sb.ToString();
+    }
+
+    private static string StatsHeader(RunProvenance prov)
+    {
+        return $"# AntoumSim {prov.ProgramVersion} statistics\n# command: {prov.CommandLine}\n# config: {prov.Config.Source} sha256 {prov.Config.Hash}\n# workload: {prov.WorkloadName}\n";
+    }
+}
