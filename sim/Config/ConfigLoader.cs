@@ -419,6 +419,17 @@ public static partial class ConfigLoader
             return 0;
         }
 
+        const string ChipPrefix = "CHIP.";
+        if (b.StartsWith(ChipPrefix, StringComparison.Ordinal) && !a.StartsWith(ChipPrefix, StringComparison.Ordinal))
+        {
+            return Math.Min(Levenshtein(a, b), Levenshtein(a, b[ChipPrefix.Length..]));
+        }
+
+        return Levenshtein(a, b);
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
         var d = new int[a.Length + 1, b.Length + 1];
         for (int i = 0; i <= a.Length; i++)
         {
