@@ -1,0 +1,217 @@
+using System.ComponentModel;
+
+namespace Antoum.Sim.Config;
+
+/// <summary>One Antoum chip: clusters of SPUs with L1s, a shared L2, VPU and DDR interface per cluster, a NoC.</summary>
+public sealed record ChipConfig
+{
+    [Description("Core clock of the chip (SPU, VPU, SRAM, NoC).")]
+    public Frequency Clock { get; init; } = new(900_000_000);
+
+    [Description("Clusters per chip (the runtime's \"cores\").")]
+    public int Clusters { get; init; } = 4;
+
+    [Description("Sparse processing units per cluster.")]
+    public int SpusPerCluster { get; init; } = 8;
+
+    [Description("Sparse processing unit (MAC array).")]
+    public SpuConfig Spu { get; init; } = new();
+
+    [Description("L1 buffer, one per SPU.")]
+    public SramConfig L1 { get; init; } = new();
+
+    [Description("L2 buffer, one per cluster, shared by its SPUs.")]
+    public SramConfig L2 { get; init; } = new() { Capacity = new ByteSize(4 * 1024 * 1024), Banks = 8, BytesPerCycle = 1024 };
+
+    [Description("Off-chip memory of one chip.")]
+    public DramConfig Dram { get; init; } = new();
+
+    [Description("On-chip network joining the clusters.")]
+    public NocConfig Noc { get; init; } = new();
+
+    [Description("Crossbar inside each cluster, from its L2 to its SPUs.")]
+    public LinkConfig Crossbar { get; init; } = new() { Bandwidth = new Bandwidth(921_600_000_000), Latency = new Duration(4_000) };
+
+    [Description("Vector processing unit, one per cluster.")]
+    public VpuConfig Vpu { get; init; } = new();
+
+    [Description("CPU & global control block.")]
+    public ControlConfig Control { get; init; } = new();
+
+    /// <summary>SPUs on the chip: clusters x SPUs per cluster.</summary>
+    public int TotalSpus => Clusters * SpusPerCluster;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.Positive(Clock.Hertz, Clock.ToString(), ConfigChecks.Join(path, "clock"));
+        if (Clock.Hertz > 10_000_000_000)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "clock"), $"must be <= 10GHz (got {Clock})");
+        }
+
+        ConfigChecks.InRange(Clusters, 1, 64, ConfigChecks.Join(path, "clusters"));
+        ConfigChecks.InRange(SpusPerCluster, 1, 64, ConfigChecks.Join(path, "spusPerCluster"));
+        Spu.Validate(ConfigChecks.Join(path, "spu"));
+        L1.Validate(ConfigChecks.Join(path, "l1"));
+        L2.Validate(ConfigChecks.Join(path, "l2"));
+        Dram.Validate(ConfigChecks.Join(path, "dram"));
+        if (Dram.Interfaces != Clusters)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "dram.interfaces"),
+                $"must equal chip.clusters ({Clusters}): one DDR interface per cluster (got {Dram.Interfaces})");
+        }
+
+        Noc.Validate(ConfigChecks.Join(path, "noc"));
+        Crossbar.Validate(ConfigChecks.Join(path, "crossbar"));
+        Vpu.Validate(ConfigChecks.Join(path, "vpu"));
+        Control.Validate(ConfigChecks.Join(path, "control"));
+    }
+}
+
+/// <summary>Sparse processing unit: a rows x cols INT8 MAC array that skips zero weights.</summary>
+public sealed record SpuConfig
+{
+    [Description("MAC array rows.")]
+    public int Rows { get; init; } = 16;
+
+    [Description("MAC array columns.")]
+    public int Cols { get; init; } = 32;
+
+    [Description("Dataflow: os (output stationary), ws (weight stationary) or is (input stationary).")]
+    public string Dataflow { get; init; } = "ws";
+
+    [Description("BF16 MAC rate = INT8 MAC rate / this divisor.")]
+    public int Bf16RateDivisor { get; init; } = 2;
+
+    [Description("Highest weight sparsity the SPU accelerates (e.g. 32 for 32x, i.e. 1 non-zero in 32).")]
+    public int MaxWeightSparsity { get; init; } = 32;
+
+    [Description("Cycles from the first operand in to the first result out of the MAC array.")]
+    public int PipelineLatency { get; init; } = 8;
+
+    /// <summary>INT8 MACs per cycle: rows x cols.</summary>
+    public int MacsPerCycle => Rows * Cols;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(Rows, 1, 4096, ConfigChecks.Join(path, "rows"));
+        ConfigChecks.InRange(Cols, 1, 4096, ConfigChecks.Join(path, "cols"));
+        ConfigChecks.OneOf(Dataflow, ConfigChecks.Join(path, "dataflow"), "os", "ws", "is");
+        ConfigChecks.InRange(Bf16RateDivisor, 1, 64, ConfigChecks.Join(path, "bf16RateDivisor"));
+        ConfigChecks.InRange(MaxWeightSparsity, 1, 1024, ConfigChecks.Join(path, "maxWeightSparsity"));
+        if ((MaxWeightSparsity & (MaxWeightSparsity - 1)) != 0)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "maxWeightSparsity"), $"must be a power of two (got {MaxWeightSparsity})");
+        }
+
+        ConfigChecks.InRange(PipelineLatency, 1, 1024, ConfigChecks.Join(path, "pipelineLatency"));
+    }
+}
+
+/// <summary>An on-chip SRAM buffer: capacity, banks, ports per bank, and bytes per cycle per port.</summary>
+public sealed record SramConfig
+{
+    [Description("Capacity of one buffer instance.")]
+    public ByteSize Capacity { get; init; } = new(56_000);
+
+    [Description("Independent banks.")]
+    public int Banks { get; init; } = 4;
+
+    [Description("Ports per bank (simultaneous accesses per cycle).")]
+    public int Ports { get; init; } = 2;
+
+    [Description("Bytes per cycle per port.")]
+    public int BytesPerCycle { get; init; } = 128;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.Positive(Capacity.Bytes, Capacity.ToString(), ConfigChecks.Join(path, "capacity"));
+        ConfigChecks.InRange(Banks, 1, 1024, ConfigChecks.Join(path, "banks"));
+        ConfigChecks.InRange(Ports, 1, 16, ConfigChecks.Join(path, "ports"));
+        ConfigChecks.InRange(BytesPerCycle, 1, 65536, ConfigChecks.Join(path, "bytesPerCycle"));
+        if (Capacity.Bytes % (ulong)Banks != 0)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "banks"), $"capacity {Capacity} must divide evenly into {Banks} banks");
+        }
+    }
+}
+
+/// <summary>Off-chip DRAM of one chip.</summary>
+public sealed record DramConfig
+{
+    [Description("Memory type (informational), e.g. LPDDR4x.")]
+    public string Type { get; init; } = "LPDDR4x";
+
+    [Description("Capacity per chip.")]
+    public ByteSize Capacity { get; init; } = new(20_000_000_000);
+
+    [Description("Peak bandwidth per chip, all interfaces together.")]
+    public Bandwidth Bandwidth { get; init; } = new(82_000_000_000);
+
+    [Description("DDR interfaces per chip (one per cluster).")]
+    public int Interfaces { get; init; } = 4;
+
+    [Description("Unloaded read latency, request to first data.")]
+    public Duration Latency { get; init; } = new(100_000);
+
+    /// <summary>Peak bandwidth of one interface: bandwidth / interfaces, rounded down to whole B/s.</summary>
+    public Bandwidth BandwidthPerInterface => new(Bandwidth.BytesPerSecond / (ulong)Math.Max(1, Interfaces));
+
+    public void Validate(string path)
+    {
+        ConfigChecks.NotEmpty(Type, ConfigChecks.Join(path, "type"));
+        ConfigChecks.Positive(Capacity.Bytes, Capacity.ToString(), ConfigChecks.Join(path, "capacity"));
+        ConfigChecks.Positive(Bandwidth.BytesPerSecond, Bandwidth.ToString(), ConfigChecks.Join(path, "bandwidth"));
+        ConfigChecks.InRange(Interfaces, 1, 64, ConfigChecks.Join(path, "interfaces"));
+    }
+}
+
+/// <summary>The on-chip network between clusters.</summary>
+public sealed record NocConfig
+{
+    [Description("Topology; only \"ring\" is modelled.")]
+    public string Topology { get; init; } = "ring";
+
+    [Description("Bandwidth of one link per direction.")]
+    public Bandwidth LinkBandwidth { get; init; } = new(204_800_000_000);
+
+    [Description("Latency of one hop (router plus wire).")]
+    public Duration HopLatency { get; init; } = new(5_000);
+
+    public void Validate(string path)
+    {
+        ConfigChecks.OneOf(Topology, ConfigChecks.Join(path, "topology"), "ring");
+        ConfigChecks.Positive(LinkBandwidth.BytesPerSecond, LinkBandwidth.ToString(), ConfigChecks.Join(path, "linkBandwidth"));
+    }
+}
+
+/// <summary>Vector processing unit: SIMD lanes for element-wise and reduction work.</summary>
+public sealed record VpuConfig
+{
+    [Description("SIMD lanes (INT8 elements per cycle).")]
+    public int Lanes { get; init; } = 448;
+
+    [Description("Operations per lane per cycle (2 = one multiply-add).")]
+    public int OpsPerLanePerCycle { get; init; } = 2;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(Lanes, 1, 65536, ConfigChecks.Join(path, "lanes"));
+        ConfigChecks.InRange(OpsPerLanePerCycle, 1, 64, ConfigChecks.Join(path, "opsPerLanePerCycle"));
+    }
+}
+
+/// <summary>The chip's control CPU and global control.</summary>
+public sealed record ControlConfig
+{
+    [Description("Time from a kernel launch command to the first instruction issued on the chip.")]
+    public Duration LaunchOverhead { get; init; } = new(2_000_000);
+
+    public void Validate(string path)
+    {
+        if (LaunchOverhead.Picoseconds > 1_000_000_000_000)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "launchOverhead"), $"must be <= 1s (got {LaunchOverhead})");
+        }
+    }
+}
