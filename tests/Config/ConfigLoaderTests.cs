@@ -117,6 +117,7 @@ public class ConfigLoaderTests
     public void FormatTree_ShowsSectionsValuesAndLabels()
     {
         string tree = LoadShipped("S30").FormatTree();
+        TestContext.Out.WriteLine(tree);
         Assert.Multiple(() =>
         {
             Assert.That(tree, Does.Contain("\nchip\n"));
