@@ -299,6 +299,8 @@ public static partial class ConfigLoader
             {
                 throw new ConfigException(display, string.Empty, $"the top level must be a JSON object {{ ... }} (got {doc.RootElement.ValueKind})");
             }
+
+            RejectNulls(doc.RootElement, string.Empty, display);
         }
         catch (JsonException ex)
         {
@@ -317,6 +319,34 @@ public static partial class ConfigLoader
             }
 
             throw new ConfigException(display, string.Empty, $"malformed JSON at line {line}, column {column}: {reason}");
+        }
+    }
+
+    /// <summary>The JSON provider drops nulls silently, which would quietly keep a default; reject them instead.</summary>
+    private static void RejectNulls(JsonElement element, string path, string display)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Null:
+                throw new ConfigException(display, path, "null is not a value; give a value or remove the key to keep the default");
+            case JsonValueKind.Object:
+                foreach (JsonProperty p in element.EnumerateObject())
+                {
+                    RejectNulls(p.Value, ConfigChecks.Join(path, p.Name), display);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (JsonElement e in element.EnumerateArray())
+                {
+                    RejectNulls(e, ConfigChecks.Join(path, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), display);
+                    i++;
+                }
+
+                break;
+            default:
+                break;
         }
     }
 

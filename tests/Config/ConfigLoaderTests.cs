@@ -246,6 +246,8 @@ public class ConfigLoaderTests
     [TestCase("{ 'sku': { 'hostLink': { 'encodingEfficiency': '130/128' } } }", "sku.hostLink.encodingEfficiency", "must be in (0, 1]")]
     [TestCase("{ 'sku': { 'tdp': '-70W' } }", "sku.tdp", "negative")]
     [TestCase("{ 'seed': 'x' }", "seed", "expected an integer")]
+    [TestCase("{ 'chip': { 'clock': null } }", "chip.clock", "null is not a value")]
+    [TestCase("{ 'chip': { 'clock': { 'value': '', 'assumed': 'x' } } }", "chip.clock", "empty value")]
     public void BadValue_ReportsFilePathAndProblem(string json, string path, string fragment)
     {
         using var files = new ConfigTestFiles();
