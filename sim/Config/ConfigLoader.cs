@@ -410,10 +410,18 @@ public static partial class ConfigLoader
         catch (InvalidOperationException ex)
         {
             // Normally unreachable: every value was converted above. Kept so a Binder failure still names the key.
-            Match m = BinderPathRegex().Match(ex.Message);
-            string path = m.Success ? m.Groups[1].Value.Replace(':', '.') : string.Empty;
-            throw new ConfigException(FileOf(values, path), path, ex.InnerException?.Message ?? ex.Message);
+            throw FromBinderError(ex, path => FileOf(values, path));
         }
+    }
+
+    /// <summary>Turns the Binder's "Failed to convert configuration value at 'chip:clock' ..." into a
+    /// <see cref="ConfigException"/> with the file, the dotted path and the unit problem from the inner exception.</summary>
+    internal static ConfigException FromBinderError(InvalidOperationException ex, Func<string, string?> fileOf)
+    {
+        Match m = BinderPathRegex().Match(ex.Message);
+        string path = m.Success ? m.Groups[1].Value.Replace(':', '.') : string.Empty;
+        path = ConfigSchema.Find(path)?.Path ?? path;
+        return new ConfigException(fileOf(path), path, ex.InnerException?.Message ?? ex.Message);
     }
 
     private static string? FileOf(Dictionary<string, LeafValue> values, string path)

@@ -1,4 +1,5 @@
 using Antoum.Sim.Config;
+using Microsoft.Extensions.Configuration;
 using NUnit.Framework;
 
 namespace Antoum.Tests.Config;
@@ -259,6 +260,18 @@ public class ConfigLoaderTests
             Assert.That(ex.File, Is.EqualTo(file));
             Assert.That(ex.Message, Does.Contain(fragment));
         });
+    }
+
+    [Test]
+    public void BinderConversionFailure_BecomesConfigExceptionWithPathAndUnitProblem()
+    {
+        var data = new Dictionary<string, string?> { ["chip:clock"] = "900KHz" };
+        IConfigurationRoot root =
+            new ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        InvalidOperationException binderError = Assert.Throws<InvalidOperationException>(
+            () => root.Get<SimConfig>())!;
+        ConfigException ex = ConfigLoader.FromBinderError(binderError, _ => "x.json");
+        Assert.That(ex.Message, Is.EqualTo("x.json: chip.clock: \"900KHz\": unit \"KHz\" is ambiguous: use kHz (10^3)"));
     }
 
     [Test]
