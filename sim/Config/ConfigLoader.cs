@@ -299,6 +299,8 @@ public static partial class ConfigLoader
             {
                 throw new ConfigException(display, string.Empty, $"the top level must be a JSON object {{ ... }} (got {doc.RootElement.ValueKind})");
             }
+
+            RejectNulls(doc.RootElement, string.Empty, display);
         }
         catch (JsonException ex)
         {
@@ -317,6 +319,34 @@ public static partial class ConfigLoader
             }
 
             throw new ConfigException(display, string.Empty, $"malformed JSON at line {line}, column {column}: {reason}");
+        }
+    }
+
+    /// <summary>The JSON provider drops nulls silently, which would quietly keep a default; reject them instead.</summary>
+    private static void RejectNulls(JsonElement element, string path, string display)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Null:
+                throw new ConfigException(display, path, "null is not a value; give a value or remove the key to keep the default");
+            case JsonValueKind.Object:
+                foreach (JsonProperty p in element.EnumerateObject())
+                {
+                    RejectNulls(p.Value, ConfigChecks.Join(path, p.Name), display);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (JsonElement e in element.EnumerateArray())
+                {
+                    RejectNulls(e, ConfigChecks.Join(path, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), display);
+                    i++;
+                }
+
+                break;
+            default:
+                break;
         }
     }
 
@@ -380,10 +410,18 @@ public static partial class ConfigLoader
         catch (InvalidOperationException ex)
         {
             // Normally unreachable: every value was converted above. Kept so a Binder failure still names the key.
-            Match m = BinderPathRegex().Match(ex.Message);
-            string path = m.Success ? m.Groups[1].Value.Replace(':', '.') : string.Empty;
-            throw new ConfigException(FileOf(values, path), path, ex.InnerException?.Message ?? ex.Message);
+            throw FromBinderError(ex, path => FileOf(values, path));
         }
+    }
+
+    /// <summary>Turns the Binder's "Failed to convert configuration value at 'chip:clock' ..." into a
+    /// <see cref="ConfigException"/> with the file, the dotted path and the unit problem from the inner exception.</summary>
+    internal static ConfigException FromBinderError(InvalidOperationException ex, Func<string, string?> fileOf)
+    {
+        Match m = BinderPathRegex().Match(ex.Message);
+        string path = m.Success ? m.Groups[1].Value.Replace(':', '.') : string.Empty;
+        path = ConfigSchema.Find(path)?.Path ?? path;
+        return new ConfigException(fileOf(path), path, ex.InnerException?.Message ?? ex.Message);
     }
 
     private static string? FileOf(Dictionary<string, LeafValue> values, string path)

@@ -12,25 +12,25 @@ namespace Antoum.Sim.Config;
 /// </summary>
 public static class Units
 {
-    internal static readonly UnitFamily FrequencyUnits = new(
+    internal static UnitFamily FrequencyUnits { get; } = new(
         "frequency", "900MHz", "hertz",
         [new("Hz", 1m, false), new("kHz", 1e3m, false), new("MHz", 1e6m, false), new("GHz", 1e9m, false)]);
 
-    internal static readonly UnitFamily DurationUnits = new(
+    internal static UnitFamily DurationUnits { get; } = new(
         "duration", "30ns", "picoseconds",
         [new("ps", 1m, false), new("ns", 1e3m, false), new("us", 1e6m, false), new("ms", 1e9m, false), new("s", 1e12m, false)]);
 
-    internal static readonly UnitFamily ByteSizeUnits = new(
+    internal static UnitFamily ByteSizeUnits { get; } = new(
         "byte size", "1.8MB", "bytes", BinaryFamily(string.Empty));
 
-    internal static readonly UnitFamily BandwidthUnits = new(
+    internal static UnitFamily BandwidthUnits { get; } = new(
         "bandwidth", "82GB/s", "bytes per second", BinaryFamily("/s"));
 
-    internal static readonly UnitFamily TransferRateUnits = new(
+    internal static UnitFamily TransferRateUnits { get; } = new(
         "transfer rate", "8GT/s", "transfers per second",
         [new("T/s", 1m, false), new("kT/s", 1e3m, false), new("MT/s", 1e6m, false), new("GT/s", 1e9m, false)]);
 
-    internal static readonly UnitFamily PowerUnits = new(
+    internal static UnitFamily PowerUnits { get; } = new(
         "power", "70W", "milliwatts",
         [new("mW", 1m, false), new("W", 1e3m, false), new("kW", 1e6m, false)]);
 

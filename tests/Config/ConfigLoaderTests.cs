@@ -1,4 +1,5 @@
 using Antoum.Sim.Config;
+using Microsoft.Extensions.Configuration;
 using NUnit.Framework;
 
 namespace Antoum.Tests.Config;
@@ -117,6 +118,7 @@ public class ConfigLoaderTests
     public void FormatTree_ShowsSectionsValuesAndLabels()
     {
         string tree = LoadShipped("S30").FormatTree();
+        TestContext.Out.WriteLine(tree);
         Assert.Multiple(() =>
         {
             Assert.That(tree, Does.Contain("\nchip\n"));
@@ -245,6 +247,8 @@ public class ConfigLoaderTests
     [TestCase("{ 'sku': { 'hostLink': { 'encodingEfficiency': '130/128' } } }", "sku.hostLink.encodingEfficiency", "must be in (0, 1]")]
     [TestCase("{ 'sku': { 'tdp': '-70W' } }", "sku.tdp", "negative")]
     [TestCase("{ 'seed': 'x' }", "seed", "expected an integer")]
+    [TestCase("{ 'chip': { 'clock': null } }", "chip.clock", "null is not a value")]
+    [TestCase("{ 'chip': { 'clock': { 'value': '', 'assumed': 'x' } } }", "chip.clock", "empty value")]
     public void BadValue_ReportsFilePathAndProblem(string json, string path, string fragment)
     {
         using var files = new ConfigTestFiles();
@@ -256,6 +260,18 @@ public class ConfigLoaderTests
             Assert.That(ex.File, Is.EqualTo(file));
             Assert.That(ex.Message, Does.Contain(fragment));
         });
+    }
+
+    [Test]
+    public void BinderConversionFailure_BecomesConfigExceptionWithPathAndUnitProblem()
+    {
+        var data = new Dictionary<string, string?> { ["chip:clock"] = "900KHz" };
+        IConfigurationRoot root =
+            new ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        InvalidOperationException binderError = Assert.Throws<InvalidOperationException>(
+            () => root.Get<SimConfig>())!;
+        ConfigException ex = ConfigLoader.FromBinderError(binderError, _ => "x.json");
+        Assert.That(ex.Message, Is.EqualTo("x.json: chip.clock: \"900KHz\": unit \"KHz\" is ambiguous: use kHz (10^3)"));
     }
 
     [Test]
