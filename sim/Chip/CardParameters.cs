@@ -57,19 +57,14 @@ public sealed record CardParameters
 
     /// <summary>
     /// Converts the validated configuration to kernel units. Derived figures: DRAM bandwidth per interface =
-    /// chip bandwidth / interfaces (one interface per cluster); PCIe bandwidth = lanes × lane rate × encoding
-    /// efficiency / 8 bits.
+    /// chip bandwidth / interfaces (one interface per cluster; validation enforces interfaces = clusters);
+    /// PCIe bandwidth = lanes × lane rate × encoding efficiency / 8 bits.
     /// </summary>
     public static CardParameters FromConfig(SimConfig config)
     {
         ChipConfig chip = config.Chip;
         SkuConfig sku = config.Sku;
         PcieConfig pcie = sku.HostLink;
-        if (chip.Dram.Interfaces != chip.Clusters)
-        {
-            throw new ConfigException("chip.dram.interfaces", $"the DRAM model has one interface per cluster, so this must equal chip.clusters ({chip.Clusters}); got {chip.Dram.Interfaces}");
-        }
-
         UInt128 pcieBits = (UInt128)pcie.LaneRate.TransfersPerSecond * (ulong)pcie.Lanes * pcie.EncodingEfficiency.Numerator;
         ulong pcieBytesPerSecond = (ulong)(pcieBits / ((UInt128)pcie.EncodingEfficiency.Denominator * 8));
         return new CardParameters
