@@ -38,7 +38,7 @@ public sealed class EventQueue<TPayload>
     // Bucket 0 and scratch start at 256 entries (8 KB for a 16-byte payload): same-time groups rarely exceed it.
     private const int InitialCapacity = 256;
     private const int InitialChunks = 16;
-    private const int ChunkShift = 7;
+    private const int ChunkShift = 8;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
     private const int NoChunk = -1;
@@ -109,18 +109,20 @@ public sealed class EventQueue<TPayload>
         }
         else if (time > _base)
         {
+            // b is in 1..64 (diff != 0) and _tail has 65 entries; a tail slot always lies inside the pool.
             int b = 64 - BitOperations.LeadingZeroCount(diff);
-            int slot = _tail[b];
+            ref int tail = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tail), b);
+            int slot = tail;
             if ((slot & ChunkMask) == 0)
             {
                 slot = StartChunk(b);
             }
 
-            ref Entry e = ref _pool[slot];
+            ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pool), slot);
             e.Time = time;
             e.Order = key.Order;
             e.Payload = payload;
-            _tail[b] = slot + 1;
+            tail = slot + 1;
         }
         else
         {
@@ -432,9 +434,11 @@ public sealed class EventQueue<TPayload>
             {
                 int start = chunk << ChunkShift;
                 int stop = chunk == lastChunk ? end : start + ChunkSize;
+                ref int tail0 = ref MemoryMarshal.GetArrayDataReference(tails);
                 for (int i = start; i < stop; i++)
                 {
-                    ref Entry e = ref pool[i];
+                    ref Entry p0 = ref MemoryMarshal.GetArrayDataReference(pool);
+                    ref Entry e = ref Unsafe.Add(ref p0, i);
                     ulong diff = e.Time ^ min;
                     if (diff == 0)
                     {
@@ -447,17 +451,20 @@ public sealed class EventQueue<TPayload>
                     }
                     else
                     {
+                        // nb is in 1..b-1, so both the tail and the slot are in range.
                         int nb = 64 - BitOperations.LeadingZeroCount(diff);
-                        int slot = tails[nb];
+                        ref int tail = ref Unsafe.Add(ref tail0, nb);
+                        int slot = tail;
                         if ((slot & ChunkMask) == 0)
                         {
                             slot = StartChunk(nb);
                             pool = _pool;
-                            e = ref pool[i];
+                            p0 = ref MemoryMarshal.GetArrayDataReference(pool);
+                            e = ref Unsafe.Add(ref p0, i);
                         }
 
-                        pool[slot] = e;
-                        tails[nb] = slot + 1;
+                        Unsafe.Add(ref p0, slot) = e;
+                        tail = slot + 1;
                     }
                 }
 
