@@ -37,12 +37,12 @@ public sealed class EventQueue<TPayload>
     private const int BucketCount = 65;
     // Bucket 0 and scratch start at 256 entries (8 KB for a 16-byte payload): same-time groups rarely exceed it.
     private const int InitialCapacity = 256;
-    private const int InitialChunks = 16;
-    private const int ChunkShift = 8;
+    private const int InitialChunks = 128;
+    private const int ChunkShift = 7;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
     private const int NoChunk = -1;
-    private const int MaxPartialChunks = 66;
+    private const int MaxPartialChunks = 2 * (BucketCount - 1) + 2;
     private const int InsertionSortLimit = 24;
     private const int PriorityShift = 56;
 
@@ -57,8 +57,9 @@ public sealed class EventQueue<TPayload>
     private int _freeChunk;
     private int _freeCount;
 
-    // Per bucket (index 0 unused): first chunk, and the pool index of the next free slot in the last chunk.
-    // A tail on a chunk boundary means "last chunk full" (or bucket empty when its _nonEmpty bit is clear).
+    // Per bucket (index 0 unused): its first chunk, which the bucket keeps even while empty, and the pool index of
+    // the next free slot, which always lies inside the bucket's last chunk (a new chunk is linked as soon as the
+    // last one fills up), so an append never has to look for a chunk first.
     private readonly int[] _firstChunk = new int[BucketCount];
     private readonly int[] _tail = new int[BucketCount];
 
@@ -83,9 +84,8 @@ public sealed class EventQueue<TPayload>
     {
         _pool = new Entry[InitialChunks * ChunkSize];
         _nextChunk = new int[InitialChunks];
-        _freeChunk = NoChunk;
-        AddFreeChunks(0, InitialChunks);
         _chunkCount = InitialChunks;
+        ResetBuckets();
         _current = new Entry[InitialCapacity];
         _scratch = new Entry[InitialCapacity];
     }
@@ -113,16 +113,18 @@ public sealed class EventQueue<TPayload>
             int b = 64 - BitOperations.LeadingZeroCount(diff);
             ref int tail = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tail), b);
             int slot = tail;
-            if ((slot & ChunkMask) == 0)
-            {
-                slot = StartChunk(b);
-            }
-
             ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pool), slot);
             e.Time = time;
             e.Order = key.Order;
             e.Payload = payload;
-            tail = slot + 1;
+            slot++;
+            if ((slot & ChunkMask) == 0)
+            {
+                slot = LinkChunk(slot - 1);
+            }
+
+            tail = slot;
+            _nonEmpty |= 1UL << (b - 1);
         }
         else
         {
@@ -196,10 +198,7 @@ public sealed class EventQueue<TPayload>
             Array.Clear(_scratch);
         }
 
-        _freeChunk = NoChunk;
-        _freeCount = 0;
-        AddFreeChunks(0, _chunkCount);
-        Array.Clear(_tail);
+        ResetBuckets();
         _nonEmpty = 0;
         _head = 0;
         _currentEnd = 0;
@@ -305,9 +304,9 @@ public sealed class EventQueue<TPayload>
         _currentEnd = live;
     }
 
-    // Gives bucket b a new last chunk (its tail slot sat on a chunk boundary) and returns the first slot in it.
+    // The chunk holding lastSlot just filled up: link a fresh chunk after it and return its first slot.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int StartChunk(int b)
+    private int LinkChunk(int lastSlot)
     {
         if (_freeChunk == NoChunk)
         {
@@ -318,18 +317,53 @@ public sealed class EventQueue<TPayload>
         _freeChunk = _nextChunk[chunk];
         _freeCount--;
         _nextChunk[chunk] = NoChunk;
-        ulong bit = 1UL << (b - 1);
-        if ((_nonEmpty & bit) == 0)
+        _nextChunk[lastSlot >> ChunkShift] = chunk;
+        return chunk << ChunkShift;
+    }
+
+    // All chunks free, then every bucket takes one as its (empty) first chunk.
+    private void ResetBuckets()
+    {
+        _freeChunk = NoChunk;
+        _freeCount = 0;
+        AddFreeChunks(0, _chunkCount);
+        for (int b = 1; b < BucketCount; b++)
         {
+            int chunk = _freeChunk;
+            _freeChunk = _nextChunk[chunk];
+            _freeCount--;
+            _nextChunk[chunk] = NoChunk;
             _firstChunk[b] = chunk;
-            _nonEmpty |= bit;
+            _tail[b] = chunk << ChunkShift;
         }
-        else
+    }
+
+    // Copies bucket b's items, in order, to dest[k..], frees all its chunks but the first, marks it empty and
+    // returns the new k.
+    private int DrainBucket(int b, Entry[] dest, int k)
+    {
+        int end = _tail[b];
+        int lastChunk = end >> ChunkShift;
+        int first = _firstChunk[b];
+        for (int chunk = first; ; )
         {
-            _nextChunk[(_tail[b] - 1) >> ChunkShift] = chunk;
+            int start = chunk << ChunkShift;
+            int len = (chunk == lastChunk ? end : start + ChunkSize) - start;
+            Array.Copy(_pool, start, dest, k, len);
+            k += len;
+            int following = _nextChunk[chunk];
+            ReleaseChunk(chunk, first, start, len);
+            if (chunk == lastChunk)
+            {
+                break;
+            }
+
+            chunk = following;
         }
 
-        return chunk << ChunkShift;
+        _tail[b] = first << ChunkShift;
+        _nonEmpty &= ~(1UL << (b - 1));
+        return k;
     }
 
     private void AddFreeChunks(int from, int to)
@@ -343,10 +377,10 @@ public sealed class EventQueue<TPayload>
         _freeCount += to - from;
     }
 
-    // The free list is empty. Chunks in use never exceed (pending events / ChunkSize) + MaxPartialChunks: each of
-    // the 64 buckets has at most one partly filled chunk, plus the chunk being drained during a refill. Growing to
-    // at least that bound for the current count (and at least doubling) means a queue whose size has stopped
-    // growing never grows its pool again, however its events spread over the buckets later.
+    // The free list is empty. A bucket with n items holds floor(n / ChunkSize) + 1 chunks, so chunks in use never
+    // exceed (pending events / ChunkSize) + 64, plus one being drained during a refill (MaxPartialChunks leaves
+    // ample slack). Growing to at least that bound for the current count (and at least doubling) means a queue
+    // whose size has stopped growing never grows its pool again, however its events spread over the buckets later.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void GrowPool()
     {
@@ -364,7 +398,7 @@ public sealed class EventQueue<TPayload>
         int b = BitOperations.TrailingZeroCount(_nonEmpty) + 1;
         int first = _firstChunk[b];
         int end = _tail[b];
-        int lastChunk = (end - 1) >> ChunkShift;
+        int lastChunk = end >> ChunkShift;
 
         // Pass 1: minimum and maximum time, and the item count.
         Entry[] pool = _pool;
@@ -393,51 +427,34 @@ public sealed class EventQueue<TPayload>
         }
 
         _base = min;
-        _nonEmpty &= ~(1UL << (b - 1));
-        _tail[b] = 0;
         _head = 0;
 
         Entry[] cur = _current;
         if (min == max)
         {
+            // One distinct time: the whole bucket becomes bucket 0 in order, chunk by chunk.
             if (cur.Length < n)
             {
                 _current = cur = new Entry[Math.Max(cur.Length * 2, (int)BitOperations.RoundUpToPowerOf2((uint)n))];
             }
 
-            // One distinct time: the whole bucket becomes bucket 0 in order, chunk by chunk.
-            int c = 0;
-            for (int chunk = first; ; )
-            {
-                int start = chunk << ChunkShift;
-                int len = (chunk == lastChunk ? end : start + ChunkSize) - start;
-                Array.Copy(pool, start, cur, c, len);
-                c += len;
-                int following = next[chunk];
-                FreeChunk(chunk, start, len);
-                if (chunk == lastChunk)
-                {
-                    break;
-                }
-
-                chunk = following;
-            }
-
-            _currentEnd = c;
+            _currentEnd = DrainBucket(b, cur, 0);
         }
         else
         {
-            // Every item lands in bucket 0 or a lower bucket. StartChunk may grow (move) the pool: re-read it.
-            int[] tails = _tail;
+            // Every item lands in bucket 0 or a lower bucket. LinkChunk may grow (move) the pool: re-read it.
+            _nonEmpty &= ~(1UL << (b - 1));
+            _tail[b] = first << ChunkShift;
+            ref int tail0 = ref MemoryMarshal.GetArrayDataReference(_tail);
+            ulong nonEmpty = _nonEmpty;
             int c = 0;
             for (int chunk = first; ; )
             {
                 int start = chunk << ChunkShift;
                 int stop = chunk == lastChunk ? end : start + ChunkSize;
-                ref int tail0 = ref MemoryMarshal.GetArrayDataReference(tails);
+                ref Entry p0 = ref MemoryMarshal.GetArrayDataReference(pool);
                 for (int i = start; i < stop; i++)
                 {
-                    ref Entry p0 = ref MemoryMarshal.GetArrayDataReference(pool);
                     ref Entry e = ref Unsafe.Add(ref p0, i);
                     ulong diff = e.Time ^ min;
                     if (diff == 0)
@@ -455,21 +472,22 @@ public sealed class EventQueue<TPayload>
                         int nb = 64 - BitOperations.LeadingZeroCount(diff);
                         ref int tail = ref Unsafe.Add(ref tail0, nb);
                         int slot = tail;
+                        Unsafe.Add(ref p0, slot) = e;
+                        slot++;
                         if ((slot & ChunkMask) == 0)
                         {
-                            slot = StartChunk(nb);
+                            slot = LinkChunk(slot - 1);
                             pool = _pool;
                             p0 = ref MemoryMarshal.GetArrayDataReference(pool);
-                            e = ref Unsafe.Add(ref p0, i);
                         }
 
-                        Unsafe.Add(ref p0, slot) = e;
-                        tail = slot + 1;
+                        tail = slot;
+                        nonEmpty |= 1UL << (nb - 1);
                     }
                 }
 
                 int following = _nextChunk[chunk];
-                FreeChunk(chunk, start, stop - start);
+                ReleaseChunk(chunk, first, start, stop - start);
                 if (chunk == lastChunk)
                 {
                     break;
@@ -478,6 +496,7 @@ public sealed class EventQueue<TPayload>
                 chunk = following;
             }
 
+            _nonEmpty = nonEmpty;
             _currentEnd = c;
         }
 
@@ -493,12 +512,19 @@ public sealed class EventQueue<TPayload>
         return bigger;
     }
 
+    // A drained chunk: the bucket's first chunk stays with it (unlinked), the others go back to the free list.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void FreeChunk(int chunk, int start, int len)
+    private void ReleaseChunk(int chunk, int first, int start, int len)
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TPayload>())
         {
             Array.Clear(_pool, start, len);
+        }
+
+        if (chunk == first)
+        {
+            _nextChunk[chunk] = NoChunk;
+            return;
         }
 
         _nextChunk[chunk] = _freeChunk;
@@ -638,25 +664,7 @@ public sealed class EventQueue<TPayload>
                 continue;
             }
 
-            int end = _tail[b];
-            int lastChunk = (end - 1) >> ChunkShift;
-            for (int chunk = _firstChunk[b]; ; )
-            {
-                int start = chunk << ChunkShift;
-                int len = (chunk == lastChunk ? end : start + ChunkSize) - start;
-                Array.Copy(_pool, start, all, k, len);
-                k += len;
-                int following = _nextChunk[chunk];
-                FreeChunk(chunk, start, len);
-                if (chunk == lastChunk)
-                {
-                    break;
-                }
-
-                chunk = following;
-            }
-
-            _tail[b] = 0;
+            k = DrainBucket(b, all, k);
         }
 
         _nonEmpty = 0;
