@@ -24,9 +24,16 @@ namespace Antoum.Sim.Kernel;
 /// <para>
 /// All items with the same time are always in the same bucket, and every move (append, redistribution, bulk copy)
 /// preserves their relative order, so same-time, same-priority events stay in FIFO order regardless of growth.
-/// Each item moves down at most 64 times and in practice about log2(typical delay) times; every operation is a
-/// sequential array append, so the structure is cache friendly. Storage is per-bucket arrays of structs that
-/// only grow (by doubling): after warm-up nothing is allocated per event.
+/// Each item moves down at most 64 times and in practice about log2(typical delay) times; every move is a
+/// sequential append, so the structure is cache friendly.
+/// </para>
+/// <para>
+/// Storage: buckets 1..64 are linked lists of 128-entry chunks of one shared pool array of structs; bucket 0 and a
+/// sort scratch are plain arrays. All of them only grow (by doubling) and the pool is sized from the number of
+/// pending events, so after warm-up nothing is allocated per event (the first instance costs about
+/// 128 chunks × 128 entries × sizeof(entry), i.e. 512 KB for a 16-byte payload). Per-bucket growable arrays were
+/// tried first and rejected: whenever the base crosses a new power of two, the whole pending set lands in one
+/// bucket, so every bucket in turn grew to the full queue size and allocation never stopped.
 /// </para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
@@ -35,6 +42,7 @@ public sealed class EventQueue<TPayload>
     where TPayload : struct
 {
     private const int BucketCount = 65;
+
     // Bucket 0 and scratch start at 256 entries (8 KB for a 16-byte payload): same-time groups rarely exceed it.
     private const int InitialCapacity = 256;
     private const int InitialChunks = 128;
