@@ -353,7 +353,7 @@ public sealed class EventQueue<TPayload>
         int end = _tail[b];
         int lastChunk = end >> ChunkShift;
         int first = _firstChunk[b];
-        for (int chunk = first; ; )
+        for (int chunk = first; ;)
         {
             int start = chunk << ChunkShift;
             int len = (chunk == lastChunk ? end : start + ChunkSize) - start;
@@ -456,7 +456,7 @@ public sealed class EventQueue<TPayload>
             ref int tail0 = ref MemoryMarshal.GetArrayDataReference(_tail);
             ulong nonEmpty = _nonEmpty;
             int c = 0;
-            for (int chunk = first; ; )
+            for (int chunk = first; ;)
             {
                 int start = chunk << ChunkShift;
                 int stop = chunk == lastChunk ? end : start + ChunkSize;
