@@ -56,11 +56,24 @@ public static class Disassembler
             return string.Create(CultureInfo.InvariantCulture, $"; undefined 0x{instruction.A:x16}");
         }
 
+        // Trailing optional operands that hold their default are left off.
+        int lastOptional = -1;
+        for (int i = 0; i < info.Operands.Count; i++)
+        {
+            OperandInfo o = info.Operands[i];
+            if (o.Presence == OperandPresence.Optional && o.Read(instruction) != o.Default)
+            {
+                lastOptional = i;
+            }
+        }
+
         var sb = new StringBuilder(info.Mnemonic);
         bool first = true;
-        foreach (OperandInfo o in info.Operands)
+        for (int i = 0; i < info.Operands.Count; i++)
         {
-            if (o.Presence == OperandPresence.Hidden || (o.Presence == OperandPresence.Keyword && !info.KeywordPresent(o, instruction)))
+            OperandInfo o = info.Operands[i];
+            if (o.Presence == OperandPresence.Hidden || (o.Presence == OperandPresence.Keyword && !info.KeywordPresent(o, instruction))
+                || (o.Presence == OperandPresence.Optional && i > lastOptional))
             {
                 continue;
             }

@@ -418,7 +418,8 @@ public readonly record struct TokenRef(int Id, bool Global)
             s = s[2..];
         }
 
-        if (s.Length < 2 || (s[0] != 't' && s[0] != 'T') || !EngineId.TryIndex(s[1..], 10000, out int id) || id >= IsaLimits.MaxTokens)
+        if (s.Length < 2 || s.Length > 5 || (s[0] != 't' && s[0] != 'T') || !s[1..].All(char.IsAsciiDigit)
+            || !int.TryParse(s[1..], NumberStyles.None, CultureInfo.InvariantCulture, out int id) || id >= IsaLimits.MaxTokens)
         {
             return false;
         }
