@@ -410,15 +410,15 @@ public static class Assembler
             switch (o.Kind)
             {
                 case OperandKind.Count:
-                {
-                    long v = Evaluate(text, col - 1);
-                    if (v < o.Min || v > o.Max)
                     {
-                        throw Error(col, $"expected {o.Name.ToUpperInvariant()} in {o.RangeText}", text);
-                    }
+                        long v = Evaluate(text, col - 1);
+                        if (v < o.Min || v > o.Max)
+                        {
+                            throw Error(col, $"expected {o.Name.ToUpperInvariant()} in {o.RangeText}", text);
+                        }
 
-                    return v;
-                }
+                        return v;
+                    }
 
                 case OperandKind.Mem:
                 case OperandKind.Scalar:
@@ -433,28 +433,28 @@ public static class Assembler
 
                     return id.Pack();
                 case OperandKind.Enum:
-                {
-                    for (int i = 0; i < o.EnumNames.Count; i++)
                     {
-                        if (string.Equals(o.EnumNames[i], text, StringComparison.OrdinalIgnoreCase))
+                        for (int i = 0; i < o.EnumNames.Count; i++)
                         {
-                            return i;
+                            if (string.Equals(o.EnumNames[i], text, StringComparison.OrdinalIgnoreCase))
+                            {
+                                return i;
+                            }
                         }
-                    }
 
-                    throw Error(col, $"expected {o.Name.ToUpperInvariant()} one of {o.RangeText}", text);
-                }
+                        throw Error(col, $"expected {o.Name.ToUpperInvariant()} one of {o.RangeText}", text);
+                    }
 
                 case OperandKind.Flags:
-                {
-                    if (SpuFlags.TryParse(text, out SpuFlags flags) is { } err)
                     {
-                        int at = text.IndexOf(err.Got, StringComparison.Ordinal);
-                        throw Error(col + Math.Max(at, 0), err.Expected, err.Got);
-                    }
+                        if (SpuFlags.TryParse(text, out SpuFlags flags) is { } err)
+                        {
+                            int at = text.IndexOf(err.Got, StringComparison.Ordinal);
+                            throw Error(col + Math.Max(at, 0), err.Expected, err.Got);
+                        }
 
-                    return flags.Pack();
-                }
+                        return flags.Pack();
+                    }
 
                 default:
                     throw Error(col, $"expected no value for {o.Name}", text);
