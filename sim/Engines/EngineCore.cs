@@ -230,7 +230,8 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
                 cycles = 1;
                 break;
             case Opcode.Signal:
-                SendSync(new SyncRequest(SyncKind.Signal, (int)inst.A, inst.B != 0, 1));
+                TokenRef signalled = TokenRef.Unpack(inst.A);
+                SendSync(new SyncRequest(SyncKind.Signal, signalled.Id, signalled.Global, 1));
                 cycles = 1;
                 break;
             case Opcode.Launch:
@@ -240,7 +241,8 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
             case Opcode.Wait:
                 State = EngineState.Waiting;
                 _waitSince = Sim.Now;
-                SendSync(new SyncRequest(SyncKind.Wait, (int)inst.A, inst.B != 0, (int)Math.Max(1, inst.C)));
+                TokenRef awaited = TokenRef.Unpack(inst.A);
+                SendSync(new SyncRequest(SyncKind.Wait, awaited.Id, awaited.Global, (int)Math.Max(1, inst.B)));
                 return;
             case Opcode.Barrier:
                 State = EngineState.Waiting;

@@ -150,7 +150,7 @@ public class AkpContainerTests
 
             ReadOrFormatError(c);
             return true;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(IsaGen.FuzzCases));
+        }).Check(global::FsCheck.Config.QuickThrowOnFailure.WithMaxTest(IsaGen.FuzzCases));
     }
 
     internal static void ReadOrFormatError(byte[] c)
