@@ -70,6 +70,8 @@ public sealed record CardParameters
 
     public int VpuPipelineLatency { get; init; } = 4;
 
+    public int VpuGatherPerCycle { get; init; } = 16;
+
     public int SfaElementsPerCycle { get; init; } = 64;
 
     public int SfaPipelineLatency { get; init; } = 16;
@@ -140,6 +142,7 @@ public sealed record CardParameters
             VpuLanes = chip.Vpu.Lanes,
             VpuOpsPerLanePerCycle = chip.Vpu.OpsPerLanePerCycle,
             VpuPipelineLatency = chip.Vpu.PipelineLatency,
+            VpuGatherPerCycle = chip.Vpu.GatherElementsPerCycle,
             SfaElementsPerCycle = chip.Sfa.ElementsPerCycle,
             SfaPipelineLatency = chip.Sfa.PipelineLatency,
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,

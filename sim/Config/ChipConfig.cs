@@ -209,11 +209,15 @@ public sealed record VpuConfig
     [Description("Pipeline latency in cycles of one vector instruction.")]
     public int PipelineLatency { get; init; } = 4;
 
+    [Description("Indexed elements gathered or scattered per cycle.")]
+    public int GatherElementsPerCycle { get; init; } = 16;
+
     public void Validate(string path)
     {
         ConfigChecks.InRange(Lanes, 1, 65536, ConfigChecks.Join(path, "lanes"));
         ConfigChecks.InRange(OpsPerLanePerCycle, 1, 64, ConfigChecks.Join(path, "opsPerLanePerCycle"));
         ConfigChecks.InRange(PipelineLatency, 0, 1_000_000, ConfigChecks.Join(path, "pipelineLatency"));
+        ConfigChecks.InRange(GatherElementsPerCycle, 1, 65536, ConfigChecks.Join(path, "gatherElementsPerCycle"));
     }
 }
 

@@ -39,6 +39,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private readonly OutPort<SyncRequest> _sync;
     private readonly InPort<SyncGrant> _grant;
     private readonly SimTimer _stepTimer;
+    private readonly SimTimer _startTimer;
     private readonly int[] _loopPc = new int[MaxLoopDepth];
     private readonly long[] _loopLeft = new long[MaxLoopDepth];
     private readonly SyncRequest[] _unsent = new SyncRequest[64];
@@ -63,6 +64,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         _sync.RetryTarget = this;
         _grant = AddInPort<SyncGrant>("grant", this);
         _stepTimer = new SimTimer(sim, OnStepTimer);
+        _startTimer = new SimTimer(sim, Step);
         _instructions = sim.Stats.Counter(name + ".instructions", "count", "instructions executed");
         _busyCycles = sim.Stats.Counter(name + ".busyCycles", "cycles", "cycles inside engine operations (not control or sync)");
         _waitPs = sim.Stats.Counter(name + ".waitTime", "ps", "time blocked on a token or barrier");
@@ -112,7 +114,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         if (State == EngineState.Idle && AutoStart)
         {
             State = EngineState.Running;
-            _stepTimer.Schedule(StartPs);
+            _startTimer.Schedule(StartPs);
         }
     }
 
@@ -143,11 +145,22 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     void IRetryable.OnRetry(IPort port)
     {
+        if (!ReferenceEquals(port, _sync))
+        {
+            OnOtherPortRetry(port);
+            return;
+        }
+
         while (_unsentCount > 0 && _sync.TrySend(_unsent[_unsentHead], 8))
         {
             _unsentHead = (_unsentHead + 1) % _unsent.Length;
             _unsentCount--;
         }
+    }
+
+    /// <summary>A credit came back on one of the concrete engine's own output ports.</summary>
+    protected virtual void OnOtherPortRetry(IPort port)
+    {
     }
 
     /// <summary>
