@@ -37,7 +37,7 @@ public class KernelTests
         string? root = RepoRoot();
         if (root is null)
         {
-            Assert.Ignore("repository root (AntoumSim.sln) not found above the test binary");
+            Assert.Fail("repository root (AntoumSim.sln) not found above the test binary");
             return;
         }
 
@@ -53,7 +53,7 @@ public class KernelTests
         string? root = RepoRoot();
         if (root is null)
         {
-            Assert.Ignore("repository root (AntoumSim.sln) not found above the test binary");
+            Assert.Fail("repository root (AntoumSim.sln) not found above the test binary");
             return;
         }
 
