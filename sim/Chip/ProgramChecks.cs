@@ -83,60 +83,60 @@ public static class ProgramChecks
                 list.Add((1, ((i.C - 1) * i.H) + ((i.D - 1) * i.G) + i.E));
                 break;
             case Opcode.Matmul:
-            {
-                bool bf16 = (((i.H >> 48) & 0xFF) == 1);
-                int es = bf16 ? 2 : 1;
-                SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
-                int ratio = Math.Max(1, f.Ratio);
-                list.Add((3, i.A * i.C * es));
-                list.Add((4, (i.C + ratio - 1) / ratio * i.B * es));
-                list.Add((5, i.A * i.B * (f.Requantize ? 1 : 4)));
-                if (f.Bias)
                 {
-                    list.Add((6, i.B * 4));
-                }
+                    bool bf16 = (((i.H >> 48) & 0xFF) == 1);
+                    int es = bf16 ? 2 : 1;
+                    SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
+                    int ratio = Math.Max(1, f.Ratio);
+                    list.Add((3, i.A * i.C * es));
+                    list.Add((4, (i.C + ratio - 1) / ratio * i.B * es));
+                    list.Add((5, i.A * i.B * (f.Requantize ? 1 : 4)));
+                    if (f.Bias)
+                    {
+                        list.Add((6, i.B * 4));
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             case Opcode.Conv:
-            {
-                long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
-                long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
-                bool bf16 = (((i.H >> 48) & 0xFF) == 1);
-                int es = bf16 ? 2 : 1;
-                SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
-                int ratio = Math.Max(1, f.Ratio);
-                long pOut = Engines.EngineTiming.ConvOut(h, r, stride, pad);
-                long qOut = Engines.EngineTiming.ConvOut(w, s, stride, pad);
-                list.Add((2, n * h * w * c * es));
-                list.Add((3, ((r * s * c) + ratio - 1) / ratio * k * es));
-                list.Add((4, n * pOut * qOut * k * (f.Requantize ? 1 : 4)));
-                if (f.Bias)
                 {
-                    list.Add((6, k * 4));
+                    long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
+                    long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
+                    bool bf16 = (((i.H >> 48) & 0xFF) == 1);
+                    int es = bf16 ? 2 : 1;
+                    SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
+                    int ratio = Math.Max(1, f.Ratio);
+                    long pOut = Engines.EngineTiming.ConvOut(h, r, stride, pad);
+                    long qOut = Engines.EngineTiming.ConvOut(w, s, stride, pad);
+                    list.Add((2, n * h * w * c * es));
+                    list.Add((3, ((r * s * c) + ratio - 1) / ratio * k * es));
+                    list.Add((4, n * pOut * qOut * k * (f.Requantize ? 1 : 4)));
+                    if (f.Bias)
+                    {
+                        list.Add((6, k * 4));
+                    }
+
+                    break;
                 }
 
-                break;
-            }
-
             case Opcode.Vop:
-            {
-                int es = (i.F & 0xFF) == 1 ? 2 : 1;
-                bool bcast = ((i.F >> 8) & 1) == 1;
-                list.Add((1, i.E * es));
-                list.Add((2, i.E * es));
-                list.Add((3, bcast ? es : i.E * es));
-                break;
-            }
+                {
+                    int es = (i.F & 0xFF) == 1 ? 2 : 1;
+                    bool bcast = ((i.F >> 8) & 1) == 1;
+                    list.Add((1, i.E * es));
+                    list.Add((2, i.E * es));
+                    list.Add((3, bcast ? es : i.E * es));
+                    break;
+                }
 
             case Opcode.Vreduce:
-            {
-                int es = (i.E & 0xFF) == 1 ? 2 : 1;
-                list.Add((1, 4));
-                list.Add((2, i.D * es));
-                break;
-            }
+                {
+                    int es = (i.E & 0xFF) == 1 ? 2 : 1;
+                    list.Add((1, 4));
+                    list.Add((2, i.D * es));
+                    break;
+                }
 
             case Opcode.Gather:
                 list.Add((0, i.D * ((i.E & 0xFF) == 1 ? 2 : 1)));
@@ -151,24 +151,24 @@ public static class ProgramChecks
                 list.Add((2, Math.Max(1, i.E) * 8));
                 break;
             case Opcode.Sfa:
-            {
-                int es = (i.E & 0xFF) == 1 ? 2 : 1;
-                list.Add((1, i.D * es));
-                list.Add((2, i.D * es));
-                break;
-            }
+                {
+                    int es = (i.E & 0xFF) == 1 ? 2 : 1;
+                    list.Add((1, i.D * es));
+                    list.Add((2, i.D * es));
+                    break;
+                }
 
             case Opcode.Vdec:
                 list.Add((1, i.C * i.D * 3 / 2));
                 break;
             case Opcode.Jdec:
-            {
-                long pixels = i.D * i.E;
-                long frame = i.F switch { 0 => pixels * 3 / 2, 1 => pixels * 2, _ => pixels * 3 };
-                list.Add((0, frame));
-                list.Add((1, i.C));
-                break;
-            }
+                {
+                    long pixels = i.D * i.E;
+                    long frame = i.F switch { 0 => pixels * 3 / 2, 1 => pixels * 2, _ => pixels * 3 };
+                    list.Add((0, frame));
+                    list.Add((1, i.C));
+                    break;
+                }
         }
 
         return list;

@@ -109,13 +109,13 @@ public static class ProgramRunner
                     engine = new CodecEngine(sim, name, id, e, clock, timing);
                     break;
                 default:
-                {
-                    EngineId self = id;
-                    var dma = new DmaEngine(sim, name, id, e, clock, dmaParams, packed => ProgramChecks.Resolve(MemRef.Unpack(packed), self).Pack());
-                    movers.Add(dma);
-                    engine = dma;
-                    break;
-                }
+                    {
+                        EngineId self = id;
+                        var dma = new DmaEngine(sim, name, id, e, clock, dmaParams, packed => ProgramChecks.Resolve(MemRef.Unpack(packed), self).Pack());
+                        movers.Add(dma);
+                        engine = dma;
+                        break;
+                    }
             }
 
             index[id] = e;

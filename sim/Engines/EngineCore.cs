@@ -123,12 +123,14 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         port.Release();
         if (grant.Kind == SyncKind.Launch)
         {
-            if (State == EngineState.Idle)
+            if (State != EngineState.Idle)
             {
-                State = EngineState.Running;
-                Step();
+                throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"program error: {Id} was launched a second time (or launched while it starts on its own) @ {Sim.Now} ps"));
             }
 
+            State = EngineState.Running;
+            Step();
             return;
         }
 

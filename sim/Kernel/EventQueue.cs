@@ -407,7 +407,7 @@ public sealed class EventQueue<TPayload>
 
             // One distinct time: the whole bucket becomes bucket 0 in order, chunk by chunk.
             int c = 0;
-            for (int chunk = first; ; )
+            for (int chunk = first; ;)
             {
                 int start = chunk << ChunkShift;
                 int len = (chunk == lastChunk ? end : start + ChunkSize) - start;
@@ -430,7 +430,7 @@ public sealed class EventQueue<TPayload>
             // Every item lands in bucket 0 or a lower bucket. StartChunk may grow (move) the pool: re-read it.
             int[] tails = _tail;
             int c = 0;
-            for (int chunk = first; ; )
+            for (int chunk = first; ;)
             {
                 int start = chunk << ChunkShift;
                 int stop = chunk == lastChunk ? end : start + ChunkSize;
@@ -640,7 +640,7 @@ public sealed class EventQueue<TPayload>
 
             int end = _tail[b];
             int lastChunk = (end - 1) >> ChunkShift;
-            for (int chunk = _firstChunk[b]; ; )
+            for (int chunk = _firstChunk[b]; ;)
             {
                 int start = chunk << ChunkShift;
                 int len = (chunk == lastChunk ? end : start + ChunkSize) - start;

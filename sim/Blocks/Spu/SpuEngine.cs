@@ -34,14 +34,14 @@ public sealed class SpuEngine : EngineCore
                 _macs.Value += i.A * i.B * EngineTiming.CeilDiv(i.C, ratio);
                 return EngineTiming.Matmul(_t, i.A, i.B, i.C, bf16, ratio);
             case Opcode.Conv:
-            {
-                long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
-                long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
-                long p = EngineTiming.ConvOut(h, r, stride, pad);
-                long q = EngineTiming.ConvOut(w, s, stride, pad);
-                _macs.Value += n * p * q * k * EngineTiming.CeilDiv(r * s * c, ratio);
-                return EngineTiming.Conv(_t, n, h, w, c, k, r, s, stride, pad, bf16, ratio);
-            }
+                {
+                    long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
+                    long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
+                    long p = EngineTiming.ConvOut(h, r, stride, pad);
+                    long q = EngineTiming.ConvOut(w, s, stride, pad);
+                    _macs.Value += n * p * q * k * EngineTiming.CeilDiv(r * s * c, ratio);
+                    return EngineTiming.Conv(_t, n, h, w, c, k, r, s, stride, pad, bf16, ratio);
+                }
 
             default:
                 throw ProgramError("not an SPU instruction");

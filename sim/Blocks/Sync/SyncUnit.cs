@@ -93,65 +93,65 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
         switch (r.Kind)
         {
             case SyncKind.Signal:
-            {
-                _signals.Value++;
-                int slot = Slot(_engineChip[engine], r.Token, r.Global);
-                _counts[slot] += r.Count <= 0 ? 1 : r.Count;
-                ServeWaiters(slot, r.Token);
-                break;
-            }
+                {
+                    _signals.Value++;
+                    int slot = Slot(_engineChip[engine], r.Token, r.Global);
+                    _counts[slot] += r.Count <= 0 ? 1 : r.Count;
+                    ServeWaiters(slot, r.Token);
+                    break;
+                }
 
             case SyncKind.Wait:
-            {
-                _waits.Value++;
-                int slot = Slot(_engineChip[engine], r.Token, r.Global);
-                if (!_waiters.TryGetValue(slot, out Queue<(int, int)>? queue))
                 {
-                    queue = new Queue<(int, int)>();
-                    _waiters[slot] = queue;
-                }
+                    _waits.Value++;
+                    int slot = Slot(_engineChip[engine], r.Token, r.Global);
+                    if (!_waiters.TryGetValue(slot, out Queue<(int, int)>? queue))
+                    {
+                        queue = new Queue<(int, int)>();
+                        _waiters[slot] = queue;
+                    }
 
-                _blocked[engine] = (r.Kind, r.Token, r.Global, r.Count);
-                queue.Enqueue((engine, r.Count));
-                ServeWaiters(slot, r.Token);
-                break;
-            }
+                    _blocked[engine] = (r.Kind, r.Token, r.Global, r.Count);
+                    queue.Enqueue((engine, r.Count));
+                    ServeWaiters(slot, r.Token);
+                    break;
+                }
 
             case SyncKind.Barrier:
-            {
-                if (!_barriers.TryGetValue(r.Token, out List<int>? arrived))
                 {
-                    arrived = new List<int>();
-                    _barriers[r.Token] = arrived;
-                }
-
-                arrived.Add(engine);
-                _blocked[engine] = (r.Kind, r.Token, false, r.Count);
-                if (arrived.Count >= r.Count)
-                {
-                    _barrierCount.Value++;
-                    _barriers.Remove(r.Token);
-                    foreach (int e in arrived)
+                    if (!_barriers.TryGetValue(r.Token, out List<int>? arrived))
                     {
-                        _blocked[e] = null;
-                        Send(e, new SyncGrant(SyncKind.Barrier, r.Token));
+                        arrived = new List<int>();
+                        _barriers[r.Token] = arrived;
                     }
-                }
 
-                break;
-            }
+                    arrived.Add(engine);
+                    _blocked[engine] = (r.Kind, r.Token, false, r.Count);
+                    if (arrived.Count >= r.Count)
+                    {
+                        _barrierCount.Value++;
+                        _barriers.Remove(r.Token);
+                        foreach (int e in arrived)
+                        {
+                            _blocked[e] = null;
+                            Send(e, new SyncGrant(SyncKind.Barrier, r.Token));
+                        }
+                    }
+
+                    break;
+                }
 
             case SyncKind.Launch:
-            {
-                _launches.Value++;
-                if (r.Token < 0 || r.Token >= _grant.Length)
                 {
-                    throw new Config.SimInvariantException($"{Name} @ {Sim.Now} ps: launch of unknown engine {r.Token}");
-                }
+                    _launches.Value++;
+                    if (r.Token < 0 || r.Token >= _grant.Length)
+                    {
+                        throw new Config.SimInvariantException($"{Name} @ {Sim.Now} ps: launch of unknown engine {r.Token}");
+                    }
 
-                Send(r.Token, new SyncGrant(SyncKind.Launch, r.Token));
-                break;
-            }
+                    Send(r.Token, new SyncGrant(SyncKind.Launch, r.Token));
+                    break;
+                }
         }
     }
 
