@@ -49,6 +49,51 @@ public sealed record CardParameters
 
     public required ulong TdpMilliwatts { get; init; }
 
+    // Program execution (engines, memory fabric, sync). Defaults equal the shipped configuration so that tests
+    // can build small cards from the required numbers alone.
+
+    public ulong L2Bytes { get; init; } = 4 * 1024 * 1024;
+
+    public ulong DramBytesPerInterface { get; init; } = 5_000_000_000;
+
+    public int L1BytesPerCycle { get; init; } = 512;
+
+    public int L2BytesPerCycle { get; init; } = 1024;
+
+    public ulong NocBytesPerSecond { get; init; } = 204_800_000_000;
+
+    public ulong NocHopLatencyPs { get; init; } = 5_000;
+
+    public int VpuLanes { get; init; } = 448;
+
+    public int VpuOpsPerLanePerCycle { get; init; } = 2;
+
+    public int VpuPipelineLatency { get; init; } = 4;
+
+    public int VpuGatherPerCycle { get; init; } = 16;
+
+    public int SfaElementsPerCycle { get; init; } = 64;
+
+    public int SfaPipelineLatency { get; init; } = 16;
+
+    public ulong DmaBurstBytes { get; init; } = 4096;
+
+    public int DmaMaxOutstanding { get; init; } = 8;
+
+    public int DmaSetupCycles { get; init; } = 16;
+
+    public int CodecCyclesPerMacroblock { get; init; } = 24;
+
+    public int CodecEntropyBitsPerCycle { get; init; } = 2;
+
+    public int CodecCyclesPerJpegMcu { get; init; } = 32;
+
+    public int Bf16RateDivisor { get; init; } = 2;
+
+    public int MaxWeightSparsity { get; init; } = 32;
+
+    public ulong SyncLatencyPs { get; init; } = 10_000;
+
     /// <summary>MAC arrays per chip.</summary>
     public int SpusPerChip => Clusters * SpusPerCluster;
 
@@ -88,6 +133,27 @@ public sealed record CardParameters
             ChipLinkLatencyPs = sku.ChipLink.Latency.Picoseconds,
             LaunchOverheadPs = chip.Control.LaunchOverhead.Picoseconds,
             TdpMilliwatts = sku.Tdp.Milliwatts,
+            L2Bytes = chip.L2.Capacity.Bytes,
+            DramBytesPerInterface = chip.Dram.Capacity.Bytes / (ulong)chip.Dram.Interfaces,
+            L1BytesPerCycle = chip.L1.BytesPerCycle * chip.L1.Ports * chip.L1.Banks,
+            L2BytesPerCycle = chip.L2.BytesPerCycle * chip.L2.Ports * chip.L2.Banks,
+            NocBytesPerSecond = chip.Noc.LinkBandwidth.BytesPerSecond,
+            NocHopLatencyPs = chip.Noc.HopLatency.Picoseconds,
+            VpuLanes = chip.Vpu.Lanes,
+            VpuOpsPerLanePerCycle = chip.Vpu.OpsPerLanePerCycle,
+            VpuPipelineLatency = chip.Vpu.PipelineLatency,
+            VpuGatherPerCycle = chip.Vpu.GatherElementsPerCycle,
+            SfaElementsPerCycle = chip.Sfa.ElementsPerCycle,
+            SfaPipelineLatency = chip.Sfa.PipelineLatency,
+            DmaBurstBytes = chip.Dma.BurstSize.Bytes,
+            DmaMaxOutstanding = chip.Dma.MaxOutstanding,
+            DmaSetupCycles = chip.Dma.SetupCycles,
+            CodecCyclesPerMacroblock = chip.Codec.CyclesPerMacroblock,
+            CodecEntropyBitsPerCycle = chip.Codec.EntropyBitsPerCycle,
+            CodecCyclesPerJpegMcu = chip.Codec.CyclesPerJpegMcu,
+            Bf16RateDivisor = chip.Spu.Bf16RateDivisor,
+            MaxWeightSparsity = chip.Spu.MaxWeightSparsity,
+            SyncLatencyPs = chip.Control.SyncLatency.Picoseconds,
         };
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
+using Antoum.Isa;
 using Antoum.Sim.Bench;
 using Antoum.Sim.Chip;
 using Antoum.Sim.Config;
@@ -24,6 +25,8 @@ internal static class Commands
         root.Subcommands.Add(BuildRun(args, stdout, stderr));
         root.Subcommands.Add(BuildConfig(stdout));
         root.Subcommands.Add(BuildWorkloads(stdout));
+        root.Subcommands.Add(BuildAsm(stdout));
+        root.Subcommands.Add(BuildDisasm(stdout));
         root.Subcommands.Add(BuildBench(stdout, stderr));
         return root;
     }
@@ -76,14 +79,29 @@ internal static class Commands
             Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
+        var program = new Option<string?>("--program", "-p")
+        {
+            Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
+        };
+        var maxCycles = new Option<ulong>("--max-cycles")
+        {
+            Description = "Watchdog: stop with a report when the chip clock passes this many cycles (ends runaway loops). Default: no limit.",
+            DefaultValueFactory = _ => ulong.MaxValue,
+        };
 
         var cmd = new Command("run", "Simulate a SKU on a workload: print a one-screen summary and write summary.json and stats.txt to --out.")
         {
-            sku, configFile, set, workload, batch, outDir, maxEvents, maxTime, quiet,
+            sku, configFile, set, workload, batch, program, outDir, maxEvents, maxCycles, maxTime, quiet,
         };
         cmd.SetAction(parse =>
         {
             ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
+            string? programPath = parse.GetValue(program);
+            if (programPath is not null)
+            {
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout);
+            }
+
             GemmWorkload w = BuiltInWorkloads.Resolve(parse.GetValue(workload)!);
             int b = parse.GetValue(batch);
             if (b <= 0)
@@ -220,6 +238,68 @@ internal static class Commands
             }
 
             BenchCommand.Run(list, r, s, stdout, stderr);
+            return Program.ExitOk;
+        });
+        return cmd;
+    }
+
+    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout)
+    {
+        AkpProgram program = ProgramFiles.Load(programPath);
+        using OutputFolder output = OutputFolder.Begin(target);
+        ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath);
+        ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents);
+        string name = Path.GetFileName(programPath);
+        var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
+        output.Write("summary.json", ProgramReport.ToJson(summary, prov));
+        output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+        output.Commit();
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + $"  output          {target}/ (summary.json, stats.txt)\n");
+        return Program.ExitOk;
+    }
+
+    private static Command BuildAsm(TextWriter stdout)
+    {
+        var input = new Argument<string>("source") { Description = "Assembly file (.s)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Program file to write (.akp); default: the source name with .akp." };
+        var cmd = new Command("asm", "Assemble a kernel program (.s) into a binary program container (.akp). See docs/isa.md.") { input, output };
+        cmd.SetAction(parse =>
+        {
+            string source = parse.GetValue(input)!;
+            string target = parse.GetValue(output) ?? Path.ChangeExtension(source, ".akp");
+            AkpProgram program = ProgramFiles.Load(source);
+            ProgramFiles.WriteAtomically(target, AkpContainer.Write(program));
+            int instructions = 0;
+            foreach (EngineStream s in program.Streams)
+            {
+                instructions += s.Code.Length;
+            }
+
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{target}: {program.Streams.Count} streams, {instructions} instructions"));
+            return Program.ExitOk;
+        });
+        return cmd;
+    }
+
+    private static Command BuildDisasm(TextWriter stdout)
+    {
+        var input = new Argument<string>("program") { Description = "Program file (.akp)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the assembly to this file instead of the console." };
+        var cmd = new Command("disasm", "Disassemble a program container (.akp) to assembly text that re-assembles to the identical binary.") { input, output };
+        cmd.SetAction(parse =>
+        {
+            AkpProgram program = ProgramFiles.Load(parse.GetValue(input)!);
+            string text = Disassembler.Disassemble(program);
+            string? target = parse.GetValue(output);
+            if (target is null)
+            {
+                stdout.Write(text);
+            }
+            else
+            {
+                ProgramFiles.WriteAtomically(target, Encoding.UTF8.GetBytes(text));
+            }
+
             return Program.ExitOk;
         });
         return cmd;

@@ -45,6 +45,11 @@ internal static class Program
             stderr.WriteLine("antoum: error: " + e.Message);
             return ExitUser;
         }
+        catch (Antoum.Isa.IsaException e)
+        {
+            stderr.WriteLine("antoum: error: " + e.Message);
+            return ExitUser;
+        }
         catch (Exception e)
         {
             stderr.WriteLine("antoum: internal error (a bug in AntoumSim; please report it with the command line):");

@@ -35,6 +35,15 @@ public sealed record ChipConfig
     [Description("Vector processing unit, one per cluster.")]
     public VpuConfig Vpu { get; init; } = new();
 
+    [Description("Special-function accelerator, one per cluster.")]
+    public SfaConfig Sfa { get; init; } = new();
+
+    [Description("DMA engine, one per cluster.")]
+    public DmaConfig Dma { get; init; } = new();
+
+    [Description("Video/JPEG codec, one per cluster.")]
+    public CodecConfig Codec { get; init; } = new();
+
     [Description("CPU & global control block.")]
     public ControlConfig Control { get; init; } = new();
 
@@ -64,6 +73,9 @@ public sealed record ChipConfig
         Noc.Validate(ConfigChecks.Join(path, "noc"));
         Crossbar.Validate(ConfigChecks.Join(path, "crossbar"));
         Vpu.Validate(ConfigChecks.Join(path, "vpu"));
+        Sfa.Validate(ConfigChecks.Join(path, "sfa"));
+        Dma.Validate(ConfigChecks.Join(path, "dma"));
+        Codec.Validate(ConfigChecks.Join(path, "codec"));
         Control.Validate(ConfigChecks.Join(path, "control"));
     }
 }
@@ -194,10 +206,18 @@ public sealed record VpuConfig
     [Description("Operations per lane per cycle (2 = one multiply-add).")]
     public int OpsPerLanePerCycle { get; init; } = 2;
 
+    [Description("Pipeline latency in cycles of one vector instruction.")]
+    public int PipelineLatency { get; init; } = 4;
+
+    [Description("Indexed elements gathered or scattered per cycle.")]
+    public int GatherElementsPerCycle { get; init; } = 16;
+
     public void Validate(string path)
     {
         ConfigChecks.InRange(Lanes, 1, 65536, ConfigChecks.Join(path, "lanes"));
         ConfigChecks.InRange(OpsPerLanePerCycle, 1, 64, ConfigChecks.Join(path, "opsPerLanePerCycle"));
+        ConfigChecks.InRange(PipelineLatency, 0, 1_000_000, ConfigChecks.Join(path, "pipelineLatency"));
+        ConfigChecks.InRange(GatherElementsPerCycle, 1, 65536, ConfigChecks.Join(path, "gatherElementsPerCycle"));
     }
 }
 
@@ -207,11 +227,19 @@ public sealed record ControlConfig
     [Description("Time from a kernel launch command to the first instruction issued on the chip.")]
     public Duration LaunchOverhead { get; init; } = new(2_000_000);
 
+    [Description("One-way latency of a sync message (signal, wait, barrier, launch) between an engine and the sync unit.")]
+    public Duration SyncLatency { get; init; } = new(10_000);
+
     public void Validate(string path)
     {
         if (LaunchOverhead.Picoseconds > 1_000_000_000_000)
         {
             throw new ConfigException(ConfigChecks.Join(path, "launchOverhead"), $"must be <= 1s (got {LaunchOverhead})");
+        }
+
+        if (SyncLatency.Picoseconds > 1_000_000_000)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "syncLatency"), $"must be <= 1ms (got {SyncLatency})");
         }
     }
 }

@@ -102,6 +102,10 @@ public sealed class InPort<TMsg> : IPort
 
     public bool IsBound => _link is not null;
 
+    /// <summary>A number the owning component gives the port (e.g. the requester index), so a receiver serving
+    /// many ports knows which one a message came on without searching.</summary>
+    public int Tag { get; set; }
+
     internal IReceiver<TMsg> Receiver { get; }
 
     /// <summary>Frees one receive-buffer slot: a credit travels back to the sender.</summary>

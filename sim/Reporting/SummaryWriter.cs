@@ -22,22 +22,7 @@ public static class SummaryWriter
         {
             w.WriteStartObject();
             w.WriteString("format", "antoumsim.summary/1");
-            w.WriteStartObject("provenance");
-            w.WriteString("program", "AntoumSim");
-            w.WriteString("version", prov.ProgramVersion);
-            w.WriteString("commandLine", prov.CommandLine);
-            w.WriteString("configSource", prov.Config.Source);
-            w.WriteStartArray("configFiles");
-            foreach (string f in prov.Config.Files)
-            {
-                w.WriteStringValue(f);
-            }
-
-            w.WriteEndArray();
-            w.WriteString("configHash", prov.Config.Hash);
-            w.WriteString("workload", prov.WorkloadName);
-            w.WriteString("workloadDescription", prov.WorkloadDescription);
-            w.WriteEndObject();
+            WriteProvenance(w, prov);
 
             w.WriteStartObject("run");
             w.WriteString("sku", s.Sku);
@@ -66,6 +51,27 @@ public static class SummaryWriter
         }
 
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>The provenance block shared by every summary.json: program, command, configuration, workload.</summary>
+    public static void WriteProvenance(Utf8JsonWriter w, RunProvenance prov)
+    {
+        w.WriteStartObject("provenance");
+        w.WriteString("program", "AntoumSim");
+        w.WriteString("version", prov.ProgramVersion);
+        w.WriteString("commandLine", prov.CommandLine);
+        w.WriteString("configSource", prov.Config.Source);
+        w.WriteStartArray("configFiles");
+        foreach (string f in prov.Config.Files)
+        {
+            w.WriteStringValue(f);
+        }
+
+        w.WriteEndArray();
+        w.WriteString("configHash", prov.Config.Hash);
+        w.WriteString("workload", prov.WorkloadName);
+        w.WriteString("workloadDescription", prov.WorkloadDescription);
+        w.WriteEndObject();
     }
 
     /// <summary>The one-screen summary printed after a run.</summary>

@@ -63,6 +63,7 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
         for (int i = 0; i < p.Requesters; i++)
         {
             _req[i] = AddInPort<MemRequest>("req" + i, this);
+            _req[i].Tag = i;
             _resp[i] = AddOutPort<MemResponse>("resp" + i);
             _resp[i].RetryTarget = this;
             _held[i] = new MemResponse[p.QueueDepthPerRequester];
@@ -87,7 +88,7 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
 
     void IReceiver<MemRequest>.Receive(InPort<MemRequest> port, in MemRequest message)
     {
-        int requester = IndexOf(port);
+        int requester = port.Tag;
         ulong now = Sim.Now;
         ulong start = now > _channelFree ? now : _channelFree;
         ulong transfer = (ulong)(((UInt128)message.Bytes * PsPerSecond + _p.BytesPerSecond - 1) / _p.BytesPerSecond);
@@ -147,18 +148,5 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
     public override void Finish()
     {
         _queue.Set(Sim.Now, _flightCount);
-    }
-
-    private int IndexOf(InPort<MemRequest> port)
-    {
-        for (int i = 0; i < _req.Length; i++)
-        {
-            if (ReferenceEquals(_req[i], port))
-            {
-                return i;
-            }
-        }
-
-        throw new SimInvariantException($"{Name}: request on an unknown port");
     }
 }

@@ -1,0 +1,34 @@
+using Antoum.Isa;
+using Antoum.Sim.Engines;
+using Antoum.Sim.Kernel;
+
+namespace Antoum.Sim.Blocks.Vpu;
+
+/// <summary>
+/// VPU engine (one per cluster): <c>vop</c>, <c>vreduce</c>, <c>gather</c>, <c>scatter</c>, <c>spaxpy</c> with the
+/// placeholder rules of <see cref="EngineTiming"/> (lanes per cycle, BF16 at half the lanes, reduction trees,
+/// gather rate, sparse cost ∝ nnz(u) + 2·nnz(v)). Statistics: those of <see cref="EngineCore"/>.
+/// </summary>
+public sealed class VpuEngine : EngineCore
+{
+    private readonly EngineTimingParams _t;
+
+    public VpuEngine(Simulator sim, string name, EngineId id, int index, ClockDomain clock, EngineTimingParams timing)
+        : base(sim, name, id, index, clock)
+    {
+        _t = timing;
+    }
+
+    protected override long Execute(in Instruction instruction)
+    {
+        ref readonly Instruction i = ref instruction;
+        return i.Op switch
+        {
+            Opcode.Vop => EngineTiming.VectorOp(_t, i.E, EngineTiming.IsBf16(i.F)),
+            Opcode.Vreduce => EngineTiming.Reduce(_t, i.D, EngineTiming.IsBf16(i.E)),
+            Opcode.Gather or Opcode.Scatter => EngineTiming.GatherScatter(_t, i.D),
+            Opcode.Spaxpy => EngineTiming.Spaxpy(_t, i.D, i.E),
+            _ => throw ProgramError("not a VPU instruction"),
+        };
+    }
+}

@@ -1,0 +1,220 @@
+using System.Globalization;
+using Antoum.Isa;
+using Antoum.Sim.Config;
+
+namespace Antoum.Sim.Chip;
+
+/// <summary>
+/// Checks a program against the card before it runs: every engine exists on the SKU, every memory operand names
+/// an existing memory and fits in it (a program that overflows a buffer is an error naming the buffer, never a
+/// silent spill), and every launch names an engine that has a stream.
+/// </summary>
+public static class ProgramChecks
+{
+    /// <summary>Fills in the "local" parts of a memory reference from the engine that executes it.</summary>
+    public static MemRef Resolve(MemRef m, EngineId engine)
+    {
+        int chip = m.Chip == MemRef.Local ? engine.Chip : m.Chip;
+        int cluster = m.Cluster == MemRef.Local ? (m.Space == MemSpace.Host ? 0 : engine.Cluster) : m.Cluster;
+        int unit = m.Unit;
+        if (unit == MemRef.Local)
+        {
+            // An L1 operand names its SPU; only an SPU's own L1 may be left implicit (-1 stays: the check reports it).
+            unit = m.Space != MemSpace.L1 ? 0 : engine.Kind == EngineKind.Spu ? engine.Unit : MemRef.Local;
+        }
+
+        return new MemRef(m.Space, m.Space == MemSpace.Host ? 0 : chip, cluster, unit, m.Offset);
+    }
+
+    public static void Check(CardParameters p, AkpProgram program, string programName)
+    {
+        var withStream = new HashSet<EngineId>();
+        foreach (EngineStream s in program.Streams)
+        {
+            withStream.Add(s.Engine);
+        }
+
+        foreach (EngineStream s in program.Streams)
+        {
+            EngineId e = s.Engine;
+            if (e.Chip >= p.Chips || e.Cluster >= p.Clusters || (e.Kind == EngineKind.Spu && e.Unit >= p.SpusPerCluster))
+            {
+                throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{programName}: engine {e} does not exist on the {p.Sku} ({p.Chips} chip(s), {p.Clusters} clusters of {p.SpusPerCluster} SPUs)"));
+            }
+
+            for (int pc = 0; pc < s.Code.Length; pc++)
+            {
+                ref readonly Instruction i = ref s.Code[pc];
+                string where = string.Create(CultureInfo.InvariantCulture, $"{programName}: {e} instruction {pc} ({OpcodeTable.Get(i.Op).Mnemonic})");
+                if (i.Op == Opcode.Launch)
+                {
+                    EngineId target = EngineId.Unpack(i.A);
+                    if (!withStream.Contains(target))
+                    {
+                        throw new UserInputException($"{where}: launches {target}, which has no stream in the program");
+                    }
+                }
+
+                foreach ((int slot, long bytes) in Extents(i))
+                {
+                    CheckExtent(p, Resolve(MemRef.Unpack(i[slot]), e), bytes, e, where);
+                }
+            }
+        }
+    }
+
+    /// <summary>Bytes each memory operand of <paramref name="i"/> spans (operand slot, extent).</summary>
+    public static List<(int Slot, long Bytes)> Extents(in Instruction i)
+    {
+        var list = new List<(int, long)>(4);
+        switch (i.Op)
+        {
+            case Opcode.Copy:
+                list.Add((0, i.C));
+                list.Add((1, i.C));
+                break;
+            case Opcode.Copy2d:
+                list.Add((0, ((i.C - 1) * i.E) + i.D));
+                list.Add((1, ((i.C - 1) * i.F) + i.D));
+                break;
+            case Opcode.Copy3d:
+                list.Add((0, ((i.C - 1) * i.H) + ((i.D - 1) * i.F) + i.E));
+                list.Add((1, ((i.C - 1) * i.H) + ((i.D - 1) * i.G) + i.E));
+                break;
+            case Opcode.Matmul:
+                {
+                    bool bf16 = (((i.H >> 48) & 0xFF) == 1);
+                    int es = bf16 ? 2 : 1;
+                    SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
+                    int ratio = Math.Max(1, f.Ratio);
+                    list.Add((3, i.A * i.C * es));
+                    list.Add((4, (i.C + ratio - 1) / ratio * i.B * es));
+                    list.Add((5, i.A * i.B * (f.Requantize ? 1 : 4)));
+                    if (f.Bias)
+                    {
+                        list.Add((6, i.B * 4));
+                    }
+
+                    break;
+                }
+
+            case Opcode.Conv:
+                {
+                    long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
+                    long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
+                    bool bf16 = (((i.H >> 48) & 0xFF) == 1);
+                    int es = bf16 ? 2 : 1;
+                    SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
+                    int ratio = Math.Max(1, f.Ratio);
+                    long pOut = Engines.EngineTiming.ConvOut(h, r, stride, pad);
+                    long qOut = Engines.EngineTiming.ConvOut(w, s, stride, pad);
+                    list.Add((2, n * h * w * c * es));
+                    list.Add((3, ((r * s * c) + ratio - 1) / ratio * k * es));
+                    list.Add((4, n * pOut * qOut * k * (f.Requantize ? 1 : 4)));
+                    if (f.Bias)
+                    {
+                        list.Add((6, k * 4));
+                    }
+
+                    break;
+                }
+
+            case Opcode.Vop:
+                {
+                    int es = (i.F & 0xFF) == 1 ? 2 : 1;
+                    bool bcast = ((i.F >> 8) & 1) == 1;
+                    list.Add((1, i.E * es));
+                    list.Add((2, i.E * es));
+                    list.Add((3, bcast ? es : i.E * es));
+                    break;
+                }
+
+            case Opcode.Vreduce:
+                {
+                    int es = (i.E & 0xFF) == 1 ? 2 : 1;
+                    list.Add((1, 4));
+                    list.Add((2, i.D * es));
+                    break;
+                }
+
+            case Opcode.Gather:
+                list.Add((0, i.D * ((i.E & 0xFF) == 1 ? 2 : 1)));
+                list.Add((2, i.D * 4));
+                break;
+            case Opcode.Scatter:
+                list.Add((1, i.D * ((i.E & 0xFF) == 1 ? 2 : 1)));
+                list.Add((2, i.D * 4));
+                break;
+            case Opcode.Spaxpy:
+                list.Add((0, Math.Max(1, i.D) * 8));
+                list.Add((2, Math.Max(1, i.E) * 8));
+                break;
+            case Opcode.Sfa:
+                {
+                    int es = (i.E & 0xFF) == 1 ? 2 : 1;
+                    list.Add((1, i.D * es));
+                    list.Add((2, i.D * es));
+                    break;
+                }
+
+            case Opcode.Vdec:
+                list.Add((1, i.C * i.D * 3 / 2));
+                break;
+            case Opcode.Jdec:
+                {
+                    long pixels = i.D * i.E;
+                    long frame = i.F switch { 0 => pixels * 3 / 2, 1 => pixels * 2, _ => pixels * 3 };
+                    list.Add((0, frame));
+                    list.Add((1, i.C));
+                    break;
+                }
+        }
+
+        return list;
+    }
+
+    private static void CheckExtent(CardParameters p, MemRef m, long bytes, EngineId engine, string where)
+    {
+        string name;
+        ulong capacity;
+        switch (m.Space)
+        {
+            case MemSpace.Host:
+                return;
+            case MemSpace.Dram:
+                name = string.Create(CultureInfo.InvariantCulture, $"DRAM interface c{m.Chip}:dram.{m.Cluster}");
+                capacity = p.DramBytesPerInterface;
+                break;
+            case MemSpace.L2:
+                name = string.Create(CultureInfo.InvariantCulture, $"L2 of c{m.Chip}:cluster {m.Cluster}");
+                capacity = p.L2Bytes;
+                break;
+            default:
+                if (engine.Kind != EngineKind.Spu && m.Unit < 0)
+                {
+                    throw new UserInputException($"{where}: an L1 operand on a {engine.Kind} engine must name the SPU (l1.S[...])");
+                }
+
+                if (m.Unit >= p.SpusPerCluster)
+                {
+                    throw new UserInputException(string.Create(CultureInfo.InvariantCulture, $"{where}: l1.{m.Unit} does not exist (clusters have {p.SpusPerCluster} SPUs)"));
+                }
+
+                name = string.Create(CultureInfo.InvariantCulture, $"L1 of c{m.Chip}:spu.{m.Cluster}.{m.Unit}");
+                capacity = p.L1Bytes;
+                break;
+        }
+
+        if (m.Chip >= p.Chips || m.Cluster >= p.Clusters)
+        {
+            throw new UserInputException($"{where}: {name} does not exist on the {p.Sku}");
+        }
+
+        if (bytes < 0 || m.Offset + (ulong)bytes > capacity)
+        {
+            throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
+                $"{where}: bytes [0x{m.Offset:x}, 0x{m.Offset + (ulong)bytes:x}) overflow the {name} ({capacity} B)"));
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Text;
+using Antoum.Isa;
+using Antoum.Sim.Blocks.Codec;
+using Antoum.Sim.Blocks.Dma;
+using Antoum.Sim.Blocks.Interconnect;
+using Antoum.Sim.Blocks.Sfa;
+using Antoum.Sim.Blocks.Spu;
+using Antoum.Sim.Blocks.Sync;
+using Antoum.Sim.Blocks.Vpu;
+using Antoum.Sim.Config;
+using Antoum.Sim.Engines;
+using Antoum.Sim.Kernel;
+using Antoum.Sim.Protocol;
+
+namespace Antoum.Sim.Chip;
+
+/// <summary>A run that did not finish: a deadlock, the watchdog or the event limit. The message is the report.</summary>
+public sealed class SimulationStoppedException : UserInputException
+{
+    public SimulationStoppedException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>A card wired to execute one program.</summary>
+public sealed class ProgramModel
+{
+    internal ProgramModel(Simulator sim, CardParameters p, IReadOnlyList<EngineCore> engines, SyncUnit sync, IReadOnlyList<ClockDomain> clocks)
+    {
+        Sim = sim;
+        Parameters = p;
+        Engines = engines;
+        Sync = sync;
+        Clocks = clocks;
+    }
+
+    public Simulator Sim { get; }
+
+    public CardParameters Parameters { get; }
+
+    /// <summary>One engine per stream, in program order.</summary>
+    public IReadOnlyList<EngineCore> Engines { get; }
+
+    public SyncUnit Sync { get; }
+
+    public IReadOnlyList<ClockDomain> Clocks { get; }
+}
+
+/// <summary>One engine's line in a program summary.</summary>
+public sealed record EngineRow(string Engine, long Instructions, long BusyCycles, ulong WaitPs, ulong FinishPs);
+
+/// <summary>Results of a program run.</summary>
+public sealed record ProgramSummary(string Sku, int Chips, ulong SimulatedPs, ulong Cycles, ulong ClockHz, ulong Events, IReadOnlyList<EngineRow> Engines);
+
+/// <summary>
+/// Loads a program onto a card and runs it. Every stream gets its engine; the control CPU's streams start
+/// <c>launchOverhead</c> after time 0 and start the others with <c>launch</c>; a program without a cpu stream
+/// starts every stream at that time. Engines reach the sync unit and the memory fabric only through links.
+/// </summary>
+public static class ProgramRunner
+{
+    public static ProgramModel Build(CardParameters p, AkpProgram program, string programName)
+    {
+        if (program.Streams.Count == 0)
+        {
+            throw new UserInputException($"{programName}: the program has no stream");
+        }
+
+        ProgramChecks.Check(p, program, programName);
+        var sim = new Simulator();
+        var clocks = new List<ClockDomain>(p.Chips);
+        for (int c = 0; c < p.Chips; c++)
+        {
+            clocks.Add(new ClockDomain(sim, "chip" + c.ToString(CultureInfo.InvariantCulture) + ".core", p.ClockHz));
+        }
+
+        var timing = new EngineTimingParams(p.SpuRows, p.SpuCols, p.SpuPipelineLatency, p.Bf16RateDivisor, p.VpuLanes, p.VpuPipelineLatency,
+            p.VpuGatherPerCycle, p.SfaElementsPerCycle, p.SfaPipelineLatency, p.CodecCyclesPerMacroblock, p.CodecEntropyBitsPerCycle, p.CodecCyclesPerJpegMcu);
+        var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaSetupCycles);
+        bool hasCpu = false;
+        foreach (EngineStream s in program.Streams)
+        {
+            hasCpu |= s.Engine.Kind == EngineKind.Cpu;
+        }
+
+        var engines = new List<EngineCore>(program.Streams.Count);
+        var movers = new List<DmaEngine>();
+        var index = new Dictionary<EngineId, int>();
+        for (int e = 0; e < program.Streams.Count; e++)
+        {
+            EngineId id = program.Streams[e].Engine;
+            string name = EngineName(id);
+            ClockDomain clock = clocks[id.Chip];
+            EngineCore engine;
+            switch (id.Kind)
+            {
+                case EngineKind.Spu:
+                    engine = new SpuEngine(sim, name, id, e, clock, timing);
+                    break;
+                case EngineKind.Vpu:
+                    engine = new VpuEngine(sim, name, id, e, clock, timing);
+                    break;
+                case EngineKind.Sfa:
+                    engine = new SfaEngine(sim, name, id, e, clock, timing);
+                    break;
+                case EngineKind.Codec:
+                    engine = new CodecEngine(sim, name, id, e, clock, timing);
+                    break;
+                default:
+                    {
+                        EngineId self = id;
+                        var dma = new DmaEngine(sim, name, id, e, clock, dmaParams, packed => ProgramChecks.Resolve(MemRef.Unpack(packed), self).Pack());
+                        movers.Add(dma);
+                        engine = dma;
+                        break;
+                    }
+            }
+
+            index[id] = e;
+            bool autoStart = !hasCpu || id.Kind == EngineKind.Cpu;
+            engine.Load(program.Streams[e].Code, autoStart, p.LaunchOverheadPs);
+            engines.Add(engine);
+        }
+
+        foreach (EngineCore engine in engines)
+        {
+            if (engine.Id.Kind == EngineKind.Cpu)
+            {
+                engine.LaunchResolver = packed => index[EngineId.Unpack(packed)];
+            }
+        }
+
+        var names = new List<string>(engines.Count);
+        var chipOf = new List<int>(engines.Count);
+        foreach (EngineCore engine in engines)
+        {
+            names.Add(engine.Id.ToString());
+            chipOf.Add(engine.Id.Chip);
+        }
+
+        var sync = new SyncUnit(sim, "card.sync", p.Chips, chipOf, names);
+        var syncLink = new LinkTiming(p.SyncLatencyPs, p.CrossbarBytesPerSecond, 64);
+        foreach (EngineCore engine in engines)
+        {
+            Link<SyncRequest>.Connect(sim, engine.Name + ".link.sync", engine.SyncPort, sync.RequestPort(engine.Index), syncLink);
+            Link<SyncGrant>.Connect(sim, engine.Name + ".link.grant", sync.GrantPort(engine.Index), engine.GrantPort, syncLink);
+        }
+
+        if (movers.Count > 0)
+        {
+            ulong l1Bps = (ulong)p.L1BytesPerCycle * p.ClockHz;
+            ulong l2Bps = (ulong)p.L2BytesPerCycle * p.ClockHz;
+            ulong cycle = (1_000_000_000_000UL + p.ClockHz - 1) / p.ClockHz;
+            var fabricParams = new FabricParams(p.Chips, p.Clusters, p.SpusPerCluster, p.ClockHz,
+                p.DramBytesPerSecondPerInterface, p.DramLatencyPs, l2Bps, p.CrossbarLatencyPs, l1Bps, cycle,
+                p.NocBytesPerSecond, p.NocHopLatencyPs, p.ChipLinkBytesPerSecond, p.ChipLinkLatencyPs, p.HostLinkBytesPerSecond, p.HostLinkLatencyPs);
+            var fabric = new MemoryFabric(sim, "card.fabric", fabricParams, movers.Count, p.DmaMaxOutstanding);
+            var request = new LinkTiming(0, p.CrossbarBytesPerSecond, p.DmaMaxOutstanding);
+            for (int m = 0; m < movers.Count; m++)
+            {
+                Link<MemCopy>.Connect(sim, movers[m].Name + ".link.mem", movers[m].MemPort, fabric.RequestPort(m), request);
+                Link<MemResponse>.Connect(sim, movers[m].Name + ".link.memDone", fabric.ResponsePort(m), movers[m].MemDonePort, request);
+            }
+        }
+
+        sim.Start();
+        return new ProgramModel(sim, p, engines, sync, clocks);
+    }
+
+    /// <summary>Runs to the end; a deadlock, the watchdog or the event limit ends it with a report.</summary>
+    public static ProgramSummary Run(ProgramModel model, ulong maxCycles, ulong maxEvents)
+    {
+        Simulator sim = model.Sim;
+        ClockDomain clock = model.Clocks[0];
+        ulong limitPs = maxCycles == ulong.MaxValue ? ulong.MaxValue : clock.EdgeTime(maxCycles);
+        StopReason reason = sim.Run(limitPs, maxEvents);
+        if (reason == StopReason.TimeLimit)
+        {
+            throw new SimulationStoppedException(Report(model, string.Create(CultureInfo.InvariantCulture,
+                $"watchdog: the run reached --max-cycles {maxCycles} (t = {sim.Now} ps) before every engine finished"), running: true));
+        }
+
+        if (reason == StopReason.EventLimit)
+        {
+            throw new SimulationStoppedException(Report(model, string.Create(CultureInfo.InvariantCulture,
+                $"the run reached --max-events {maxEvents} at t = {sim.Now} ps (cycle {clock.CycleAtOrBefore(sim.Now)}) before every engine finished"), running: true));
+        }
+
+        foreach (EngineCore e in model.Engines)
+        {
+            if (e.State != EngineState.Finished)
+            {
+                throw new SimulationStoppedException(Report(model, string.Create(CultureInfo.InvariantCulture,
+                    $"deadlock at t = {sim.Now} ps (cycle {clock.CycleAtOrBefore(sim.Now)}): no event is pending but engines have not finished"), running: false));
+            }
+        }
+
+        sim.Finish();
+        ulong end = 0;
+        var rows = new List<EngineRow>(model.Engines.Count);
+        foreach (EngineCore e in model.Engines)
+        {
+            end = Math.Max(end, e.FinishTimePs);
+            rows.Add(new EngineRow(e.Id.ToString(), Value(sim, e.Name + ".instructions"), Value(sim, e.Name + ".busyCycles"),
+                (ulong)Value(sim, e.Name + ".waitTime"), e.FinishTimePs));
+        }
+
+        return new ProgramSummary(model.Parameters.Sku, model.Parameters.Chips, end, clock.CycleAtOrAfter(end), model.Parameters.ClockHz, sim.EventsExecuted, rows);
+    }
+
+    /// <summary>Statistics name of an engine: chip, cluster, engine, e.g. <c>chip0.cluster1.spu3</c>, <c>chip0.cpu</c>.</summary>
+    public static string EngineName(EngineId id)
+    {
+        string chip = "chip" + id.Chip.ToString(CultureInfo.InvariantCulture);
+        return id.Kind switch
+        {
+            EngineKind.Cpu => chip + ".cpu",
+            EngineKind.Spu => string.Create(CultureInfo.InvariantCulture, $"{chip}.cluster{id.Cluster}.spu{id.Unit}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{chip}.cluster{id.Cluster}.{id.Kind.ToString().ToLowerInvariant()}"),
+        };
+    }
+
+    private static long Value(Simulator sim, string stat)
+    {
+        return sim.Stats.Find(stat) is Stats.Counter c ? c.Value : 0;
+    }
+
+    private static string Report(ProgramModel model, string headline, bool running)
+    {
+        var sb = new StringBuilder(headline);
+        foreach (EngineCore e in model.Engines)
+        {
+            string? blocked = model.Sync.BlockedOn(e.Index);
+            string line = e.State switch
+            {
+                EngineState.Waiting => $"{e.Id} waits for {blocked ?? "a sync grant in flight"} at instruction {e.Pc}",
+                EngineState.Idle => $"{e.Id} was never launched",
+                EngineState.Running when running => string.Create(CultureInfo.InvariantCulture,
+                    $"{e.Id} still running at instruction {e.Pc} of {e.CodeLength}"),
+                EngineState.Running => $"{e.Id} is stuck inside instruction {e.Pc}",
+                _ => string.Empty,
+            };
+            if (line.Length > 0)
+            {
+                sb.Append("\n  ").Append(line);
+            }
+        }
+
+        return sb.ToString();
+    }
+}

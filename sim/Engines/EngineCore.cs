@@ -1,0 +1,316 @@
+using System.Globalization;
+using Antoum.Isa;
+using Antoum.Sim.Config;
+using Antoum.Sim.Kernel;
+using Antoum.Sim.Protocol;
+using Antoum.Sim.Stats;
+
+namespace Antoum.Sim.Engines;
+
+/// <summary>Where an engine is in its program.</summary>
+public enum EngineState
+{
+    /// <summary>Has a stream but has not been launched yet.</summary>
+    Idle,
+
+    /// <summary>Executing (between instructions or inside one).</summary>
+    Running,
+
+    /// <summary>Blocked on a token or a barrier.</summary>
+    Waiting,
+
+    /// <summary>Reached the end of its stream.</summary>
+    Finished,
+}
+
+/// <summary>
+/// Executes one engine's instruction stream (the part every engine shares): control (nop, loop/endloop, end),
+/// sync (signal, wait, barrier, launch: messages to the sync unit over a link), and hands every other opcode to
+/// <see cref="Execute"/> of the concrete engine. An instruction starts at a clock edge; an operation of n cycles
+/// ends at edge start + n; control and signal instructions take one cycle.
+/// <para>Ports: <c>sync</c> (out, SyncRequest), <c>grant</c> (in, SyncGrant).</para>
+/// <para>Statistics: <c>instructions</c>, <c>busyCycles</c> (inside engine operations), <c>waitTime</c> (ps
+/// blocked on sync), <c>finishTime</c> (ps).</para>
+/// </summary>
+public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryable
+{
+    private const int MaxLoopDepth = 64;
+
+    private readonly OutPort<SyncRequest> _sync;
+    private readonly InPort<SyncGrant> _grant;
+    private readonly SimTimer _stepTimer;
+    private readonly SimTimer _startTimer;
+    private readonly int[] _loopPc = new int[MaxLoopDepth];
+    private readonly long[] _loopLeft = new long[MaxLoopDepth];
+    private readonly SyncRequest[] _unsent = new SyncRequest[64];
+    private int _unsentHead;
+    private int _unsentCount;
+    private int _depth;
+    private Instruction[] _code = [];
+    private int _pc;
+    private ulong _waitSince;
+    private readonly Counter _instructions;
+    private readonly Counter _busyCycles;
+    private readonly Counter _waitPs;
+    private readonly Counter _finishPs;
+
+    protected EngineCore(Simulator sim, string name, EngineId id, int index, ClockDomain clock)
+        : base(sim, name)
+    {
+        Id = id;
+        Index = index;
+        Clock = clock;
+        _sync = AddOutPort<SyncRequest>("sync");
+        _sync.RetryTarget = this;
+        _grant = AddInPort<SyncGrant>("grant", this);
+        _stepTimer = new SimTimer(sim, OnStepTimer);
+        _startTimer = new SimTimer(sim, Step);
+        _instructions = sim.Stats.Counter(name + ".instructions", "count", "instructions executed");
+        _busyCycles = sim.Stats.Counter(name + ".busyCycles", "cycles", "cycles inside engine operations (not control or sync)");
+        _waitPs = sim.Stats.Counter(name + ".waitTime", "ps", "time blocked on a token or barrier");
+        _finishPs = sim.Stats.Counter(name + ".finishTime", "ps", "time the stream ended");
+    }
+
+    /// <summary>The engine this component executes for.</summary>
+    public EngineId Id { get; }
+
+    /// <summary>Index of the engine on the card (its sync port number).</summary>
+    public int Index { get; }
+
+    /// <summary>The clock the engine runs on.</summary>
+    protected ClockDomain Clock { get; }
+
+    public EngineState State { get; private set; } = EngineState.Finished;
+
+    /// <summary>Index of the instruction being executed.</summary>
+    public int Pc => _pc;
+
+    /// <summary>Number of instructions in the stream.</summary>
+    public int CodeLength => _code.Length;
+
+    public OutPort<SyncRequest> SyncPort => _sync;
+
+    public InPort<SyncGrant> GrantPort => _grant;
+
+    /// <summary>Time the stream ended (valid when finished).</summary>
+    public ulong FinishTimePs => (ulong)_finishPs.Value;
+
+    /// <summary>Loads the stream. An auto-started engine begins at <paramref name="startPs"/>; others wait for a launch.</summary>
+    public void Load(Instruction[] code, bool autoStart, ulong startPs)
+    {
+        _code = code;
+        _pc = 0;
+        State = code.Length == 0 ? EngineState.Finished : EngineState.Idle;
+        AutoStart = autoStart;
+        StartPs = startPs;
+    }
+
+    private bool AutoStart { get; set; }
+
+    private ulong StartPs { get; set; }
+
+    public override void Setup()
+    {
+        if (State == EngineState.Idle && AutoStart)
+        {
+            State = EngineState.Running;
+            _startTimer.Schedule(StartPs);
+        }
+    }
+
+    void IReceiver<SyncGrant>.Receive(InPort<SyncGrant> port, in SyncGrant grant)
+    {
+        port.Release();
+        if (grant.Kind == SyncKind.Launch)
+        {
+            if (State != EngineState.Idle)
+            {
+                throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"program error: {Id} was launched a second time (or launched while it starts on its own) @ {Sim.Now} ps"));
+            }
+
+            State = EngineState.Running;
+            Step();
+            return;
+        }
+
+        if (State != EngineState.Waiting)
+        {
+            throw new SimInvariantException($"{Name} @ {Sim.Now} ps: sync grant while not waiting");
+        }
+
+        _waitPs.Value += (long)(Sim.Now - _waitSince);
+        State = EngineState.Running;
+        _pc++;
+        Step();
+    }
+
+    void IRetryable.OnRetry(IPort port)
+    {
+        if (!ReferenceEquals(port, _sync))
+        {
+            OnOtherPortRetry(port);
+            return;
+        }
+
+        while (_unsentCount > 0 && _sync.TrySend(_unsent[_unsentHead], 8))
+        {
+            _unsentHead = (_unsentHead + 1) % _unsent.Length;
+            _unsentCount--;
+        }
+    }
+
+    /// <summary>A credit came back on one of the concrete engine's own output ports.</summary>
+    protected virtual void OnOtherPortRetry(IPort port)
+    {
+    }
+
+    /// <summary>
+    /// Runs an engine operation. Returns its duration in cycles, or -1 when the engine will call
+    /// <see cref="OperationDone"/> itself (operations that wait for messages, such as DMA bursts).
+    /// </summary>
+    protected abstract long Execute(in Instruction instruction);
+
+    /// <summary>Ends a pending operation (one for which <see cref="Execute"/> returned -1).</summary>
+    protected void OperationDone()
+    {
+        _pc++;
+        Step();
+    }
+
+    /// <summary>Adds cycles spent inside a pending operation to the busy count.</summary>
+    protected void AddBusyCycles(long cycles)
+    {
+        _busyCycles.Value += cycles;
+    }
+
+    /// <summary>A user error raised while executing: names the engine, the instruction and the time.</summary>
+    protected UserInputException ProgramError(string problem)
+    {
+        return new UserInputException(string.Create(CultureInfo.InvariantCulture,
+            $"program error in {Id} at instruction {_pc} ({OpcodeTable.Get(_code[_pc].Op).Mnemonic}) @ {Sim.Now} ps: {problem}"));
+    }
+
+    private void OnStepTimer()
+    {
+        _pc++;
+        Step();
+    }
+
+    private void Step()
+    {
+        if (_pc >= _code.Length)
+        {
+            EndStream(Sim.Now);
+            return;
+        }
+
+        ref readonly Instruction inst = ref _code[_pc];
+        _instructions.Value++;
+        long cycles;
+        switch (inst.Op)
+        {
+            case Opcode.End:
+                EndStream(Sim.Now);
+                return;
+            case Opcode.Nop:
+                cycles = 1;
+                break;
+            case Opcode.Loop:
+                if (_depth == MaxLoopDepth)
+                {
+                    throw ProgramError($"loops nested deeper than {MaxLoopDepth}");
+                }
+
+                _loopPc[_depth] = _pc;
+                _loopLeft[_depth] = inst.A;
+                _depth++;
+                cycles = 1;
+                break;
+            case Opcode.EndLoop:
+                if (_depth == 0)
+                {
+                    throw ProgramError("endloop without loop");
+                }
+
+                if (--_loopLeft[_depth - 1] > 0)
+                {
+                    _pc = _loopPc[_depth - 1];
+                }
+                else
+                {
+                    _depth--;
+                }
+
+                cycles = 1;
+                break;
+            case Opcode.Signal:
+                TokenRef signalled = TokenRef.Unpack(inst.A);
+                SendSync(new SyncRequest(SyncKind.Signal, signalled.Id, signalled.Global, 1));
+                cycles = 1;
+                break;
+            case Opcode.Launch:
+                SendSync(new SyncRequest(SyncKind.Launch, LaunchTarget(inst), false, 0));
+                cycles = 1;
+                break;
+            case Opcode.Wait:
+                State = EngineState.Waiting;
+                _waitSince = Sim.Now;
+                TokenRef awaited = TokenRef.Unpack(inst.A);
+                SendSync(new SyncRequest(SyncKind.Wait, awaited.Id, awaited.Global, (int)Math.Max(1, inst.B)));
+                return;
+            case Opcode.Barrier:
+                State = EngineState.Waiting;
+                _waitSince = Sim.Now;
+                SendSync(new SyncRequest(SyncKind.Barrier, (int)inst.A, true, (int)inst.B));
+                return;
+            default:
+                cycles = Execute(inst);
+                if (cycles < 0)
+                {
+                    return;
+                }
+
+                _busyCycles.Value += cycles;
+                break;
+        }
+
+        ulong start = Clock.CycleAtOrAfter(Sim.Now);
+        _stepTimer.Schedule(Clock.EdgeTime(start + (ulong)cycles));
+    }
+
+    /// <summary>Maps the engine named by a launch instruction to its card index (set by the program loader).</summary>
+    internal Func<long, int>? LaunchResolver { get; set; }
+
+    private int LaunchTarget(in Instruction inst)
+    {
+        if (LaunchResolver is null)
+        {
+            throw ProgramError("launch is not available on this engine");
+        }
+
+        return LaunchResolver(inst.A);
+    }
+
+    private void SendSync(in SyncRequest request)
+    {
+        if (_unsentCount == 0 && _sync.TrySend(request, 8))
+        {
+            return;
+        }
+
+        if (_unsentCount == _unsent.Length)
+        {
+            throw new SimInvariantException($"{Name} @ {Sim.Now} ps: sync request queue overflow");
+        }
+
+        _unsent[(_unsentHead + _unsentCount) % _unsent.Length] = request;
+        _unsentCount++;
+    }
+
+    private void EndStream(ulong now)
+    {
+        State = EngineState.Finished;
+        _finishPs.Value = (long)now;
+    }
+}

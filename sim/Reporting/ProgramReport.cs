@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Antoum.Sim.Chip;
+
+namespace Antoum.Sim.Reporting;
+
+/// <summary>summary.json and the console summary of a program run (<c>antoum run --program</c>).</summary>
+public static class ProgramReport
+{
+    public static string ToJson(ProgramSummary s, RunProvenance prov)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("format", "antoumsim.summary/1");
+            SummaryWriter.WriteProvenance(w, prov);
+            w.WriteStartObject("run");
+            w.WriteString("sku", s.Sku);
+            w.WriteNumber("chips", s.Chips);
+            w.WriteNumber("events", s.Events);
+            w.WriteEndObject();
+            w.WriteStartObject("results");
+            w.WriteNumber("simulatedTimePs", s.SimulatedPs);
+            w.WriteNumber("cycles", s.Cycles);
+            w.WriteNumber("clockHz", s.ClockHz);
+            w.WriteStartArray("engines");
+            foreach (EngineRow e in s.Engines)
+            {
+                w.WriteStartObject();
+                w.WriteString("engine", e.Engine);
+                w.WriteNumber("instructions", e.Instructions);
+                w.WriteNumber("busyCycles", e.BusyCycles);
+                w.WriteNumber("waitTimePs", e.WaitPs);
+                w.WriteNumber("finishTimePs", e.FinishPs);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    public static string ToConsole(ProgramSummary s, RunProvenance prov)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(c, $"AntoumSim {prov.ProgramVersion}  {s.Sku} ({s.Chips} chip{(s.Chips == 1 ? string.Empty : "s")})  program {prov.WorkloadName}\n");
+        sb.Append(c, $"  config          {prov.Config.Source}  hash {prov.Config.Hash[..12]}\n");
+        sb.Append(c, $"  simulated time  {s.SimulatedPs:N0} ps  ({s.Cycles:N0} cycles at {s.ClockHz / 1e6:0.###} MHz)\n");
+        sb.Append(c, $"  events          {s.Events:N0}\n");
+        sb.Append("  engine             instructions   busy cycles   busy %   waited (ps)   finished (ps)\n");
+        int shown = 0;
+        foreach (EngineRow e in s.Engines)
+        {
+            if (shown++ == 24)
+            {
+                sb.Append(c, $"  … {s.Engines.Count - 24} more engines in summary.json\n");
+                break;
+            }
+
+            double busy = s.Cycles == 0 ? 0 : 100.0 * e.BusyCycles / s.Cycles;
+            sb.Append(c, $"  {e.Engine,-18} {e.Instructions,12:N0} {e.BusyCycles,13:N0} {busy,7:0.0}% {e.WaitPs,13:N0} {e.FinishPs,15:N0}\n");
+        }
+
+        return sb.ToString();
+    }
+}
