@@ -67,8 +67,8 @@ public static class CardBuilder
         var pcie = new PcieSwitch(sim, "card.pcie", p.Chips);
         var hostLink = new LinkTiming(p.HostLinkLatencyPs, p.HostLinkBytesPerSecond, ControlCredits);
         var chipLink = new LinkTiming(p.ChipLinkLatencyPs, p.ChipLinkBytesPerSecond, ControlCredits);
-        Link<HostMessage>.Connect(sim, "card.link.hostDown", host.ToCard, pcie.Up, hostLink);
-        Link<HostMessage>.Connect(sim, "card.link.hostUp", pcie.ToHost, host.FromCard, hostLink);
+        RegisterLink(Link<HostMessage>.Connect(sim, "card.link.hostDown", host.ToCard, pcie.Up, hostLink), sim, p.ClockHz);
+        RegisterLink(Link<HostMessage>.Connect(sim, "card.link.hostUp", pcie.ToHost, host.FromCard, hostLink), sim, p.ClockHz);
 
         var clocks = new List<ClockDomain>(p.Chips);
         var control = new ControlParams(p.SpusPerChip, p.LaunchOverheadPs, layers);
@@ -85,12 +85,12 @@ public static class CardBuilder
             var clock = new ClockDomain(sim, chip + ".core", p.ClockHz);
             clocks.Add(clock);
             var cpu = new ControlCpu(sim, chip + ".control", c, control);
-            Link<HostMessage>.Connect(sim, chip + ".link.pcieDown", pcie.Down(c), cpu.HostIn, chipLink);
-            Link<HostMessage>.Connect(sim, chip + ".link.pcieUp", cpu.HostOut, pcie.FromChip(c), chipLink);
+            RegisterLink(Link<HostMessage>.Connect(sim, chip + ".link.pcieDown", pcie.Down(c), cpu.HostIn, chipLink), sim, p.ClockHz);
+            RegisterLink(Link<HostMessage>.Connect(sim, chip + ".link.pcieUp", cpu.HostOut, pcie.FromChip(c), chipLink), sim, p.ClockHz);
             for (int k = 0; k < p.Clusters; k++)
             {
                 string cluster = chip + ".cluster" + k;
-                var dram = new DramPlaceholder(sim, cluster + ".dram", dramParams);
+                var dram = new DramPlaceholder(sim, cluster + ".dram", dramParams, p.ClockHz);
                 for (int s = 0; s < p.SpusPerCluster; s++)
                 {
                     int index = (k * p.SpusPerCluster) + s;
@@ -106,6 +106,14 @@ public static class CardBuilder
 
         sim.Start();
         return new CardModel(sim, p, host, clocks, layers);
+    }
+
+    /// <summary>Lists a PCIe link in blocks.csv (busy = serialising; bytes through it both in and out).</summary>
+    private static void RegisterLink(Link<HostMessage> link, Simulator sim, ulong clockHz)
+    {
+        var busy = (Stats.Counter)sim.Stats.Find(link.Name + ".busyTime")!;
+        var bytes = (Stats.Counter)sim.Stats.Find(link.Name + ".bytes")!;
+        sim.Stats.Block(new Stats.BlockActivity(link.Name, "pcie", clockHz, () => (ulong)busy.Value, () => 0, () => bytes.Value, () => bytes.Value));
     }
 
     private static void PortsOf(MacArrayPlaceholder spu, out OutPort<MemRequest> req, out InPort<MemResponse> resp, out InPort<TileCommand> cmd, out OutPort<TileDone> done)

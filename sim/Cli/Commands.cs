@@ -132,6 +132,7 @@ internal static class Commands
             var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
             output.Write("summary.json", SummaryWriter.ToJson(summary, prov));
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+            output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
             output.Commit();
             if (parse.GetValue(quiet))
             {
@@ -140,8 +141,9 @@ internal static class Commands
             else
             {
                 stdout.Write(SummaryWriter.ToConsole(summary, prov));
+                stdout.Write(UtilizationLine(model.Sim.Stats, summary.SimulatedPs));
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
-                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt)");
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv)");
             }
 
             return Program.ExitOk;
@@ -253,8 +255,9 @@ internal static class Commands
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
         output.Write("summary.json", ProgramReport.ToJson(summary, prov));
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+        output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
         output.Commit();
-        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + $"  output          {target}/ (summary.json, stats.txt)\n");
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + $"  output          {target}/ (summary.json, stats.txt, blocks.csv)\n");
         return Program.ExitOk;
     }
 
@@ -336,6 +339,17 @@ internal static class Commands
         }
 
         return sb.ToString();
+    }
+
+    private static string UtilizationLine(Stats.StatRegistry stats, ulong elapsedPs)
+    {
+        var sb = new StringBuilder("  busy by block   ");
+        foreach ((string kind, int count, double u) in BlocksCsv.ByKind(stats, elapsedPs))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{kind} {u * 100:0.0}% (x{count})  ");
+        }
+
+        return sb.ToString().TrimEnd() + "\n";
     }
 
     private static string StatsHeader(RunProvenance prov)

@@ -69,7 +69,17 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         _busyCycles = sim.Stats.Counter(name + ".busyCycles", "cycles", "cycles inside engine operations (not control or sync)");
         _waitPs = sim.Stats.Counter(name + ".waitTime", "ps", "time blocked on a token or barrier");
         _finishPs = sim.Stats.Counter(name + ".finishTime", "ps", "time the stream ended");
+        Counter busy = _busyCycles;
+        Counter wait = _waitPs;
+        sim.Stats.Block(new BlockActivity(name, id.Kind.ToString().ToLowerInvariant(), clock.FrequencyHz,
+            () => clock.EdgeTime((ulong)busy.Value), () => (ulong)wait.Value, () => BytesIn, () => BytesOut));
     }
+
+    /// <summary>Bytes the engine moved in (for blocks.csv); engines that move data override it.</summary>
+    protected virtual long BytesIn => 0;
+
+    /// <summary>Bytes the engine moved out (for blocks.csv).</summary>
+    protected virtual long BytesOut => 0;
 
     /// <summary>The engine this component executes for.</summary>
     public EngineId Id { get; }

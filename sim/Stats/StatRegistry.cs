@@ -241,6 +241,7 @@ public sealed class Formula : Statistic
 public sealed class StatRegistry
 {
     private readonly List<Statistic> _stats = new();
+    private readonly List<BlockActivity> _blocks = new();
     private readonly Dictionary<string, Statistic> _byName = new(StringComparer.Ordinal);
     private ulong _closedAt;
     private bool _closed;
@@ -266,6 +267,15 @@ public sealed class StatRegistry
     public Formula Formula(string name, string unit, string description, Func<double> compute)
     {
         return Add(new Formula(name, unit, description, compute));
+    }
+
+    /// <summary>Block instances that report activity, in registration order.</summary>
+    public IReadOnlyList<BlockActivity> Blocks => _blocks;
+
+    /// <summary>Declares a block instance for <c>blocks.csv</c> (busy, stall, bytes in and out).</summary>
+    public void Block(BlockActivity activity)
+    {
+        _blocks.Add(activity);
     }
 
     /// <summary>Looks a statistic up by its full name.</summary>
@@ -357,3 +367,17 @@ public sealed class StatRegistry
         return stat;
     }
 }
+
+/// <summary>
+/// One block instance's activity, for <c>blocks.csv</c>: how long it was busy and stalled and how many bytes
+/// went in and out. The values are read through delegates at report time only, from the block's own
+/// statistics, so the hot path pays nothing.
+/// </summary>
+public sealed record BlockActivity(
+    string Name,
+    string Kind,
+    ulong ClockHz,
+    Func<ulong> BusyPs,
+    Func<ulong> StallPs,
+    Func<long> BytesIn,
+    Func<long> BytesOut);

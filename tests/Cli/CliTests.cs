@@ -57,6 +57,20 @@ public class CliTests
         string stats = File.ReadAllText(Path.Combine(outDir, "stats.txt"));
         Assert.That(stats, Does.Contain($"chip{chips - 1}.cluster3.spu7.busyCycles"));
         Assert.That(Directory.GetDirectories(_dir), Has.Length.EqualTo(1), "no staging folder is left behind");
+
+        // blocks.csv: one row per block; busy + stall + idle = the run's length in cycles (within rounding).
+        string[] rows = File.ReadAllLines(Path.Combine(outDir, "blocks.csv"));
+        Assert.That(rows[0], Is.EqualTo("block,kind,busy_cycles,stall_cycles,idle_cycles,utilization,bytes_in,bytes_out"));
+        Assert.That(rows.Count(r => r.Split(',')[1] == "spu"), Is.EqualTo(chips * 32));
+        Assert.That(rows.Count(r => r.Split(',')[1] == "dram"), Is.EqualTo(chips * 4));
+        long cycles = root.GetProperty("results").GetProperty("cycles").GetInt64();
+        foreach (string row in rows.Skip(1))
+        {
+            string[] f = row.Split(',');
+            long total = long.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture)
+                + long.Parse(f[4], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(total, Is.InRange(cycles - 3, cycles + 1), row);
+        }
     }
 
     [Test]
@@ -66,7 +80,7 @@ public class CliTests
         string b = Path.Combine(_dir, "nested", "b");
         Assert.That(Run("run", "--sku", "S10", "--workload", "mlp", "--batch", "2", "--out", a).Code, Is.EqualTo(0));
         Assert.That(Run("run", "--sku", "S10", "--workload", "mlp", "--batch", "2", "--out", b).Code, Is.EqualTo(0));
-        foreach (string f in new[] { "summary.json", "stats.txt" })
+        foreach (string f in new[] { "summary.json", "stats.txt", "blocks.csv" })
         {
             Assert.That(File.ReadAllBytes(Path.Combine(b, f)), Is.EqualTo(File.ReadAllBytes(Path.Combine(a, f))), f);
         }

@@ -61,6 +61,10 @@ public sealed class DmaEngine : EngineCore, IReceiver<MemResponse>
 
     public OutPort<MemCopy> MemPort => _mem;
 
+    protected override long BytesIn => _bytes.Value;
+
+    protected override long BytesOut => _bytes.Value;
+
     public InPort<MemResponse> MemDonePort => _memDone;
 
     protected override long Execute(in Instruction instruction)

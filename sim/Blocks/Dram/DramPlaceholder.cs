@@ -46,7 +46,7 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
     private readonly Counter _busyPs;
     private readonly TimeWeighted _queue;
 
-    public DramPlaceholder(Simulator sim, string name, DramParams p)
+    public DramPlaceholder(Simulator sim, string name, DramParams p, ulong clockHz)
         : base(sim, name)
     {
         if (p.BytesPerSecond == 0 || p.Requesters <= 0 || p.QueueDepthPerRequester <= 0)
@@ -77,6 +77,7 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
         _requests = sim.Stats.Counter(name + ".requests", "count", "requests served");
         _busyPs = sim.Stats.Counter(name + ".busyTime", "ps", "time the data channel was transferring");
         _queue = sim.Stats.TimeWeighted(name + ".inFlight", "requests", "reads accepted and not yet answered");
+        sim.Stats.Block(new BlockActivity(name, "dram", clockHz, () => (ulong)_busyPs.Value, () => 0, () => _bytesWritten.Value, () => _bytesRead.Value));
         sim.Stats.Formula(name + ".bandwidthUtilization", "ratio", "busy time / elapsed time", () => sim.Now == 0 ? 0.0 : (double)_busyPs.Value / sim.Now);
     }
 

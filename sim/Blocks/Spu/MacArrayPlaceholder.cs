@@ -87,6 +87,8 @@ public sealed class MacArrayPlaceholder : SimComponent, IReceiver<TileCommand>, 
         _stallPs = sim.Stats.Counter(name + ".stallTime", "ps", "time with work queued but operands not landed and the array idle");
         _bytesIn = sim.Stats.Counter(name + ".operandBytes", "B", "operand bytes landed in L1");
         _issued = sim.Stats.Counter(name + ".issuedMacs", "MAC", "MAC slots spent (rows × cols × busy cycles)");
+        sim.Stats.Block(new BlockActivity(name, "spu", clock.FrequencyHz, () => clock.EdgeTime((ulong)_busyCycles.Value),
+            () => (ulong)_stallPs.Value, () => _bytesIn.Value, () => 0));
         sim.Stats.Formula(name + ".utilization", "ratio", "useful MACs / (rows × cols × elapsed cycles)", () =>
         {
             ulong cycles = _clock.CycleAtOrBefore(sim.Now);
