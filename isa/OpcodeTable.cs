@@ -385,11 +385,11 @@ public static class OpcodeTable
                  Field("src0", OperandKind.Mem, 2, "first source"), Field("src1", OperandKind.Mem, 3, "second source (scalar for scale; ignored by relu, copy)"),
                  Count("elems", 4, 1, U32, "elements"), Enum("prec", 5, 0, 8, s_precision, "precision"),
                  new OperandInfo("bcast", OperandKind.Count, 5, 8, 1, 0, 1, null, OperandPresence.Optional, 0, "1: SRC1 is one scalar broadcast to all elements")],
-                "elementwise DST = OP(SRC0, SRC1)", "ceil(ELEMS / lanes) + vpu.pipelineLatency cycles; bf16 uses lanes/2", null, null),
+                "elementwise DST = OP(SRC0, SRC1)", "ceil(ELEMS / G) * vpu.opCosts.OP + vpu.pipelineLatency cycles; G = vpu.lanes (int8) or vpu.lanes / vpu.opCosts.bf16Factor (bf16)", null, null),
             new(Opcode.Vreduce, "vreduce", s_vpu,
                 [Enum("op", 0, 0, 64, s_reduceOps, "reduction"), Field("dst", OperandKind.Mem, 1, "one result element"),
                  Field("src", OperandKind.Mem, 2, "source"), Count("elems", 3, 1, U32, "elements"), Enum("prec", 4, 0, 64, s_precision, "precision")],
-                "DST[0] = OP over SRC[0..ELEMS)", "ceil(ELEMS / lanes) + ceil(log2 lanes) + vpu.pipelineLatency cycles; bf16 uses lanes/2", null, null),
+                "DST[0] = OP over SRC[0..ELEMS)", "ceil(ELEMS / G) * vpu.opCosts.(add for sum, max, min) + ceil(log2 G) + vpu.pipelineLatency cycles; G as vop", null, null),
             new(Opcode.Gather, "gather", s_vpu,
                 [Field("dst", OperandKind.Mem, 0, "dense destination"), Field("src", OperandKind.Mem, 1, "table"),
                  Field("idx", OperandKind.Mem, 2, "INT32 indices"), Count("nnz", 3, 1, U32, "indices"), Enum("prec", 4, 0, 64, s_precision, "precision")],
@@ -403,13 +403,13 @@ public static class OpcodeTable
                  Field("r", OperandKind.Scalar, 1, "scalar r: memory or immediate"),
                  Field("v", OperandKind.Mem, 2, "sparse v: NNZV (index, value) pairs"),
                  Count("nnzu", 3, 0, U32, "pairs in u"), Count("nnzv", 4, 0, U32, "pairs in v"), Enum("prec", 5, 0, 64, s_precision, "precision")],
-                "sparse u = u + r*v through the VPU scatter buffer", "ceil((NNZU + 2*NNZV) / lanes) + vpu.pipelineLatency cycles", CheckScalar, null),
+                "sparse u = u + r*v through the VPU scatter buffer", "ceil((NNZU + 2*NNZV) / G) * vpu.opCosts.mul + vpu.pipelineLatency cycles; G as vop", CheckScalar, null),
 
             // SFA
             new(Opcode.Sfa, "sfa", s_sfa,
                 [Enum("func", 0, 0, 64, s_sfaFuncs, "function"), Field("dst", OperandKind.Mem, 1, "destination"),
                  Field("src", OperandKind.Mem, 2, "source"), Count("elems", 3, 1, U32, "output elements"), Enum("prec", 4, 0, 64, s_precision, "precision")],
-                "DST = FUNC(SRC) on the special-function accelerator", "ceil(ELEMS / sfa.elementsPerCycle) + sfa.pipelineLatency cycles (placeholder: every function alike)", null, null),
+                "DST = FUNC(SRC) on the special-function accelerator", "ceil(ELEMS / sfa.functions.FUNC.elementsPerCycle) + sfa.functions.FUNC.latency cycles", null, null),
 
             // Codec
             new(Opcode.Vdec, "vdec", s_codec,

@@ -1,4 +1,6 @@
+using Antoum.Sim.Blocks.Interconnect;
 using Antoum.Sim.Config;
+using Antoum.Sim.Engines;
 
 namespace Antoum.Sim.Chip;
 
@@ -60,9 +62,31 @@ public sealed record CardParameters
 
     public int L2BytesPerCycle { get; init; } = 1024;
 
+    /// <summary>Banks of one L1; bank bandwidth = L1BytesPerCycle / L1Banks per cycle.</summary>
+    public int L1Banks { get; init; } = 4;
+
+    /// <summary>Bank interleave width of an L1: bytes per cycle per port.</summary>
+    public int L1WordBytes { get; init; } = 64;
+
+    public int L1LatencyCycles { get; init; } = 1;
+
+    public int L2Banks { get; init; } = 8;
+
+    public int L2WordBytes { get; init; } = 128;
+
+    public int L2LatencyCycles { get; init; } = 2;
+
+    /// <summary>Bandwidth of one NoC ring link per direction: width × NoC clock.</summary>
     public ulong NocBytesPerSecond { get; init; } = 204_800_000_000;
 
     public ulong NocHopLatencyPs { get; init; } = 5_000;
+
+    public ulong NocLinkWidthBytes { get; init; } = 256;
+
+    public int NocCredits { get; init; } = 8;
+
+    /// <summary>The host link's PCIe model; <see cref="HostLinkBytesPerSecond"/> is its effective bandwidth.</summary>
+    public PcieLinkModel? HostPcie { get; init; }
 
     public int VpuLanes { get; init; } = 448;
 
@@ -72,9 +96,13 @@ public sealed record CardParameters
 
     public int VpuGatherPerCycle { get; init; } = 16;
 
-    public int SfaElementsPerCycle { get; init; } = 64;
+    /// <summary>VPU cycles per element group by op class (VpuOp order).</summary>
+    public IReadOnlyList<int> VpuOpCycles { get; init; } = EngineTimingParams.DefaultVpuOpCycles;
 
-    public int SfaPipelineLatency { get; init; } = 16;
+    public int VpuBf16Factor { get; init; } = 2;
+
+    /// <summary>SFA throughput and latency by function (SfaFunc order).</summary>
+    public IReadOnlyList<SfaFunctionTiming> SfaFunctions { get; init; } = EngineTimingParams.DefaultSfaFunctions;
 
     public ulong DmaBurstBytes { get; init; } = 4096;
 
@@ -103,15 +131,14 @@ public sealed record CardParameters
     /// <summary>
     /// Converts the validated configuration to kernel units. Derived figures: DRAM bandwidth per interface =
     /// chip bandwidth / interfaces (one interface per cluster; validation enforces interfaces = clusters);
-    /// PCIe bandwidth = lanes × lane rate × encoding efficiency / 8 bits.
+    /// host link = the effective bandwidth of <see cref="PcieLinkModel"/> (lanes × lane rate × encoding efficiency / 8
+    /// bits × (1 − DLLP overhead) × payload / (payload + TLP overhead)).
     /// </summary>
     public static CardParameters FromConfig(SimConfig config)
     {
         ChipConfig chip = config.Chip;
         SkuConfig sku = config.Sku;
-        PcieConfig pcie = sku.HostLink;
-        UInt128 pcieBits = (UInt128)pcie.LaneRate.TransfersPerSecond * (ulong)pcie.Lanes * pcie.EncodingEfficiency.Numerator;
-        ulong pcieBytesPerSecond = (ulong)(pcieBits / ((UInt128)pcie.EncodingEfficiency.Denominator * 8));
+        PcieLinkModel pcie = Pcie(sku.HostLink);
         return new CardParameters
         {
             Sku = sku.Name,
@@ -127,24 +154,34 @@ public sealed record CardParameters
             DramLatencyPs = chip.Dram.Latency.Picoseconds,
             CrossbarBytesPerSecond = chip.Crossbar.Bandwidth.BytesPerSecond,
             CrossbarLatencyPs = chip.Crossbar.Latency.Picoseconds,
-            HostLinkBytesPerSecond = pcieBytesPerSecond,
-            HostLinkLatencyPs = pcie.Latency.Picoseconds,
+            HostLinkBytesPerSecond = pcie.EffectiveBytesPerSecond,
+            HostLinkLatencyPs = pcie.LatencyPs,
+            HostPcie = pcie,
             ChipLinkBytesPerSecond = sku.ChipLink.Bandwidth.BytesPerSecond,
             ChipLinkLatencyPs = sku.ChipLink.Latency.Picoseconds,
             LaunchOverheadPs = chip.Control.LaunchOverhead.Picoseconds,
             TdpMilliwatts = sku.Tdp.Milliwatts,
             L2Bytes = chip.L2.Capacity.Bytes,
             DramBytesPerInterface = chip.Dram.Capacity.Bytes / (ulong)chip.Dram.Interfaces,
-            L1BytesPerCycle = chip.L1.BytesPerCycle * chip.L1.Ports * chip.L1.Banks,
-            L2BytesPerCycle = chip.L2.BytesPerCycle * chip.L2.Ports * chip.L2.Banks,
+            L1BytesPerCycle = chip.L1.PeakBytesPerCycle,
+            L1Banks = chip.L1.Banks,
+            L1WordBytes = chip.L1.BytesPerCycle,
+            L1LatencyCycles = chip.L1.LatencyCycles,
+            L2BytesPerCycle = chip.L2.PeakBytesPerCycle,
+            L2Banks = chip.L2.Banks,
+            L2WordBytes = chip.L2.BytesPerCycle,
+            L2LatencyCycles = chip.L2.LatencyCycles,
             NocBytesPerSecond = chip.Noc.LinkBandwidth.BytesPerSecond,
             NocHopLatencyPs = chip.Noc.HopLatency.Picoseconds,
+            NocLinkWidthBytes = chip.Noc.LinkWidth.Bytes,
+            NocCredits = chip.Noc.Credits,
             VpuLanes = chip.Vpu.Lanes,
             VpuOpsPerLanePerCycle = chip.Vpu.OpsPerLanePerCycle,
             VpuPipelineLatency = chip.Vpu.PipelineLatency,
             VpuGatherPerCycle = chip.Vpu.GatherElementsPerCycle,
-            SfaElementsPerCycle = chip.Sfa.ElementsPerCycle,
-            SfaPipelineLatency = chip.Sfa.PipelineLatency,
+            VpuOpCycles = chip.Vpu.OpCosts.InOrder,
+            VpuBf16Factor = chip.Vpu.OpCosts.Bf16Factor,
+            SfaFunctions = chip.Sfa.Functions.InOrder.Select(f => new SfaFunctionTiming(f.ElementsPerCycle, f.Latency)).ToArray(),
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,
             DmaMaxOutstanding = chip.Dma.MaxOutstanding,
             DmaSetupCycles = chip.Dma.SetupCycles,
@@ -155,5 +192,12 @@ public sealed record CardParameters
             MaxWeightSparsity = chip.Spu.MaxWeightSparsity,
             SyncLatencyPs = chip.Control.SyncLatency.Picoseconds,
         };
+    }
+
+    /// <summary>The PCIe model of a configured link.</summary>
+    public static PcieLinkModel Pcie(PcieConfig link)
+    {
+        return new PcieLinkModel(link.Lanes, link.LaneRate.TransfersPerSecond, link.EncodingEfficiency.Numerator, link.EncodingEfficiency.Denominator,
+            link.MaxPayloadSize.Bytes, link.TlpOverhead.Bytes, link.DllpOverhead.Numerator, link.DllpOverhead.Denominator, link.Latency.Picoseconds);
     }
 }

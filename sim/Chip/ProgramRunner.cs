@@ -4,6 +4,7 @@ using Antoum.Isa;
 using Antoum.Sim.Blocks.Codec;
 using Antoum.Sim.Blocks.Dma;
 using Antoum.Sim.Blocks.Interconnect;
+using Antoum.Sim.Blocks.Memory;
 using Antoum.Sim.Blocks.Sfa;
 using Antoum.Sim.Blocks.Spu;
 using Antoum.Sim.Blocks.Sync;
@@ -77,7 +78,12 @@ public static class ProgramRunner
         }
 
         var timing = new EngineTimingParams(p.SpuRows, p.SpuCols, p.SpuPipelineLatency, p.Bf16RateDivisor, p.VpuLanes, p.VpuPipelineLatency,
-            p.VpuGatherPerCycle, p.SfaElementsPerCycle, p.SfaPipelineLatency, p.CodecCyclesPerMacroblock, p.CodecEntropyBitsPerCycle, p.CodecCyclesPerJpegMcu);
+            p.VpuGatherPerCycle, p.CodecCyclesPerMacroblock, p.CodecEntropyBitsPerCycle, p.CodecCyclesPerJpegMcu)
+        {
+            VpuOpCycles = p.VpuOpCycles,
+            VpuBf16Factor = p.VpuBf16Factor,
+            SfaFunctions = p.SfaFunctions,
+        };
         var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaSetupCycles);
         bool hasCpu = false;
         foreach (EngineStream s in program.Streams)
@@ -150,12 +156,7 @@ public static class ProgramRunner
 
         if (movers.Count > 0)
         {
-            ulong l1Bps = (ulong)p.L1BytesPerCycle * p.ClockHz;
-            ulong l2Bps = (ulong)p.L2BytesPerCycle * p.ClockHz;
-            ulong cycle = (1_000_000_000_000UL + p.ClockHz - 1) / p.ClockHz;
-            var fabricParams = new FabricParams(p.Chips, p.Clusters, p.SpusPerCluster, p.ClockHz,
-                p.DramBytesPerSecondPerInterface, p.DramLatencyPs, l2Bps, p.CrossbarLatencyPs, l1Bps, cycle,
-                p.NocBytesPerSecond, p.NocHopLatencyPs, p.ChipLinkBytesPerSecond, p.ChipLinkLatencyPs, p.HostLinkBytesPerSecond, p.HostLinkLatencyPs);
+            var fabricParams = Fabric(p);
             var fabric = new MemoryFabric(sim, "card.fabric", fabricParams, movers.Count, p.DmaMaxOutstanding);
             var request = new LinkTiming(0, p.CrossbarBytesPerSecond, p.DmaMaxOutstanding);
             for (int m = 0; m < movers.Count; m++)
@@ -208,6 +209,26 @@ public static class ProgramRunner
         }
 
         return new ProgramSummary(model.Parameters.Sku, model.Parameters.Chips, end, clock.CycleAtOrAfter(end), model.Parameters.ClockHz, sim.EventsExecuted, rows);
+    }
+
+    /// <summary>
+    /// The memory fabric's numbers: SRAM banks (ports × bytes per cycle per port each, latency in core cycles rounded
+    /// up to ps), crossbar ports, ring links at min(width × NoC clock, credits × width / (2 × hop latency)), the
+    /// chips' links to the on-card switch and the host link at its effective PCIe bandwidth.
+    /// </summary>
+    public static FabricParams Fabric(CardParameters p)
+    {
+        static ulong Ps(ulong cycles, ulong hz) => (ulong)(((UInt128)cycles * 1_000_000_000_000UL + hz - 1) / hz);
+        var l1 = new SramBanks(p.L1Banks, p.L1WordBytes, p.L1BytesPerCycle / (p.L1Banks * p.L1WordBytes), p.ClockHz, Ps((ulong)p.L1LatencyCycles, p.ClockHz));
+        var l2 = new SramBanks(p.L2Banks, p.L2WordBytes, p.L2BytesPerCycle / (p.L2Banks * p.L2WordBytes), p.ClockHz, Ps((ulong)p.L2LatencyCycles, p.ClockHz));
+        ulong nocClockHz = p.NocBytesPerSecond / p.NocLinkWidthBytes;
+        ulong ring = RingTopology.LinkBytesPerSecond(p.NocLinkWidthBytes, nocClockHz, p.NocCredits, p.NocHopLatencyPs);
+        return new FabricParams(p.Chips, p.Clusters, p.SpusPerCluster,
+            new ResourceSpec(p.DramBytesPerSecondPerInterface, p.DramLatencyPs), l2, l1,
+            new ResourceSpec(p.CrossbarBytesPerSecond, p.CrossbarLatencyPs),
+            new ResourceSpec(ring, p.NocHopLatencyPs),
+            new ResourceSpec(p.ChipLinkBytesPerSecond, p.ChipLinkLatencyPs),
+            new ResourceSpec(p.HostLinkBytesPerSecond, p.HostLinkLatencyPs));
     }
 
     /// <summary>Statistics name of an engine: chip, cluster, engine, e.g. <c>chip0.cluster1.spu3</c>, <c>chip0.cpu</c>.</summary>

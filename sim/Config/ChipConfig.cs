@@ -132,8 +132,14 @@ public sealed record SramConfig
     [Description("Ports per bank (simultaneous accesses per cycle).")]
     public int Ports { get; init; } = 2;
 
-    [Description("Bytes per cycle per port.")]
+    [Description("Bytes per cycle per port; also the bank interleave width (consecutive words of this size go to consecutive banks).")]
     public int BytesPerCycle { get; init; } = 128;
+
+    [Description("Access latency in core cycles, request to data.")]
+    public int LatencyCycles { get; init; } = 1;
+
+    /// <summary>Peak bytes per cycle of one instance: banks x ports x bytes per cycle per port.</summary>
+    public int PeakBytesPerCycle => Banks * Ports * BytesPerCycle;
 
     public void Validate(string path)
     {
@@ -141,6 +147,7 @@ public sealed record SramConfig
         ConfigChecks.InRange(Banks, 1, 1024, ConfigChecks.Join(path, "banks"));
         ConfigChecks.InRange(Ports, 1, 16, ConfigChecks.Join(path, "ports"));
         ConfigChecks.InRange(BytesPerCycle, 1, 65536, ConfigChecks.Join(path, "bytesPerCycle"));
+        ConfigChecks.InRange(LatencyCycles, 0, 1_000_000, ConfigChecks.Join(path, "latencyCycles"));
         if (Capacity.Bytes % (ulong)Banks != 0)
         {
             throw new ConfigException(ConfigChecks.Join(path, "banks"), $"capacity {Capacity} must divide evenly into {Banks} banks");
@@ -181,19 +188,35 @@ public sealed record DramConfig
 /// <summary>The on-chip network between clusters.</summary>
 public sealed record NocConfig
 {
-    [Description("Topology; only \"ring\" is modelled.")]
+    [Description("Topology; only \"ring\" is modelled: a bidirectional ring of the clusters, one link per neighbour per direction.")]
     public string Topology { get; init; } = "ring";
 
-    [Description("Bandwidth of one link per direction.")]
-    public Bandwidth LinkBandwidth { get; init; } = new(204_800_000_000);
+    [Description("Width of one link per direction (bytes moved per NoC cycle).")]
+    public ByteSize LinkWidth { get; init; } = new(256);
+
+    [Description("Clock of the NoC links.")]
+    public Frequency Clock { get; init; } = new(800_000_000);
 
     [Description("Latency of one hop (router plus wire).")]
     public Duration HopLatency { get; init; } = new(5_000);
 
+    [Description("Flit buffers (credits) per link per direction; one flit = one link width. A link sustains at most credits x width per credit round trip (2 x hop latency).")]
+    public int Credits { get; init; } = 8;
+
+    /// <summary>Bandwidth of one link per direction: width x clock.</summary>
+    public Bandwidth LinkBandwidth => new(LinkWidth.Bytes * Clock.Hertz);
+
     public void Validate(string path)
     {
         ConfigChecks.OneOf(Topology, ConfigChecks.Join(path, "topology"), "ring");
-        ConfigChecks.Positive(LinkBandwidth.BytesPerSecond, LinkBandwidth.ToString(), ConfigChecks.Join(path, "linkBandwidth"));
+        ConfigChecks.Positive(LinkWidth.Bytes, LinkWidth.ToString(), ConfigChecks.Join(path, "linkWidth"));
+        if (LinkWidth.Bytes > 65536)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "linkWidth"), $"must be <= 64KiB (got {LinkWidth})");
+        }
+
+        ConfigChecks.Positive(Clock.Hertz, Clock.ToString(), ConfigChecks.Join(path, "clock"));
+        ConfigChecks.InRange(Credits, 1, 1024, ConfigChecks.Join(path, "credits"));
     }
 }
 
@@ -212,12 +235,20 @@ public sealed record VpuConfig
     [Description("Indexed elements gathered or scattered per cycle.")]
     public int GatherElementsPerCycle { get; init; } = 16;
 
+    [Description("Cycles per element group (one group = lanes INT8 elements, lanes / bf16Factor BF16 elements) per op class.")]
+    public VpuOpCostsConfig OpCosts { get; init; } = new();
+
     public void Validate(string path)
     {
         ConfigChecks.InRange(Lanes, 1, 65536, ConfigChecks.Join(path, "lanes"));
         ConfigChecks.InRange(OpsPerLanePerCycle, 1, 64, ConfigChecks.Join(path, "opsPerLanePerCycle"));
         ConfigChecks.InRange(PipelineLatency, 0, 1_000_000, ConfigChecks.Join(path, "pipelineLatency"));
         ConfigChecks.InRange(GatherElementsPerCycle, 1, 65536, ConfigChecks.Join(path, "gatherElementsPerCycle"));
+        OpCosts.Validate(ConfigChecks.Join(path, "opCosts"));
+        if (Lanes % OpCosts.Bf16Factor != 0)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "opCosts.bf16Factor"), $"must divide vpu.lanes ({Lanes}) (got {OpCosts.Bf16Factor})");
+        }
     }
 }
 

@@ -27,19 +27,125 @@ public sealed record DmaConfig
     }
 }
 
-/// <summary>Special-function accelerator of a cluster (exp, rsqrt, gelu, pooling, resize …).</summary>
+/// <summary>Special-function accelerator of a cluster: one throughput and latency per function.</summary>
 public sealed record SfaConfig
 {
-    [Description("Elements the SFA completes per cycle (every function, until the per-function table arrives).")]
-    public int ElementsPerCycle { get; init; } = 64;
+    [Description("Per-function throughput and latency.")]
+    public SfaFunctionsConfig Functions { get; init; } = new();
+
+    public void Validate(string path)
+    {
+        Functions.Validate(ConfigChecks.Join(path, "functions"));
+    }
+}
+
+/// <summary>The SFA function table: one entry per function of the <c>sfa</c> instruction.</summary>
+public sealed record SfaFunctionsConfig
+{
+    [Description("e^x.")]
+    public SfaFunctionConfig Exp { get; init; } = new() { ElementsPerCycle = 32, Latency = 16 };
+
+    [Description("1 / sqrt(x).")]
+    public SfaFunctionConfig Rsqrt { get; init; } = new() { ElementsPerCycle = 32, Latency = 12 };
+
+    [Description("1 / x.")]
+    public SfaFunctionConfig Recip { get; init; } = new() { ElementsPerCycle = 32, Latency = 12 };
+
+    [Description("GELU activation.")]
+    public SfaFunctionConfig Gelu { get; init; } = new() { ElementsPerCycle = 16, Latency = 24 };
+
+    [Description("Logistic sigmoid.")]
+    public SfaFunctionConfig Sigmoid { get; init; } = new() { ElementsPerCycle = 32, Latency = 16 };
+
+    [Description("Hyperbolic tangent.")]
+    public SfaFunctionConfig Tanh { get; init; } = new() { ElementsPerCycle = 32, Latency = 16 };
+
+    [Description("Max pooling (per output element).")]
+    public SfaFunctionConfig MaxPool { get; init; } = new() { ElementsPerCycle = 64, Latency = 4 };
+
+    [Description("Average pooling (per output element).")]
+    public SfaFunctionConfig AvgPool { get; init; } = new() { ElementsPerCycle = 64, Latency = 6 };
+
+    [Description("Bilinear resize (per output element).")]
+    public SfaFunctionConfig Resize { get; init; } = new() { ElementsPerCycle = 32, Latency = 8 };
+
+    /// <summary>The entries in <c>SfaFunc</c> order (exp, rsqrt, recip, gelu, sigmoid, tanh, maxpool, avgpool, resize).</summary>
+    public IReadOnlyList<SfaFunctionConfig> InOrder => [Exp, Rsqrt, Recip, Gelu, Sigmoid, Tanh, MaxPool, AvgPool, Resize];
+
+    public void Validate(string path)
+    {
+        Exp.Validate(ConfigChecks.Join(path, "exp"));
+        Rsqrt.Validate(ConfigChecks.Join(path, "rsqrt"));
+        Recip.Validate(ConfigChecks.Join(path, "recip"));
+        Gelu.Validate(ConfigChecks.Join(path, "gelu"));
+        Sigmoid.Validate(ConfigChecks.Join(path, "sigmoid"));
+        Tanh.Validate(ConfigChecks.Join(path, "tanh"));
+        MaxPool.Validate(ConfigChecks.Join(path, "maxPool"));
+        AvgPool.Validate(ConfigChecks.Join(path, "avgPool"));
+        Resize.Validate(ConfigChecks.Join(path, "resize"));
+    }
+}
+
+/// <summary>One SFA function: output elements completed per cycle and pipeline latency.</summary>
+public sealed record SfaFunctionConfig
+{
+    [Description("Output elements completed per cycle.")]
+    public int ElementsPerCycle { get; init; } = 32;
 
     [Description("Pipeline latency in cycles from the first element in to the first result out.")]
-    public int PipelineLatency { get; init; } = 16;
+    public int Latency { get; init; } = 16;
 
     public void Validate(string path)
     {
         ConfigChecks.InRange(ElementsPerCycle, 1, 65536, ConfigChecks.Join(path, "elementsPerCycle"));
-        ConfigChecks.InRange(PipelineLatency, 0, 1_000_000, ConfigChecks.Join(path, "pipelineLatency"));
+        ConfigChecks.InRange(Latency, 0, 1_000_000, ConfigChecks.Join(path, "latency"));
+    }
+}
+
+/// <summary>VPU cost table: cycles per element group for each <c>vop</c> op class, and the BF16 factor.</summary>
+public sealed record VpuOpCostsConfig
+{
+    [Description("add (also the cost of a vreduce sum step).")]
+    public int Add { get; init; } = 1;
+
+    [Description("sub.")]
+    public int Sub { get; init; } = 1;
+
+    [Description("mul.")]
+    public int Mul { get; init; } = 1;
+
+    [Description("max (also the cost of a vreduce max step).")]
+    public int Max { get; init; } = 1;
+
+    [Description("min (also the cost of a vreduce min step).")]
+    public int Min { get; init; } = 1;
+
+    [Description("relu.")]
+    public int Relu { get; init; } = 1;
+
+    [Description("copy.")]
+    public int Copy { get; init; } = 1;
+
+    [Description("scale (multiply by a scalar).")]
+    public int Scale { get; init; } = 1;
+
+    [Description("BF16 element groups hold lanes / bf16Factor elements.")]
+    public int Bf16Factor { get; init; } = 2;
+
+    /// <summary>The op costs in <c>VpuOp</c> order (add, sub, mul, max, min, relu, copy, scale).</summary>
+    public IReadOnlyList<int> InOrder => [Add, Sub, Mul, Max, Min, Relu, Copy, Scale];
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(Add, 1, 1024, ConfigChecks.Join(path, "add"));
+        ConfigChecks.InRange(Sub, 1, 1024, ConfigChecks.Join(path, "sub"));
+        ConfigChecks.InRange(Mul, 1, 1024, ConfigChecks.Join(path, "mul"));
+        ConfigChecks.InRange(Max, 1, 1024, ConfigChecks.Join(path, "max"));
+        ConfigChecks.InRange(Min, 1, 1024, ConfigChecks.Join(path, "min"));
+        ConfigChecks.InRange(Relu, 1, 1024, ConfigChecks.Join(path, "relu"));
+        ConfigChecks.InRange(Copy, 1, 1024, ConfigChecks.Join(path, "copy"));
+        ConfigChecks.InRange(Scale, 1, 1024, ConfigChecks.Join(path, "scale"));
+        ConfigChecks.InRange(Bf16Factor, 1, 64, ConfigChecks.Join(path, "bf16Factor"));
     }
 }
 

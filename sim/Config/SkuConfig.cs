@@ -48,6 +48,15 @@ public sealed record PcieConfig
     [Description("One-way latency of a transaction across the link.")]
     public Duration Latency { get; init; } = new(500_000);
 
+    [Description("Max payload size: data bytes carried by one memory-write TLP (the smaller of the two ends' MPS).")]
+    public ByteSize MaxPayloadSize { get; init; } = new(256);
+
+    [Description("Bytes each TLP adds on the wire: header (12-16 B) + sequence number (2 B) + LCRC (4 B) + framing (2 B from Gen3; 2 B STP/END before) + ECRC (4 B, optional).")]
+    public ByteSize TlpOverhead { get; init; } = new(24);
+
+    [Description("Fraction of the link's time taken by DLLPs (ACK/NAK, flow-control updates) and ordered sets, not available to TLPs.")]
+    public Ratio DllpOverhead { get; init; } = new(2, 100);
+
     /// <summary>Raw payload bandwidth per direction: lanes x rate x efficiency / 8 bits, rounded down to whole B/s.</summary>
     public Bandwidth PayloadBandwidth =>
         new((ulong)(UInt128.CreateChecked(LaneRate.TransfersPerSecond) * (ulong)Lanes * EncodingEfficiency.Numerator
@@ -62,6 +71,22 @@ public sealed record PcieConfig
             EncodingEfficiency.Numerator > EncodingEfficiency.Denominator)
         {
             throw new ConfigException(ConfigChecks.Join(path, "encodingEfficiency"), $"must be in (0, 1] (got {EncodingEfficiency})");
+        }
+
+        ulong mps = MaxPayloadSize.Bytes;
+        if (mps < 128 || mps > 4096 || (mps & (mps - 1)) != 0)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "maxPayloadSize"), $"must be a power of two from 128B to 4KiB (got {MaxPayloadSize})");
+        }
+
+        if (TlpOverhead.Bytes < 8 || TlpOverhead.Bytes > 64)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "tlpOverhead"), $"must be 8B to 64B (got {TlpOverhead})");
+        }
+
+        if (DllpOverhead.Denominator == 0 || DllpOverhead.Numerator >= DllpOverhead.Denominator)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "dllpOverhead"), $"must be in [0, 1) (got {DllpOverhead})");
         }
     }
 }

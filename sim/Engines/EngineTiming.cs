@@ -11,11 +11,29 @@ public sealed record EngineTimingParams(
     int VpuLanes,
     int VpuPipelineLatency,
     int VpuGatherPerCycle,
-    int SfaElementsPerCycle,
-    int SfaPipelineLatency,
     int CodecCyclesPerMacroblock,
     int CodecEntropyBitsPerCycle,
-    int CodecCyclesPerJpegMcu);
+    int CodecCyclesPerJpegMcu)
+{
+    /// <summary>VPU cycles per element group, indexed by <see cref="VpuOp"/> (config <c>chip.vpu.opCosts</c>).</summary>
+    public IReadOnlyList<int> VpuOpCycles { get; init; } = DefaultVpuOpCycles;
+
+    /// <summary>A BF16 element group holds lanes / this many elements.</summary>
+    public int VpuBf16Factor { get; init; } = 2;
+
+    /// <summary>SFA throughput and latency, indexed by <see cref="SfaFunc"/> (config <c>chip.sfa.functions</c>).</summary>
+    public IReadOnlyList<SfaFunctionTiming> SfaFunctions { get; init; } = DefaultSfaFunctions;
+
+    /// <summary>The shipped op costs (every op class 1 cycle per element group).</summary>
+    public static IReadOnlyList<int> DefaultVpuOpCycles { get; } = [1, 1, 1, 1, 1, 1, 1, 1];
+
+    /// <summary>The shipped SFA table (exp, rsqrt, recip, gelu, sigmoid, tanh, maxpool, avgpool, resize).</summary>
+    public static IReadOnlyList<SfaFunctionTiming> DefaultSfaFunctions { get; } =
+        [new(32, 16), new(32, 12), new(32, 12), new(16, 24), new(32, 16), new(32, 16), new(64, 4), new(64, 6), new(32, 8)];
+}
+
+/// <summary>One SFA function: output elements per cycle and pipeline latency in cycles.</summary>
+public readonly record struct SfaFunctionTiming(int ElementsPerCycle, int Latency);
 
 /// <summary>
 /// The cycle counts of the engine operations, as closed forms (so tests can check the simulator against them).
@@ -52,17 +70,27 @@ public static class EngineTiming
         return Matmul(p, n * pOut * qOut, k, r * s * c, bf16, ratio);
     }
 
-    /// <summary>Elementwise: ceil(elems / lanes) cycles (BF16: half the lanes) plus the pipeline latency.</summary>
-    public static long VectorOp(EngineTimingParams p, long elems, bool bf16)
+    /// <summary>Elements in one VPU element group: lanes for INT8, lanes / bf16Factor for BF16.</summary>
+    public static long VpuGroup(EngineTimingParams p, bool bf16) => bf16 ? Math.Max(1, p.VpuLanes / p.VpuBf16Factor) : p.VpuLanes;
+
+    /// <summary>
+    /// Elementwise: ceil(elems / group) element groups × the op's cycles per group (<c>chip.vpu.opCosts</c>) plus the
+    /// pipeline latency; a group is lanes INT8 or lanes / bf16Factor BF16 elements.
+    /// </summary>
+    public static long VectorOp(EngineTimingParams p, VpuOp op, long elems, bool bf16)
     {
-        return CeilDiv(elems, bf16 ? Math.Max(1, p.VpuLanes / 2) : p.VpuLanes) + p.VpuPipelineLatency;
+        return (CeilDiv(elems, VpuGroup(p, bf16)) * OpCycles(p, (int)op)) + p.VpuPipelineLatency;
     }
 
-    /// <summary>Reduction: ceil(elems / lanes) + ceil(log2 lanes) tree stages + pipeline latency.</summary>
-    public static long Reduce(EngineTimingParams p, long elems, bool bf16)
+    /// <summary>
+    /// Reduction: ceil(elems / group) groups × the cost of its op class (sum as add, max, min) + ceil(log2 group) tree
+    /// stages + pipeline latency.
+    /// </summary>
+    public static long Reduce(EngineTimingParams p, ReduceOp op, long elems, bool bf16)
     {
-        int lanes = bf16 ? Math.Max(1, p.VpuLanes / 2) : p.VpuLanes;
-        return CeilDiv(elems, lanes) + CeilLog2(lanes) + p.VpuPipelineLatency;
+        long group = VpuGroup(p, bf16);
+        VpuOp cls = op switch { ReduceOp.Max => VpuOp.Max, ReduceOp.Min => VpuOp.Min, _ => VpuOp.Add };
+        return (CeilDiv(elems, group) * OpCycles(p, (int)cls)) + CeilLog2(group) + p.VpuPipelineLatency;
     }
 
     /// <summary>Gather or scatter: ceil(nnz / gather rate) + pipeline latency.</summary>
@@ -71,16 +99,26 @@ public static class EngineTiming
         return CeilDiv(nnz, p.VpuGatherPerCycle) + p.VpuPipelineLatency;
     }
 
-    /// <summary>Sparse u ← u + r·v through the scatter buffer: ceil((nnz(u) + 2·nnz(v)) / lanes) + pipeline latency.</summary>
-    public static long Spaxpy(EngineTimingParams p, long nnzU, long nnzV)
+    /// <summary>
+    /// Sparse u ← u + r·v through the scatter buffer: ceil((nnz(u) + 2·nnz(v)) / group) × the mul cost (a multiply-add
+    /// per pair) + pipeline latency.
+    /// </summary>
+    public static long Spaxpy(EngineTimingParams p, long nnzU, long nnzV, bool bf16)
     {
-        return CeilDiv(nnzU + (2 * nnzV), p.VpuLanes) + p.VpuPipelineLatency;
+        return (CeilDiv(nnzU + (2 * nnzV), VpuGroup(p, bf16)) * OpCycles(p, (int)VpuOp.Mul)) + p.VpuPipelineLatency;
     }
 
-    /// <summary>SFA function: ceil(elems / elements per cycle) + pipeline latency (same for every function for now).</summary>
-    public static long Sfa(EngineTimingParams p, long elems)
+    /// <summary>SFA function: ceil(elems / the function's elements per cycle) + its latency (<c>chip.sfa.functions</c>).</summary>
+    public static long Sfa(EngineTimingParams p, SfaFunc func, long elems)
     {
-        return CeilDiv(elems, p.SfaElementsPerCycle) + p.SfaPipelineLatency;
+        int f = (int)func;
+        if (f < 0 || f >= p.SfaFunctions.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(func), func, "no SFA function with this code");
+        }
+
+        SfaFunctionTiming t = p.SfaFunctions[f];
+        return CeilDiv(elems, t.ElementsPerCycle) + t.Latency;
     }
 
     /// <summary>Video frame: max(macroblocks · cycles per macroblock, ceil(bits / entropy bits per cycle)).</summary>
@@ -103,10 +141,20 @@ public static class EngineTiming
 
     public static long CeilDiv(long a, long b) => (a + b - 1) / b;
 
-    private static int CeilLog2(int x)
+    private static long OpCycles(EngineTimingParams p, int op)
+    {
+        if (op < 0 || op >= p.VpuOpCycles.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(op), op, "no VPU op class with this code");
+        }
+
+        return p.VpuOpCycles[op];
+    }
+
+    private static int CeilLog2(long x)
     {
         int bits = 0;
-        while ((1 << bits) < x)
+        while ((1L << bits) < x)
         {
             bits++;
         }

@@ -210,10 +210,11 @@ public class KernelTimingTests
             return true;
         }
 
+        private ulong Group(bool bf16) => (ulong)(bf16 ? _p.VpuLanes / _p.VpuBf16Factor : _p.VpuLanes);
+
         private ulong Cycles(Instruction i)
         {
             static ulong Div(long a, long b) => (ulong)((a + b - 1) / b);
-            int lanes = _p.VpuLanes;
             switch (i.Op)
             {
                 case Opcode.Matmul:
@@ -226,37 +227,39 @@ public class KernelTimingTests
                     }
 
                 case Opcode.Vop:
-                    return Div(i.E, (i.F & 0xFF) == 1 ? lanes / 2 : lanes) + (ulong)_p.VpuPipelineLatency;
+                    return (Div(i.E, (long)Group((i.F & 0xFF) == 1)) * (ulong)_p.VpuOpCycles[(int)i.A]) + (ulong)_p.VpuPipelineLatency;
                 case Opcode.Vreduce:
                     {
-                        int l = (i.E & 0xFF) == 1 ? lanes / 2 : lanes;
-                        return Div(i.D, l) + (ulong)Math.Ceiling(Math.Log2(l)) + (ulong)_p.VpuPipelineLatency;
+                        // sum costs an add, max a max, min a min (VpuOp order: add, sub, mul, max, min, ...).
+                        int cls = i.A switch { 1 => 3, 2 => 4, _ => 0 };
+                        ulong g = Group((i.E & 0xFF) == 1);
+                        return (Div(i.D, (long)g) * (ulong)_p.VpuOpCycles[cls]) + (ulong)Math.Ceiling(Math.Log2(g)) + (ulong)_p.VpuPipelineLatency;
                     }
 
                 case Opcode.Spaxpy:
-                    return Div(i.D + (2 * i.E), lanes) + (ulong)_p.VpuPipelineLatency;
+                    return (Div(i.D + (2 * i.E), (long)Group((i.F & 0xFF) == 1)) * (ulong)_p.VpuOpCycles[2]) + (ulong)_p.VpuPipelineLatency;
                 case Opcode.Sfa:
-                    return Div(i.D, _p.SfaElementsPerCycle) + (ulong)_p.SfaPipelineLatency;
+                    return Div(i.D, _p.SfaFunctions[(int)i.A].ElementsPerCycle) + (ulong)_p.SfaFunctions[(int)i.A].Latency;
                 default:
                     throw new NotSupportedException("the replay does not cover " + i.Op);
             }
         }
 
-        // A DMA descriptor: setup cycles, then bursts (rows split at the burst size) through a two-memory path; at most
+        // A DMA descriptor: setup cycles, then bursts (rows split at the burst size) through the fabric path; at most
         // maxOutstanding in flight, a new burst leaving when an earlier one lands; 16-byte requests and 8-byte answers
-        // serialise on their links at crossbar bandwidth.
+        // serialise on their links at crossbar bandwidth. A burst claims the DRAM interface, or each SRAM bank it touches
+        // (word-interleaved: word w in bank w mod banks) for its bytes there, plus the crossbar port of an L1 end.
         private ulong Copy(Stream s, long dstPacked, long srcPacked, long rows, long rowBytes, long dstStride, long srcStride)
         {
-            _ = dstStride;
-            _ = srcStride;
-            (string, ulong, ulong) dst = Memory(MemRef.Unpack(dstPacked), s.Id);
-            (string, ulong, ulong) src = Memory(MemRef.Unpack(srcPacked), s.Id);
-            var bursts = new List<long>();
+            MemRef dstRef = MemRef.Unpack(dstPacked);
+            MemRef srcRef = MemRef.Unpack(srcPacked);
+            var bursts = new List<(ulong Src, ulong Dst, long Len)>();
             for (long r = 0; r < rows; r++)
             {
                 for (long off = 0; off < rowBytes; off += (long)_p.DmaBurstBytes)
                 {
-                    bursts.Add(Math.Min((long)_p.DmaBurstBytes, rowBytes - off));
+                    bursts.Add((srcRef.Offset + (ulong)((r * srcStride) + off), dstRef.Offset + (ulong)((r * dstStride) + off),
+                        Math.Min((long)_p.DmaBurstBytes, rowBytes - off)));
                 }
             }
 
@@ -269,28 +272,64 @@ public class KernelTimingTests
             {
                 ulong send = b < _p.DmaMaxOutstanding ? t0 : landed[b - _p.DmaMaxOutstanding];
                 ulong arrive = req.Send(send, 16);
-                ulong start = Math.Max(arrive, Math.Max(_free.GetValueOrDefault(src.Item1), _free.GetValueOrDefault(dst.Item1)));
-                ulong tSrc = Ser((ulong)bursts[b], src.Item2);
-                ulong tDst = Ser((ulong)bursts[b], dst.Item2);
-                _free[src.Item1] = start + tSrc;
-                _free[dst.Item1] = start + tDst;
-                landed[b] = start + Math.Max(tSrc, tDst) + src.Item3 + dst.Item3;
+                var claims = new Dictionary<string, (ulong Bytes, ulong Bw)>();
+                ulong latency = Claim(claims, srcRef, bursts[b].Src, (ulong)bursts[b].Len, s.Id)
+                    + Claim(claims, dstRef, bursts[b].Dst, (ulong)bursts[b].Len, s.Id);
+                ulong start = arrive;
+                foreach (string name in claims.Keys)
+                {
+                    start = Math.Max(start, _free.GetValueOrDefault(name));
+                }
+
+                ulong longest = 0;
+                foreach ((string name, (ulong bytes, ulong bw)) in claims)
+                {
+                    ulong t = Ser(bytes, bw);
+                    _free[name] = start + t;
+                    longest = Math.Max(longest, t);
+                }
+
+                landed[b] = start + longest + latency;
                 lastAnswer = resp.Send(landed[b], 8);
             }
 
             return lastAnswer;
         }
 
-        private (string Name, ulong Bandwidth, ulong Latency) Memory(MemRef m, EngineId e)
+        // Adds one memory end's claims; returns its latency (memory, plus the crossbar port for an L1).
+        private ulong Claim(Dictionary<string, (ulong Bytes, ulong Bw)> claims, MemRef m, ulong address, ulong bytes, EngineId e)
         {
+            void Add(string name, ulong n, ulong bw) => claims[name] = (claims.GetValueOrDefault(name).Bytes + n, bw);
+
             int cluster = m.Cluster < 0 ? e.Cluster : m.Cluster;
-            return m.Space switch
+            if (m.Space == MemSpace.Dram)
             {
-                MemSpace.Dram => ("dram" + cluster, _p.DramBytesPerSecondPerInterface, _p.DramLatencyPs),
-                MemSpace.L2 => ("l2" + cluster, (ulong)_p.L2BytesPerCycle * _p.ClockHz, _p.CrossbarLatencyPs),
-                MemSpace.L1 => ("l1." + cluster + "." + m.Unit, (ulong)_p.L1BytesPerCycle * _p.ClockHz, Edge(1)),
+                Add("dram" + cluster, bytes, _p.DramBytesPerSecondPerInterface);
+                return _p.DramLatencyPs;
+            }
+
+            (string name, int banks, int word, int perCycle, int latencyCycles) = m.Space switch
+            {
+                MemSpace.L2 => ("l2." + cluster, _p.L2Banks, _p.L2WordBytes, _p.L2BytesPerCycle, _p.L2LatencyCycles),
+                MemSpace.L1 => ("l1." + cluster + "." + m.Unit, _p.L1Banks, _p.L1WordBytes, _p.L1BytesPerCycle, _p.L1LatencyCycles),
                 _ => throw new NotSupportedException("the replay does not cover host memory"),
             };
+            ulong bankBw = (ulong)(perCycle / banks) * _p.ClockHz;
+            for (ulong w = address / (ulong)word; w * (ulong)word < address + bytes; w++)
+            {
+                ulong lo = Math.Max(address, w * (ulong)word);
+                ulong hi = Math.Min(address + bytes, (w + 1) * (ulong)word);
+                Add(name + ".bank" + (w % (ulong)banks), hi - lo, bankBw);
+            }
+
+            ulong latency = Edge((ulong)latencyCycles);
+            if (m.Space == MemSpace.L1)
+            {
+                Add("xbar" + cluster, bytes, _p.CrossbarBytesPerSecond);
+                latency += _p.CrossbarLatencyPs;
+            }
+
+            return latency;
         }
 
         private sealed class SerialLink(ulong bytesPerSecond)

@@ -69,14 +69,40 @@ public class ProgramExecutionTests
     public void VectorAndSpecialFunctionTimesMatchTheirRules()
     {
         CardParameters p = S4();
+        const int Add = 0, Max = 3;
         ProgramSummary v = Run(".engine vpu.0\n vop add, l2[0], l2[0x10000], l2[0x20000], 10000, int8\n");
-        Assert.That(v.Engines[0].BusyCycles, Is.EqualTo(((10000 + p.VpuLanes - 1) / p.VpuLanes) + p.VpuPipelineLatency));
-        ProgramSummary r = Run(".engine vpu.0\n vreduce sum, l2[0], l2[0x100], 4096, bf16\n");
-        int halfLanes = p.VpuLanes / 2;
-        int log2 = (int)Math.Ceiling(Math.Log2(halfLanes));
-        Assert.That(r.Engines[0].BusyCycles, Is.EqualTo(((4096 + halfLanes - 1) / halfLanes) + log2 + p.VpuPipelineLatency));
+        Assert.That(v.Engines[0].BusyCycles, Is.EqualTo((((10000 + p.VpuLanes - 1) / p.VpuLanes) * p.VpuOpCycles[Add]) + p.VpuPipelineLatency));
+        ProgramSummary r = Run(".engine vpu.0\n vreduce max, l2[0], l2[0x100], 4096, bf16\n");
+        int group = p.VpuLanes / p.VpuBf16Factor;
+        int log2 = (int)Math.Ceiling(Math.Log2(group));
+        Assert.That(r.Engines[0].BusyCycles, Is.EqualTo((((4096 + group - 1) / group) * p.VpuOpCycles[Max]) + log2 + p.VpuPipelineLatency));
         ProgramSummary f = Run(".engine sfa.2\n sfa exp, l2[0], l2[0x8000], 5000, bf16\n");
-        Assert.That(f.Engines[0].BusyCycles, Is.EqualTo(((5000 + p.SfaElementsPerCycle - 1) / p.SfaElementsPerCycle) + p.SfaPipelineLatency));
+        (int rate, int latency) = (p.SfaFunctions[0].ElementsPerCycle, p.SfaFunctions[0].Latency);
+        Assert.That(f.Engines[0].BusyCycles, Is.EqualTo(((5000 + rate - 1) / rate) + latency));
+    }
+
+    [Test]
+    public void OpCostAndFunctionTablesComeFromTheConfiguration()
+    {
+        // A table where every op class and function differs, so a wrong index shows.
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", setOverrides:
+        [
+            "chip.vpu.opCosts.mul=3", "chip.vpu.opCosts.scale=5", "chip.vpu.opCosts.bf16Factor=4",
+            "chip.sfa.functions.gelu.elementsPerCycle=7", "chip.sfa.functions.gelu.latency=41",
+            "chip.sfa.functions.resize.elementsPerCycle=9", "chip.sfa.functions.resize.latency=3",
+        ]).Config);
+        int lanes = p.VpuLanes;
+        int bf16Group = lanes / 4;
+        ProgramSummary mul = Run(".engine vpu.0\n vop mul, l2[0], l2[0x10000], l2[0x20000], 10000, int8\n", p);
+        Assert.That(mul.Engines[0].BusyCycles, Is.EqualTo((((10000 + lanes - 1) / lanes) * 3) + p.VpuPipelineLatency));
+        ProgramSummary scale = Run(".engine vpu.0\n vop scale, l2[0], l2[0x10000], l2[0x20000], 10000, bf16\n", p);
+        Assert.That(scale.Engines[0].BusyCycles, Is.EqualTo((((10000 + bf16Group - 1) / bf16Group) * 5) + p.VpuPipelineLatency));
+        ProgramSummary ax = Run(".engine vpu.0\n spaxpy l2[0], 2, l2[0x8000], 100, 300, int8\n", p);
+        Assert.That(ax.Engines[0].BusyCycles, Is.EqualTo((((100 + 600 + lanes - 1) / lanes) * 3) + p.VpuPipelineLatency));
+        ProgramSummary gelu = Run(".engine sfa.0\n sfa gelu, l2[0], l2[0x8000], 1000, int8\n", p);
+        Assert.That(gelu.Engines[0].BusyCycles, Is.EqualTo(((1000 + 6) / 7) + 41));
+        ProgramSummary resize = Run(".engine sfa.0\n sfa resize, l2[0], l2[0x8000], 1000, int8\n", p);
+        Assert.That(resize.Engines[0].BusyCycles, Is.EqualTo(((1000 + 8) / 9) + 3));
     }
 
     [Test]
@@ -86,14 +112,15 @@ public class ProgramExecutionTests
         ProgramSummary s = Run(".engine dma.0\n copy l1.0[0x0], dram[0x0], 8192\n end\n");
 
         // Two 4 KiB bursts, both offered after the setup cycles. The request link (0 latency, crossbar bandwidth)
-        // serialises their 16-byte descriptors; the DRAM interface serialises the data; each lands after the DRAM and
-        // L1 latencies; the 8-byte answer crosses the response link.
+        // serialises their 16-byte descriptors; the DRAM interface serialises the data (slower than the crossbar port
+        // and the L1 banks); each lands after the DRAM, crossbar and L1 latencies; the 8-byte answer crosses the
+        // response link.
         ulong t0 = Edge(Start(p) + (ulong)p.DmaSetupCycles, p.ClockHz);
         ulong dram = Ser(4096, p.DramBytesPerSecondPerInterface);
-        ulong l1Cycle = Edge(1, p.ClockHz);
+        ulong l1Latency = Edge((ulong)p.L1LatencyCycles, p.ClockHz);
         ulong first = t0 + Ser(16, p.CrossbarBytesPerSecond);
         ulong secondStart = Math.Max(t0 + Ser(32, p.CrossbarBytesPerSecond), first + dram);
-        ulong landed = secondStart + dram + p.DramLatencyPs + l1Cycle;
+        ulong landed = secondStart + dram + p.DramLatencyPs + p.CrossbarLatencyPs + l1Latency;
         Assert.That(s.SimulatedPs, Is.EqualTo(landed + Ser(8, p.CrossbarBytesPerSecond)));
     }
 

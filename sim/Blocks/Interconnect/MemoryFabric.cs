@@ -1,5 +1,6 @@
 using System.Globalization;
 using Antoum.Isa;
+using Antoum.Sim.Blocks.Memory;
 using Antoum.Sim.Config;
 using Antoum.Sim.Kernel;
 using Antoum.Sim.Protocol;
@@ -7,37 +8,44 @@ using Antoum.Sim.Stats;
 
 namespace Antoum.Sim.Blocks.Interconnect;
 
-/// <summary>Bandwidth, latency and capacity of every memory and link the fabric routes through.</summary>
+/// <summary>Bandwidth and latency of one fabric resource (a link, a DRAM interface, a crossbar port).</summary>
+public readonly record struct ResourceSpec(ulong BytesPerSecond, ulong LatencyPs);
+
+/// <summary>Bandwidth, latency and banking of every memory and link the fabric routes through.</summary>
 public sealed record FabricParams(
     int Chips,
     int Clusters,
     int SpusPerCluster,
-    ulong ClockHz,
-    ulong DramBytesPerSecond,
-    ulong DramLatencyPs,
-    ulong L2BytesPerSecond,
-    ulong L2LatencyPs,
-    ulong L1BytesPerSecond,
-    ulong L1LatencyPs,
-    ulong NocBytesPerSecond,
-    ulong NocLatencyPs,
-    ulong ChipLinkBytesPerSecond,
-    ulong ChipLinkLatencyPs,
-    ulong HostBytesPerSecond,
-    ulong HostLatencyPs);
+    ResourceSpec Dram,
+    SramBanks L2,
+    SramBanks L1,
+    ResourceSpec Crossbar,
+    ResourceSpec RingLink,
+    ResourceSpec ChipLink,
+    ResourceSpec HostLink);
 
 /// <summary>
-/// PLACEHOLDER memory system and interconnect for program execution: DMA bursts move between DRAM interfaces,
-/// L2s, L1s, other chips and the host. Each memory and link is a resource with a bandwidth and a latency; a burst
-/// claims every resource on its path (source memory, the NoC when it crosses clusters, both chips' PCIe links
-/// when it crosses chips, the host link for host memory, destination memory). It starts when all of them are
-/// free, occupies each for bytes / its bandwidth, and lands after the slowest of those times plus the sum of
-/// the latencies. Contention is real: bursts sharing a resource serialise on it. The banked memories, DRAM
-/// timing tables and credit-based NoC of the chip-blocks issue replace this model.
+/// Memory system and interconnect for program execution: DMA bursts move between DRAM interfaces, L2s, L1s, other
+/// chips and the host. Every memory bank and link is a resource with a bandwidth and a latency; a burst claims
+/// every resource on its path:
+/// <list type="bullet">
+/// <item>source and destination memory: a DRAM interface as one resource; an L1 or L2 as its banks, each touched
+/// bank for the burst's bytes on it (<see cref="SramBanks"/>: word-interleaved banks, conflicts approximated);</item>
+/// <item>the cluster crossbar port of every L1 end (one port per cluster; L1 to L1 in one cluster crosses it once);</item>
+/// <item>across clusters of one chip: the ring links of the route (<see cref="RingTopology"/>: shortest direction,
+/// one resource per link per direction);</item>
+/// <item>across chips: the source chip's link up to the on-card PCIe switch and the destination chip's link down;</item>
+/// <item>host memory: the host link (down for host → card, up for card → host) and the chip's link to the switch.</item>
+/// </list>
+/// A burst starts when all its resources are free, occupies each for its bytes / its bandwidth, and lands after the
+/// longest of those times plus the sum of the path latencies (each memory once, each crossbar port, each ring hop,
+/// each PCIe link). Contention is real: bursts sharing a resource serialise on it, so two streams over one link each
+/// get half of it. The DRAM model of the chip-blocks issue replaces the one-resource DRAM interface.
 /// <para>Ports: <c>req[i]</c> (in, MemCopy from requester i), <c>resp[i]</c> (out, MemResponse when landed).</para>
 /// <para>Statistics per resource: <c>NAME.bytes</c>, <c>NAME.busyTime</c>, <c>NAME.utilization</c>, with NAME
-/// <c>chip{c}.cluster{k}.dram</c>, <c>….l2</c>, <c>….spu{s}.l1</c>, <c>chip{c}.noc</c>, <c>chip{c}.pcieLink</c>,
-/// <c>card.hostLink</c>.</para>
+/// <c>chip{c}.cluster{k}.dram</c>, <c>….l2.bank{b}</c>, <c>….xbar</c>, <c>….spu{s}.l1.bank{b}</c>,
+/// <c>chip{c}.noc.ring{a}to{b}</c>, <c>chip{c}.pcieLink.up</c> / <c>.down</c>, <c>card.hostLink.down</c> /
+/// <c>.up</c>.</para>
 /// </summary>
 public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable, IEventHandler
 {
@@ -48,12 +56,16 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
     private readonly OutPort<MemResponse>[] _resp;
     private readonly ulong[] _free;
     private readonly ulong[] _bw;
-    private readonly ulong[] _latency;
     private readonly Counter[] _bytes;
     private readonly Counter[] _busy;
+    private readonly int _perCluster;
     private readonly int _perChip;
-    private readonly int _hostResource;
-    private readonly int[] _path = new int[8];
+    private readonly int _hostDown;
+    private readonly int[] _pathResource;
+    private readonly ulong[] _pathBytes;
+    private readonly ulong[] _bankBytes;
+    private int _pathCount;
+    private ulong _pathLatency;
 
     // Bursts in flight: requester, response; free slots kept on a stack (deterministic reuse order).
     private readonly int[] _slotRequester;
@@ -76,34 +88,55 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
             _resp[i].RetryTarget = this;
         }
 
-        // Per chip: per cluster (dram, l2, spus × l1), then noc, then the chip's PCIe link. Then the host link.
-        _perChip = (p.Clusters * (2 + p.SpusPerCluster)) + 2;
-        int resources = (p.Chips * _perChip) + 1;
-        _hostResource = resources - 1;
+        // Per cluster: dram, L2 banks, crossbar port, SPUs × L1 banks, ring link clockwise, ring link counter-clockwise.
+        // Per chip: the clusters, then the chip's PCIe link up and down. Then the host link down and up.
+        _perCluster = 1 + p.L2.Banks + 1 + (p.SpusPerCluster * p.L1.Banks) + 2;
+        _perChip = (p.Clusters * _perCluster) + 2;
+        int resources = (p.Chips * _perChip) + 2;
+        _hostDown = resources - 2;
         _free = new ulong[resources];
         _bw = new ulong[resources];
-        _latency = new ulong[resources];
         _bytes = new Counter[resources];
         _busy = new Counter[resources];
+        _bankBytes = new ulong[Math.Max(p.L1.Banks, p.L2.Banks)];
+        int longestPath = (2 * _bankBytes.Length) + p.Clusters + 8;
+        _pathResource = new int[longestPath];
+        _pathBytes = new ulong[longestPath];
         for (int c = 0; c < p.Chips; c++)
         {
             string chip = "chip" + c.ToString(CultureInfo.InvariantCulture);
             for (int k = 0; k < p.Clusters; k++)
             {
                 string cluster = chip + ".cluster" + k.ToString(CultureInfo.InvariantCulture);
-                Define(sim, DramId(c, k), cluster + ".dram", p.DramBytesPerSecond, p.DramLatencyPs);
-                Define(sim, L2Id(c, k), cluster + ".l2", p.L2BytesPerSecond, p.L2LatencyPs);
+                Define(sim, DramId(c, k), cluster + ".dram", p.Dram.BytesPerSecond);
+                for (int b = 0; b < p.L2.Banks; b++)
+                {
+                    Define(sim, L2Id(c, k) + b, cluster + ".l2.bank" + b.ToString(CultureInfo.InvariantCulture), p.L2.BankBytesPerSecond);
+                }
+
+                Define(sim, XbarId(c, k), cluster + ".xbar", p.Crossbar.BytesPerSecond);
                 for (int s = 0; s < p.SpusPerCluster; s++)
                 {
-                    Define(sim, L1Id(c, k, s), cluster + ".spu" + s.ToString(CultureInfo.InvariantCulture) + ".l1", p.L1BytesPerSecond, p.L1LatencyPs);
+                    string l1 = cluster + ".spu" + s.ToString(CultureInfo.InvariantCulture) + ".l1.bank";
+                    for (int b = 0; b < p.L1.Banks; b++)
+                    {
+                        Define(sim, L1Id(c, k, s) + b, l1 + b.ToString(CultureInfo.InvariantCulture), p.L1.BankBytesPerSecond);
+                    }
                 }
+
+                string next = ((k + 1) % p.Clusters).ToString(CultureInfo.InvariantCulture);
+                string prev = ((k - 1 + p.Clusters) % p.Clusters).ToString(CultureInfo.InvariantCulture);
+                string self = k.ToString(CultureInfo.InvariantCulture);
+                Define(sim, RingId(c, k, clockwise: true), chip + ".noc.ring" + self + "to" + next, p.RingLink.BytesPerSecond);
+                Define(sim, RingId(c, k, clockwise: false), chip + ".noc.ring" + self + "to" + prev, p.RingLink.BytesPerSecond);
             }
 
-            Define(sim, NocId(c), chip + ".noc", p.NocBytesPerSecond, p.NocLatencyPs);
-            Define(sim, ChipLinkId(c), chip + ".pcieLink", p.ChipLinkBytesPerSecond, p.ChipLinkLatencyPs);
+            Define(sim, ChipLinkId(c, up: true), chip + ".pcieLink.up", p.ChipLink.BytesPerSecond);
+            Define(sim, ChipLinkId(c, up: false), chip + ".pcieLink.down", p.ChipLink.BytesPerSecond);
         }
 
-        Define(sim, _hostResource, "card.hostLink", p.HostBytesPerSecond, p.HostLatencyPs);
+        Define(sim, _hostDown, "card.hostLink.down", p.HostLink.BytesPerSecond);
+        Define(sim, _hostDown + 1, "card.hostLink.up", p.HostLink.BytesPerSecond);
         int slots = requesters * creditsPerRequester;
         _slotRequester = new int[slots];
         _slotResponse = new MemResponse[slots];
@@ -122,14 +155,12 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
 
     void IReceiver<MemCopy>.Receive(InPort<MemCopy> port, in MemCopy m)
     {
-        MemRef src = MemRef.Unpack(m.Source);
-        MemRef dst = MemRef.Unpack(m.Destination);
-        int n = BuildPath(src, dst);
+        BuildPath(MemRef.Unpack(m.Source), MemRef.Unpack(m.Destination), m.Bytes);
         ulong now = Sim.Now;
         ulong start = now;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < _pathCount; i++)
         {
-            ulong f = _free[_path[i]];
+            ulong f = _free[_pathResource[i]];
             if (f > start)
             {
                 start = f;
@@ -137,15 +168,14 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         }
 
         ulong longest = 0;
-        ulong latency = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < _pathCount; i++)
         {
-            int r = _path[i];
-            ulong t = (ulong)(((UInt128)m.Bytes * PsPerSecond + _bw[r] - 1) / _bw[r]);
+            int r = _pathResource[i];
+            ulong bytes = _pathBytes[i];
+            ulong t = (ulong)(((UInt128)bytes * PsPerSecond + _bw[r] - 1) / _bw[r]);
             _free[r] = start + t;
-            _bytes[r].Value += m.Bytes;
+            _bytes[r].Value += (long)bytes;
             _busy[r].Value += (long)t;
-            latency += _latency[r];
             if (t > longest)
             {
                 longest = t;
@@ -160,7 +190,7 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         int slot = _freeSlots[--_freeCount];
         _slotRequester[slot] = port.Tag;
         _slotResponse[slot] = new MemResponse(m.Bytes, m.Tag);
-        Sim.Schedule(start + longest + latency, Priorities.Message, this, (ulong)slot);
+        Sim.Schedule(start + longest + _pathLatency, Priorities.Message, this, (ulong)slot);
     }
 
     void IEventHandler.OnEvent(ulong data)
@@ -193,7 +223,7 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         }
     }
 
-    private void Define(Simulator sim, int id, string name, ulong bytesPerSecond, ulong latencyPs)
+    private void Define(Simulator sim, int id, string name, ulong bytesPerSecond)
     {
         if (bytesPerSecond == 0)
         {
@@ -201,60 +231,127 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         }
 
         _bw[id] = bytesPerSecond;
-        _latency[id] = latencyPs;
         _bytes[id] = sim.Stats.Counter(name + ".bytes", "B", "bytes moved through " + name);
         Counter busy = sim.Stats.Counter(name + ".busyTime", "ps", "time " + name + " was transferring");
         _busy[id] = busy;
         sim.Stats.Formula(name + ".utilization", "ratio", "busy time / elapsed time", () => sim.Now == 0 ? 0.0 : (double)busy.Value / sim.Now);
     }
 
-    private int DramId(int chip, int cluster) => (chip * _perChip) + (cluster * (2 + _p.SpusPerCluster));
+    private int ClusterBase(int chip, int cluster) => (chip * _perChip) + (cluster * _perCluster);
 
-    private int L2Id(int chip, int cluster) => DramId(chip, cluster) + 1;
+    private int DramId(int chip, int cluster) => ClusterBase(chip, cluster);
 
-    private int L1Id(int chip, int cluster, int spu) => DramId(chip, cluster) + 2 + spu;
+    private int L2Id(int chip, int cluster) => ClusterBase(chip, cluster) + 1;
 
-    private int NocId(int chip) => (chip * _perChip) + (_p.Clusters * (2 + _p.SpusPerCluster));
+    private int XbarId(int chip, int cluster) => L2Id(chip, cluster) + _p.L2.Banks;
 
-    private int ChipLinkId(int chip) => NocId(chip) + 1;
+    private int L1Id(int chip, int cluster, int spu) => XbarId(chip, cluster) + 1 + (spu * _p.L1.Banks);
 
-    private int MemoryId(in MemRef m) => m.Space switch
+    private int RingId(int chip, int cluster, bool clockwise) =>
+        L1Id(chip, cluster, 0) + (_p.SpusPerCluster * _p.L1.Banks) + (clockwise ? 0 : 1);
+
+    private int ChipLinkId(int chip, bool up) => (chip * _perChip) + (_p.Clusters * _perCluster) + (up ? 0 : 1);
+
+    private void Add(int resource, ulong bytes)
     {
-        MemSpace.Dram => DramId(m.Chip, m.Cluster),
-        MemSpace.L2 => L2Id(m.Chip, m.Cluster),
-        MemSpace.L1 => L1Id(m.Chip, m.Cluster, m.Unit),
-        _ => _hostResource,
-    };
+        for (int i = 0; i < _pathCount; i++)
+        {
+            if (_pathResource[i] == resource)
+            {
+                _pathBytes[i] += bytes;
+                return;
+            }
+        }
 
-    // Path: source memory, [host link + chip link], [NoC], [both chip links], destination memory.
-    private int BuildPath(in MemRef src, in MemRef dst)
+        _pathResource[_pathCount] = resource;
+        _pathBytes[_pathCount++] = bytes;
+    }
+
+    private void AddMemory(in MemRef m, ulong bytes)
     {
-        int n = 0;
-        _path[n++] = MemoryId(src);
+        switch (m.Space)
+        {
+            case MemSpace.Dram:
+                Add(DramId(m.Chip, m.Cluster), bytes);
+                _pathLatency += _p.Dram.LatencyPs;
+                break;
+            case MemSpace.L2:
+                AddBanks(_p.L2, L2Id(m.Chip, m.Cluster), m.Offset, bytes);
+                break;
+            case MemSpace.L1:
+                AddBanks(_p.L1, L1Id(m.Chip, m.Cluster, m.Unit), m.Offset, bytes);
+                break;
+            default:
+                break; // host memory: the host link is the limit
+        }
+    }
+
+    private void AddBanks(SramBanks sram, int first, ulong offset, ulong bytes)
+    {
+        Span<ulong> perBank = _bankBytes.AsSpan(0, sram.Banks);
+        sram.BytesPerBank(offset, bytes, perBank);
+        for (int b = 0; b < sram.Banks; b++)
+        {
+            if (perBank[b] > 0)
+            {
+                Add(first + b, perBank[b]);
+            }
+        }
+
+        _pathLatency += sram.LatencyPs;
+    }
+
+    private void AddLink(int resource, ulong bytes, ulong latencyPs)
+    {
+        Add(resource, bytes);
+        _pathLatency += latencyPs;
+    }
+
+    // Path: source memory, crossbar port(s) of L1 ends, ring links or PCIe links, destination memory.
+    private void BuildPath(in MemRef src, in MemRef dst, ulong bytes)
+    {
+        _pathCount = 0;
+        _pathLatency = 0;
+        AddMemory(src, bytes);
+        if (src.Space == MemSpace.L1)
+        {
+            AddLink(XbarId(src.Chip, src.Cluster), bytes, _p.Crossbar.LatencyPs);
+        }
+
+        if (dst.Space == MemSpace.L1 && !(src.Space == MemSpace.L1 && src.Chip == dst.Chip && src.Cluster == dst.Cluster))
+        {
+            AddLink(XbarId(dst.Chip, dst.Cluster), bytes, _p.Crossbar.LatencyPs);
+        }
+
         if (src.Space == MemSpace.Host || dst.Space == MemSpace.Host)
         {
-            MemRef device = src.Space == MemSpace.Host ? dst : src;
-            if (device.Space != MemSpace.Host)
+            if (src.Space != MemSpace.Host)
             {
-                _path[n++] = ChipLinkId(device.Chip);
+                AddLink(ChipLinkId(src.Chip, up: true), bytes, _p.ChipLink.LatencyPs);
+                AddLink(_hostDown + 1, bytes, _p.HostLink.LatencyPs);
+            }
+            else if (dst.Space != MemSpace.Host)
+            {
+                AddLink(_hostDown, bytes, _p.HostLink.LatencyPs);
+                AddLink(ChipLinkId(dst.Chip, up: false), bytes, _p.ChipLink.LatencyPs);
             }
         }
         else if (src.Chip != dst.Chip)
         {
-            _path[n++] = ChipLinkId(src.Chip);
-            _path[n++] = ChipLinkId(dst.Chip);
+            AddLink(ChipLinkId(src.Chip, up: true), bytes, _p.ChipLink.LatencyPs);
+            AddLink(ChipLinkId(dst.Chip, up: false), bytes, _p.ChipLink.LatencyPs);
         }
         else if (src.Cluster != dst.Cluster)
         {
-            _path[n++] = NocId(src.Chip);
+            (int hops, bool clockwise) = RingTopology.Route(_p.Clusters, src.Cluster, dst.Cluster);
+            int k = src.Cluster;
+            for (int h = 0; h < hops; h++)
+            {
+                AddLink(RingId(src.Chip, k, clockwise), bytes, _p.RingLink.LatencyPs);
+                k = (k + (clockwise ? 1 : _p.Clusters - 1)) % _p.Clusters;
+            }
         }
 
-        int d = MemoryId(dst);
-        if (d != _path[0])
-        {
-            _path[n++] = d;
-        }
-
-        return n;
+        AddMemory(dst, bytes);
     }
 }

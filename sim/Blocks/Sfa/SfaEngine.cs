@@ -5,9 +5,9 @@ using Antoum.Sim.Kernel;
 namespace Antoum.Sim.Blocks.Sfa;
 
 /// <summary>
-/// Special-function accelerator engine (one per cluster): <c>sfa</c> with the placeholder rule
-/// ceil(elems / elements per cycle) + pipeline latency, the same for every function until the per-function table
-/// of the chip-blocks issue. Statistics: those of <see cref="EngineCore"/>.
+/// Special-function accelerator engine (one per cluster): <c>sfa</c> with the rule ceil(elems / the function's
+/// elements per cycle) + its latency, from the per-function table <c>chip.sfa.functions</c>.
+/// Statistics: those of <see cref="EngineCore"/>.
 /// </summary>
 public sealed class SfaEngine : EngineCore
 {
@@ -22,6 +22,6 @@ public sealed class SfaEngine : EngineCore
     protected override long Execute(in Instruction instruction)
     {
         ref readonly Instruction i = ref instruction;
-        return i.Op == Opcode.Sfa ? EngineTiming.Sfa(_t, i.D) : throw ProgramError("not an SFA instruction");
+        return i.Op == Opcode.Sfa ? EngineTiming.Sfa(_t, (SfaFunc)(i.A & 0xFF), i.D) : throw ProgramError("not an SFA instruction");
     }
 }

@@ -6,8 +6,9 @@ namespace Antoum.Sim.Blocks.Vpu;
 
 /// <summary>
 /// VPU engine (one per cluster): <c>vop</c>, <c>vreduce</c>, <c>gather</c>, <c>scatter</c>, <c>spaxpy</c> with the
-/// placeholder rules of <see cref="EngineTiming"/> (lanes per cycle, BF16 at half the lanes, reduction trees,
-/// gather rate, sparse cost ∝ nnz(u) + 2·nnz(v)). Statistics: those of <see cref="EngineCore"/>.
+/// rules of <see cref="EngineTiming"/>: element groups of lanes (INT8) or lanes / bf16Factor (BF16) elements, each
+/// costing the op class's cycles from <c>chip.vpu.opCosts</c>; reduction trees; gather rate; sparse cost ∝
+/// nnz(u) + 2·nnz(v). Statistics: those of <see cref="EngineCore"/>.
 /// </summary>
 public sealed class VpuEngine : EngineCore
 {
@@ -24,10 +25,10 @@ public sealed class VpuEngine : EngineCore
         ref readonly Instruction i = ref instruction;
         return i.Op switch
         {
-            Opcode.Vop => EngineTiming.VectorOp(_t, i.E, EngineTiming.IsBf16(i.F)),
-            Opcode.Vreduce => EngineTiming.Reduce(_t, i.D, EngineTiming.IsBf16(i.E)),
+            Opcode.Vop => EngineTiming.VectorOp(_t, (VpuOp)(i.A & 0xFF), i.E, EngineTiming.IsBf16(i.F)),
+            Opcode.Vreduce => EngineTiming.Reduce(_t, (ReduceOp)(i.A & 0xFF), i.D, EngineTiming.IsBf16(i.E)),
             Opcode.Gather or Opcode.Scatter => EngineTiming.GatherScatter(_t, i.D),
-            Opcode.Spaxpy => EngineTiming.Spaxpy(_t, i.D, i.E),
+            Opcode.Spaxpy => EngineTiming.Spaxpy(_t, i.D, i.E, EngineTiming.IsBf16(i.F)),
             _ => throw ProgramError("not a VPU instruction"),
         };
     }
