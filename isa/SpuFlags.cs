@@ -123,6 +123,11 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
 
             if (key == "fmt")
             {
+                if (!word.StartsWith("fmt=", StringComparison.Ordinal))
+                {
+                    return ("expected fmt=dense|nofm|bitmap|csr|blockcsr[:RATIO]", raw);
+                }
+
                 string[] parts = word[4..].Split(':');
                 int format = Array.IndexOf(s_formats, parts[0]);
                 if (format < 0 || parts.Length > 2)

@@ -150,7 +150,7 @@ public class AkpContainerTests
 
             ReadOrFormatError(c);
             return true;
-        }).Check(global::FsCheck.Config.QuickThrowOnFailure.WithMaxTest(IsaGen.FuzzCases));
+        }).Check(IsaGen.FuzzConfig);
     }
 
     internal static void ReadOrFormatError(byte[] c)

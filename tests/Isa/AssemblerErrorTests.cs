@@ -29,6 +29,8 @@ public class AssemblerErrorTests
         new object[] { ".engine cpu\n.engine cpu\n", "k.s:2:9: expected an engine without a stream yet (cpu started at line 1), got 'cpu'" },
         new object[] { ".engine cpu\nwait t4096\n", "k.s:2:6: expected a token t0..t4095 (or g:tN for card scope), got 't4096'" },
         new object[] { ".engine cpu\nend\nnop\n", "k.s:3:1: expected no instruction after 'end' (line 2) in the stream of cpu, got 'nop'" },
+        // Found by the mutated-text property: a bare 'fmt' used to throw ArgumentOutOfRangeException.
+        new object[] { ".engine spu.0.1\nmatmul 1, 1, 1, l1[0], l1[0], l1[0], int8, fmt\n", "k.s:2:44: expected fmt=dense|nofm|bitmap|csr|blockcsr[:RATIO], got 'fmt'" },
         new object[] { ".engine spu.0.1\nmatmul 1, 1, 1, l1[0], l1[0], l1[0], int8, fmt=bitmap:33\n", "k.s:2:44: expected a sparsity ratio in 1..32, got 'fmt=bitmap:33'" },
         new object[] { ".engine spu.0.1\nmatmul 1, 1, 1, l1[0], l1[0], l1[0], int8, fmt=dense bias\n", "k.s:2:58: expected bias=MEM because FLAGS has 'bias', got '<end of line>'" },
         new object[] { ".engine spu.0.1\nmatmul 1, 1, 1, l1[0], l1[0], l1[0], fp32, fmt=dense\n", "k.s:2:38: expected PREC one of int8|bf16, got 'fp32'" },

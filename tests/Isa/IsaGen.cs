@@ -14,6 +14,28 @@ internal static class IsaGen
         }
     }
 
+    /// <summary>
+    /// FsCheck settings of every ISA property: <see cref="FuzzCases"/> cases, and a fixed replay seed so that CI is
+    /// reproducible (ANTOUM_FUZZ_SEED=N picks another seed; ANTOUM_FUZZ_SEED=random lets FsCheck choose, for
+    /// exploratory long runs; a failure prints the seed to replay).
+    /// </summary>
+    public static global::FsCheck.Config FuzzConfig
+    {
+        get
+        {
+            global::FsCheck.Config config = global::FsCheck.Config.QuickThrowOnFailure.WithMaxTest(FuzzCases);
+            string? text = Environment.GetEnvironmentVariable("ANTOUM_FUZZ_SEED");
+            if (string.Equals(text, "random", StringComparison.OrdinalIgnoreCase))
+            {
+                return config;
+            }
+
+            ulong seed = ulong.TryParse(text, out ulong s) ? s : 20261123UL;
+            var replay = new global::FsCheck.Replay(new global::FsCheck.Rnd(seed, 0x9E3779B97F4A7C15UL), Microsoft.FSharp.Core.FSharpOption<int>.None);
+            return config.WithReplay(Microsoft.FSharp.Core.FSharpOption<global::FsCheck.Replay>.Some(replay));
+        }
+    }
+
     /// <summary>The engine the round-trip tests run each opcode on.</summary>
     public static EngineId EngineFor(OpcodeInfo info)
     {

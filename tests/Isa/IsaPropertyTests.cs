@@ -31,7 +31,7 @@ public class IsaPropertyTests
             ulong[] words = Encoder.Encode(ins);
             Instruction back = Decoder.Decode(words, out int used);
             return used == words.Length && back == ins && Encoder.Encode(back).SequenceEqual(words);
-        }).Check(global::FsCheck.Config.QuickThrowOnFailure.WithMaxTest(IsaGen.FuzzCases));
+        }).Check(IsaGen.FuzzConfig);
     }
 
     [Test]
@@ -48,7 +48,7 @@ public class IsaPropertyTests
 
             Instruction ins = Decoder.Decode(words, out int used);
             return used >= 1 && used <= words.Length && (ins.Op == Opcode.Undefined || used == OpcodeTable.Get(ins.Op).WordCount);
-        }).Check(global::FsCheck.Config.QuickThrowOnFailure.WithMaxTest(IsaGen.FuzzCases));
+        }).Check(IsaGen.FuzzConfig);
     }
 
     [Test]
@@ -92,6 +92,6 @@ public class IsaPropertyTests
             {
                 return e.Message.StartsWith("m.s:", StringComparison.Ordinal) && e.Line >= 1 && e.Column >= 1;
             }
-        }).Check(global::FsCheck.Config.QuickThrowOnFailure.WithMaxTest(IsaGen.FuzzCases));
+        }).Check(IsaGen.FuzzConfig);
     }
 }
