@@ -366,7 +366,7 @@ public static class OpcodeTable
                  Field("a", OperandKind.Mem, 3, "activations, M x K row-major"), Field("b", OperandKind.Mem, 4, "weights, K x N in FLAGS format"),
                  Field("c", OperandKind.Mem, 5, "output, M x N row-major"),
                  Enum("prec", 7, 48, 8, s_precision, "precision"), Flags("flags", 7), Keyword("bias", 6, "bias vector, N elements (FLAGS bias)")],
-                "C (+)= A x B on the sparse MAC array", "ceil(M/rows)*ceil(N/cols) folds x (2*rows + cols + ceil(K/ratio) - 2) + spu.pipelineLatency cycles; x spu.bf16RateDivisor for bf16 (placeholder)",
+                "C (+)= A x B on the sparse MAC array", "SCALE-Sim folds for spu.dataflow (os: Sr=M Sc=N T=K'; ws: Sr=K' Sc=N T=M; is: Sr=K' Sc=M T=N): ceil(Sr/rows)*ceil(Sc/cols) x (2*rows + cols + T - 2 + format decode cycles) + spu.pipelineLatency; K' = K shrunk by the native sparsity step, format imbalance and activation skipping (docs/spu.md); x spu.bf16RateDivisor for bf16",
                 CheckSpu, BiasPresent),
             new(Opcode.Conv, "conv", s_spu,
                 [Packed("n", 0, 0, 16, 1, 65535, "batch"), Packed("h", 0, 16, 16, 1, 65535, "input height"), Packed("w", 0, 32, 16, 1, 65535, "input width"),
@@ -376,7 +376,7 @@ public static class OpcodeTable
                  Field("in", OperandKind.Mem, 2, "input, NHWC"), Field("wt", OperandKind.Mem, 3, "weights, RSCK in FLAGS format"),
                  Field("out", OperandKind.Mem, 4, "output, NPQK"),
                  Enum("prec", 7, 48, 8, s_precision, "precision"), Flags("flags", 7), Keyword("bias", 6, "bias vector, K elements (FLAGS bias)")],
-                "2-D convolution as implicit GEMM (M=N*P*Q, N=K, K=R*S*C)", "as matmul on the implicit-GEMM shape (placeholder: no im2col overhead)",
+                "2-D convolution as implicit GEMM (M=N*P*Q, N=K, K=R*S*C)", "as matmul on the im2col GEMM shape (no im2col overhead)",
                 CheckSpu, BiasPresent),
 
             // VPU

@@ -72,7 +72,7 @@ public static class CardBuilder
 
         var clocks = new List<ClockDomain>(p.Chips);
         var control = new ControlParams(p.SpusPerChip, p.LaunchOverheadPs, layers);
-        var macParams = new MacArrayParams(p.SpuRows, p.SpuCols, p.SpuPipelineLatency, p.CommandSlots, p.L1Bytes);
+        var macParams = new MacArrayParams(p.SpuModel, p.CommandSlots, p.L1Bytes);
         var dramParams = new DramParams(p.DramBytesPerSecondPerInterface, p.DramLatencyPs, p.SpusPerCluster, p.CommandSlots + 1);
         var xbar = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, p.CommandSlots + 1);
         var xbarResp = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, p.CommandSlots);
@@ -94,7 +94,7 @@ public static class CardBuilder
                 for (int s = 0; s < p.SpusPerCluster; s++)
                 {
                     int index = (k * p.SpusPerCluster) + s;
-                    var spu = new MacArrayPlaceholder(sim, cluster + ".spu" + s, clock, macParams);
+                    var spu = new MacArray(sim, cluster + ".spu" + s, clock, macParams);
                     PortsOf(spu, out OutPort<MemRequest> req, out InPort<MemResponse> resp, out InPort<TileCommand> cmd, out OutPort<TileDone> done);
                     Link<MemRequest>.Connect(sim, cluster + ".link.req" + s, req, dram.RequestPort(s), xbar);
                     Link<MemResponse>.Connect(sim, cluster + ".link.resp" + s, dram.ResponsePort(s), resp, xbarResp);
@@ -116,7 +116,7 @@ public static class CardBuilder
         sim.Stats.Block(new Stats.BlockActivity(link.Name, "pcie", clockHz, () => (ulong)busy.Value, () => 0, () => bytes.Value, () => bytes.Value));
     }
 
-    private static void PortsOf(MacArrayPlaceholder spu, out OutPort<MemRequest> req, out InPort<MemResponse> resp, out InPort<TileCommand> cmd, out OutPort<TileDone> done)
+    private static void PortsOf(MacArray spu, out OutPort<MemRequest> req, out InPort<MemResponse> resp, out InPort<TileCommand> cmd, out OutPort<TileDone> done)
     {
         req = (OutPort<MemRequest>)Find(spu, ".memReq");
         resp = (InPort<MemResponse>)Find(spu, ".memResp");

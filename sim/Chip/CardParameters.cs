@@ -1,4 +1,5 @@
 using Antoum.Sim.Blocks.Interconnect;
+using Antoum.Sim.Blocks.Spu;
 using Antoum.Sim.Config;
 using Antoum.Sim.Engines;
 
@@ -120,6 +121,38 @@ public sealed record CardParameters
 
     public int MaxWeightSparsity { get; init; } = 32;
 
+    /// <summary>SPU dataflow, sparse-format costs and activation skipping (defaults equal the shipped configuration).</summary>
+    public SpuDataflow SpuDataflow { get; init; } = SpuDataflow.Ws;
+
+    public SparseFormatParams SpuNofM { get; init; } = SpuModelParams.Default().NofM;
+
+    public SparseFormatParams SpuBitmap { get; init; } = SpuModelParams.Default().Bitmap;
+
+    public SparseFormatParams SpuCsr { get; init; } = SpuModelParams.Default().Csr;
+
+    public SparseFormatParams SpuBlockCsr { get; init; } = SpuModelParams.Default().BlockCsr;
+
+    public int SpuActivationZeroPercent { get; init; }
+
+    public int SpuActivationSkipEfficiencyPercent { get; init; } = 100;
+
+    /// <summary>The SPU timing parameters of this card.</summary>
+    public SpuModelParams SpuModel => new()
+    {
+        Rows = SpuRows,
+        Cols = SpuCols,
+        Dataflow = SpuDataflow,
+        PipelineLatency = SpuPipelineLatency,
+        Bf16RateDivisor = Bf16RateDivisor,
+        MaxWeightSparsity = MaxWeightSparsity,
+        NofM = SpuNofM,
+        Bitmap = SpuBitmap,
+        Csr = SpuCsr,
+        BlockCsr = SpuBlockCsr,
+        ActivationZeroPercent = SpuActivationZeroPercent,
+        ActivationSkipEfficiencyPercent = SpuActivationSkipEfficiencyPercent,
+    };
+
     public ulong SyncLatencyPs { get; init; } = 10_000;
 
     /// <summary>MAC arrays per chip.</summary>
@@ -190,6 +223,13 @@ public sealed record CardParameters
             CodecCyclesPerJpegMcu = chip.Codec.CyclesPerJpegMcu,
             Bf16RateDivisor = chip.Spu.Bf16RateDivisor,
             MaxWeightSparsity = chip.Spu.MaxWeightSparsity,
+            SpuDataflow = SpuConfigMapping.Dataflow(chip.Spu.Dataflow),
+            SpuNofM = SpuConfigMapping.Format(chip.Spu.Formats.Nofm),
+            SpuBitmap = SpuConfigMapping.Format(chip.Spu.Formats.Bitmap),
+            SpuCsr = SpuConfigMapping.Format(chip.Spu.Formats.Csr),
+            SpuBlockCsr = SpuConfigMapping.Format(chip.Spu.Formats.BlockCsr),
+            SpuActivationZeroPercent = chip.Spu.ActivationSparsity.ZeroFractionPercent,
+            SpuActivationSkipEfficiencyPercent = chip.Spu.ActivationSparsity.SkipEfficiencyPercent,
             SyncLatencyPs = chip.Control.SyncLatency.Picoseconds,
         };
     }

@@ -103,7 +103,7 @@ public static class ProgramRunner
             switch (id.Kind)
             {
                 case EngineKind.Spu:
-                    engine = new SpuEngine(sim, name, id, e, clock, timing);
+                    engine = new SpuEngine(sim, name, id, e, clock, p.SpuModel);
                     break;
                 case EngineKind.Vpu:
                     engine = new VpuEngine(sim, name, id, e, clock, timing);

@@ -101,6 +101,12 @@ public sealed record SpuConfig
     [Description("Cycles from the first operand in to the first result out of the MAC array.")]
     public int PipelineLatency { get; init; } = 8;
 
+    [Description("Cost parameters of the sparse weight formats (dense has none).")]
+    public SparseFormatsConfig Formats { get; init; } = new();
+
+    [Description("Activation zero skipping (dual sparsity); off when zeroFractionPercent is 0.")]
+    public ActivationSparsityConfig ActivationSparsity { get; init; } = new();
+
     /// <summary>INT8 MACs per cycle: rows x cols.</summary>
     public int MacsPerCycle => Rows * Cols;
 
@@ -117,6 +123,100 @@ public sealed record SpuConfig
         }
 
         ConfigChecks.InRange(PipelineLatency, 1, 1024, ConfigChecks.Join(path, "pipelineLatency"));
+        Formats.Validate(ConfigChecks.Join(path, "formats"));
+        ActivationSparsity.Validate(ConfigChecks.Join(path, "activationSparsity"));
+    }
+}
+
+/// <summary>Per-format costs of the sparse weight formats the SPU reads (see docs/spu.md).</summary>
+public sealed record SparseFormatsConfig
+{
+    [Description("N:M / balanced channel-group sparsity: every group of channels keeps the same number of non-zeros.")]
+    public SparseFormatConfig Nofm { get; init; } = new() { DecodeCyclesPerFold = 1, IndexBits = 5, Imbalance = "balanced" };
+
+    [Description("Hierarchical bitmap: one bit per block of weights along K, plus (channel-id, value) pairs of the non-zeros.")]
+    public SparseFormatConfig Bitmap { get; init; } = new() { DecodeCyclesPerFold = 2, IndexBits = 8, BitmapBlock = 32 };
+
+    [Description("CSR: a column index per non-zero and a row pointer per filter.")]
+    public SparseFormatConfig Csr { get; init; } = new() { DecodeCyclesPerFold = 4, IndexBits = 16, PointerBits = 32 };
+
+    [Description("Block-CSR: CSR over dense blocks of blockShape (filters x reduction elements).")]
+    public SparseFormatConfig BlockCsr { get; init; } = new() { DecodeCyclesPerFold = 2, IndexBits = 16, PointerBits = 32, BlockShape = "1x4" };
+
+    public void Validate(string path)
+    {
+        Nofm.Validate(ConfigChecks.Join(path, "nofm"));
+        Bitmap.Validate(ConfigChecks.Join(path, "bitmap"));
+        Csr.Validate(ConfigChecks.Join(path, "csr"));
+        BlockCsr.Validate(ConfigChecks.Join(path, "blockCsr"));
+    }
+}
+
+/// <summary>Cost parameters of one sparse weight format.</summary>
+public sealed record SparseFormatConfig
+{
+    [Description("Index-decode cycles added to every fold.")]
+    public int DecodeCyclesPerFold { get; init; }
+
+    [Description("Metadata bits per stored non-zero (per non-zero block for block-CSR).")]
+    public int IndexBits { get; init; }
+
+    [Description("Bits per row pointer (one per filter, or per block row, plus one); 0 = no pointers.")]
+    public int PointerBits { get; init; }
+
+    [Description("Weights along K covered by one first-level bitmap bit; 0 = no bitmap.")]
+    public int BitmapBlock { get; init; }
+
+    [Description("Block shape FILTERSxREDUCTION, e.g. 1x4 (4 consecutive reduction elements of one filter) or 4x1; 1x1 = element-wise.")]
+    public string BlockShape { get; init; } = "1x1";
+
+    [Description("Load imbalance over the array columns: balanced (factor 1) or binomial (expected maximum of the per-column non-zero counts).")]
+    public string Imbalance { get; init; } = "binomial";
+
+    /// <summary>Block extent along the filters.</summary>
+    public int BlockN => ParseShape(BlockShape).N;
+
+    /// <summary>Block extent along the reduction.</summary>
+    public int BlockK => ParseShape(BlockShape).K;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(DecodeCyclesPerFold, 0, 1_000_000, ConfigChecks.Join(path, "decodeCyclesPerFold"));
+        ConfigChecks.InRange(IndexBits, 0, 64, ConfigChecks.Join(path, "indexBits"));
+        ConfigChecks.InRange(PointerBits, 0, 64, ConfigChecks.Join(path, "pointerBits"));
+        ConfigChecks.InRange(BitmapBlock, 0, 65536, ConfigChecks.Join(path, "bitmapBlock"));
+        ConfigChecks.OneOf(Imbalance, ConfigChecks.Join(path, "imbalance"), "balanced", "binomial");
+        (int n, int k) = ParseShape(BlockShape);
+        if (n < 1 || k < 1 || n > 256 || k > 256)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "blockShape"), $"expected FILTERSxREDUCTION with both in 1..256, e.g. 1x4 (got \"{BlockShape}\")");
+        }
+    }
+
+    private static (int N, int K) ParseShape(string shape)
+    {
+        string[] parts = shape.Split('x', 'X');
+        return parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k)
+            ? (n, k)
+            : (0, 0);
+    }
+}
+
+/// <summary>Activation zero skipping ("dual sparsity"); whether Antoum does it is not confirmed.</summary>
+public sealed record ActivationSparsityConfig
+{
+    [Description("Share of activations that are zero, in percent; 0 turns activation skipping off.")]
+    public int ZeroFractionPercent { get; init; }
+
+    [Description("Share of the zero activations the array actually skips, in percent.")]
+    public int SkipEfficiencyPercent { get; init; } = 100;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(ZeroFractionPercent, 0, 99, ConfigChecks.Join(path, "zeroFractionPercent"));
+        ConfigChecks.InRange(SkipEfficiencyPercent, 0, 100, ConfigChecks.Join(path, "skipEfficiencyPercent"));
     }
 }
 

@@ -38,37 +38,12 @@ public readonly record struct SfaFunctionTiming(int ElementsPerCycle, int Latenc
 /// <summary>
 /// The cycle counts of the engine operations, as closed forms (so tests can check the simulator against them).
 /// These are the PLACEHOLDER rules of the blocks that do not exist yet; the chip-blocks issue replaces them
-/// with the real SPU, VPU, SFA and codec models.
+/// with the real VPU, SFA and codec models. The SPU (matmul, conv) is timed by <see cref="Blocks.Spu.SpuTiming"/>.
 /// </summary>
 public static class EngineTiming
 {
-    /// <summary>
-    /// matmul on the R×C array, output stationary: ceil(M/R)·ceil(N/C) folds of (2R + C + K' − 2) cycles, where
-    /// K' = ceil(K / ratio) is the reduction length left after weight sparsity (format overheads arrive with the
-    /// SPU model), plus the pipeline latency; BF16 takes bf16RateDivisor times as long.
-    /// </summary>
-    public static long Matmul(EngineTimingParams p, long m, long n, long k, bool bf16, int ratio)
-    {
-        long folds = CeilDiv(m, p.SpuRows) * CeilDiv(n, p.SpuCols);
-        long kEff = CeilDiv(k, Math.Max(1, ratio));
-        long cycles = (folds * ((2L * p.SpuRows) + p.SpuCols + kEff - 2)) + p.SpuPipelineLatency;
-        return bf16 ? cycles * p.Bf16RateDivisor : cycles;
-    }
-
     /// <summary>Output height/width of a convolution: (in + 2·pad − filter) / stride + 1.</summary>
-    public static long ConvOut(long input, long filter, long stride, long pad)
-    {
-        long span = input + (2 * pad) - filter;
-        return span < 0 ? 0 : (span / stride) + 1;
-    }
-
-    /// <summary>conv as implicit GEMM: M = N·P·Q, N = K, K = R·S·C, timed as <see cref="Matmul"/>.</summary>
-    public static long Conv(EngineTimingParams p, long n, long h, long w, long c, long k, long r, long s, long stride, long pad, bool bf16, int ratio)
-    {
-        long pOut = ConvOut(h, r, stride, pad);
-        long qOut = ConvOut(w, s, stride, pad);
-        return Matmul(p, n * pOut * qOut, k, r * s * c, bf16, ratio);
-    }
+    public static long ConvOut(long input, long filter, long stride, long pad) => Blocks.Spu.GemmShape.ConvOut(input, filter, stride, pad);
 
     /// <summary>Elements in one VPU element group: lanes for INT8, lanes / bf16Factor for BF16.</summary>
     public static long VpuGroup(EngineTimingParams p, bool bf16) => bf16 ? Math.Max(1, p.VpuLanes / p.VpuBf16Factor) : p.VpuLanes;

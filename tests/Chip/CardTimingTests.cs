@@ -62,7 +62,10 @@ public class CardTimingTests
         t += Ser(operands, p.DramBytesPerSecondPerInterface) + p.DramLatencyPs; // DRAM channel + access latency
         t += Ser(operands, p.CrossbarBytesPerSecond) + p.CrossbarLatencyPs;    // data back through the crossbar
         ulong start = CycleAtOrAfter(t, p.ClockHz);
-        ulong cycles = (2 * 16) + 32 + 64 - 2 + 8;                             // SCALE-Sim OS fold + pipeline
+        // ws (the default dataflow): Sr = K = 64 -> 4 row folds of 16, Sc = N = 32 -> 1 column fold, T = M = 16;
+        // each fold 2R + C + T - 2 = 2*16 + 32 + 16 - 2 = 78 cycles (SCALE-Sim), plus the pipeline latency.
+        Assert.That(p.SpuDataflow, Is.EqualTo(Antoum.Sim.Blocks.Spu.SpuDataflow.Ws));
+        ulong cycles = (4 * 78) + 8;
         t = Edge(start + cycles, p.ClockHz);
         t += Ser(8, p.CrossbarBytesPerSecond) + p.CrossbarLatencyPs;           // tile done
         t += Ser(16 * 32, p.ChipLinkBytesPerSecond) + p.ChipLinkLatencyPs;     // output up to the switch
@@ -79,7 +82,7 @@ public class CardTimingTests
     {
         // A huge DRAM and crossbar bandwidth and zero latencies leave the MAC arrays as the only cost:
         // each array computes its tiles back to back (double buffering hides the fetches), so the layer takes
-        // ceil(tiles / arrays) x (2R + C + K - 2 + pipeline) cycles, give or take the first fetch.
+        // ceil(tiles / arrays) x (ws folds x (2R + C + M - 2) + pipeline) cycles, give or take the first fetch.
         CardParameters p = Tiny(clusters: 2, spus: 4) with
         {
             DramBytesPerSecondPerInterface = 1_000_000_000_000_000,
@@ -95,7 +98,8 @@ public class CardTimingTests
         GemmWorkload w = BuiltInWorkloads.Resolve("gemm:128x256x512"); // 8 x 8 = 64 tiles over 8 arrays
         CardModel model = CardBuilder.Build(p, w, 1);
         RunSummary s = CardRun.Run(model, w, 1, new RunLimits());
-        ulong perTile = (2 * 16) + 32 + 512 - 2 + 8;
+        // ws: Sr = K = 512 -> 32 row folds, Sc = 32 -> 1 column fold, T = M = 16 rows of the tile.
+        ulong perTile = (32 * ((2 * 16) + 32 + 16 - 2)) + 8;
         ulong expectedCycles = 8 * perTile;
         Assert.That(model.Layers[0].ChunkDepth, Is.EqualTo(512), "a whole K fits L1 twice over");
         Assert.That(s.Cycles, Is.InRange(expectedCycles, expectedCycles + 2));

@@ -220,10 +220,10 @@ public class KernelTimingTests
                 case Opcode.Matmul:
                     {
                         bool bf16 = ((i.H >> 48) & 0xFF) == 1;
-                        long ratio = Math.Max(1, (i.H >> 3) & 0x3F);
-                        ulong folds = Div(i.A, _p.SpuRows) * Div(i.B, _p.SpuCols);
-                        ulong c = (folds * (ulong)((2 * _p.SpuRows) + _p.SpuCols + (long)Div(i.C, ratio) - 2)) + (ulong)_p.SpuPipelineLatency;
-                        return bf16 ? c * (ulong)_p.Bf16RateDivisor : c;
+                        int ratio = (int)Math.Max(1, (i.H >> 3) & 0x3F);
+                        int format = (int)(i.H & 7);
+                        Assert.That(_p.SpuDataflow, Is.EqualTo(Antoum.Sim.Blocks.Spu.SpuDataflow.Ws), "the rule below restates the ws mapping");
+                        return (ulong)Spu.SpuRule.Cycles("ws", _p.SpuRows, _p.SpuCols, i.A, i.B, i.C, format, ratio, bf16, _p.SpuPipelineLatency, _p.Bf16RateDivisor);
                     }
 
                 case Opcode.Vop:

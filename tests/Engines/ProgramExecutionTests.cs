@@ -37,8 +37,13 @@ public class ProgramExecutionTests
         CardParameters p = S4();
         ProgramSummary s = Run(".engine spu.0.0\n matmul 64, 64, 128, l1[0x0], l1[0x2000], l1[0x4000], int8, fmt=bitmap:4\n end\n");
 
-        // ceil(64/16) * ceil(64/32) = 8 folds of 2*16 + 32 + 128/4 - 2 = 94 cycles, plus the pipeline latency.
-        ulong cycles = (8 * 94) + (ulong)p.SpuPipelineLatency;
+        // Bitmap at 4x is unstructured: the 32 columns run in lockstep, so the reduction length is the expected
+        // maximum of 32 Binomial(128, 1/4) counts: 32 + sqrt(128 * 1/4 * 3/4) * sqrt(2 ln 32) = 44.9 -> 45.
+        // ws maps Sr = 45 (3 row folds of 16), Sc = N = 64 (2 column folds of 32), T = M = 64: 6 folds of
+        // 2*16 + 32 + 64 - 2 = 126 cycles plus 2 bitmap decode cycles each, plus the pipeline latency.
+        Assert.That(p.SpuDataflow, Is.EqualTo(Antoum.Sim.Blocks.Spu.SpuDataflow.Ws));
+        Assert.That(Math.Ceiling(32 + (Math.Sqrt(24.0) * Math.Sqrt(2 * Math.Log(32)))), Is.EqualTo(45));
+        ulong cycles = (6 * (126 + 2)) + (ulong)p.SpuPipelineLatency;
         Assert.That(p.SpuRows, Is.EqualTo(16));
         Assert.That(p.SpuCols, Is.EqualTo(32));
         Assert.That(s.SimulatedPs, Is.EqualTo(Edge(Start(p) + cycles, p.ClockHz)));

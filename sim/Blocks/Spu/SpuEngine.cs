@@ -6,45 +6,68 @@ using Antoum.Sim.Stats;
 namespace Antoum.Sim.Blocks.Spu;
 
 /// <summary>
-/// SPU engine: executes <c>matmul</c> and <c>conv</c> from its instruction stream with the placeholder timing of
-/// <see cref="EngineTiming.Matmul"/> (dense fold formula on the reduction length left after weight sparsity).
+/// SPU engine: executes <c>matmul</c> and <c>conv</c> from its instruction stream, timed by
+/// <see cref="SpuTiming.Gemm"/> (fold-based systolic timing for the configured dataflow, weight sparsity in the
+/// FLAGS format and ratio, activation skipping, BF16 rate). A conv runs as its im2col GEMM.
 /// Operands are assumed resident in L1 (DMA puts them there; the loader checks they fit).
-/// Statistics: those of <see cref="EngineCore"/> plus <c>macs</c> (useful MACs: M·N·K/ratio).
+/// Statistics: those of <see cref="EngineCore"/> plus <c>macs</c> (useful MACs), <c>issuedMacs</c> (R·C per
+/// compute cycle), <c>denseMacs</c> (M·N·K), <c>computeCycles</c> (folds and decode, no pipeline latency),
+/// <c>decodeCycles</c>, <c>metadataBytes</c> (sparse index bytes read with the weights) and <c>utilization</c>.
 /// </summary>
 public sealed class SpuEngine : EngineCore
 {
-    private readonly EngineTimingParams _t;
+    private readonly SpuModelParams _p;
     private readonly Counter _macs;
+    private readonly Counter _issued;
+    private readonly Counter _dense;
+    private readonly Counter _compute;
+    private readonly Counter _decode;
+    private readonly Counter _metadata;
 
-    public SpuEngine(Simulator sim, string name, EngineId id, int index, ClockDomain clock, EngineTimingParams timing)
+    public SpuEngine(Simulator sim, string name, EngineId id, int index, ClockDomain clock, SpuModelParams spu)
         : base(sim, name, id, index, clock)
     {
-        _t = timing;
-        _macs = sim.Stats.Counter(name + ".macs", "MAC", "useful multiply-accumulates (after weight sparsity)");
+        _p = spu;
+        _macs = sim.Stats.Counter(name + ".macs", "MAC", "useful multiply-accumulates (non-zero weights, after activation skipping)");
+        _issued = sim.Stats.Counter(name + ".issuedMacs", "MAC", "MAC slots spent: rows × cols × compute cycles");
+        _dense = sim.Stats.Counter(name + ".denseMacs", "MAC", "dense-equivalent MACs (M·N·K)");
+        _compute = sim.Stats.Counter(name + ".computeCycles", "cycles", "fold and index-decode cycles (no pipeline latency)");
+        _decode = sim.Stats.Counter(name + ".decodeCycles", "cycles", "sparse index-decode cycles");
+        _metadata = sim.Stats.Counter(name + ".metadataBytes", "B", "sparse-format metadata bytes read with the weights");
+        sim.Stats.Formula(name + ".utilization", "ratio", "useful MACs / issued MAC slots", () =>
+            _issued.Value == 0 ? 0.0 : (double)_macs.Value / _issued.Value);
     }
 
     protected override long Execute(in Instruction instruction)
     {
         ref readonly Instruction i = ref instruction;
-        bool bf16 = EngineTiming.IsBf16(i.H >> 48);
-        int ratio = EngineTiming.Ratio(i.H);
+        Precision precision = EngineTiming.IsBf16(i.H >> 48) ? Precision.Bf16 : Precision.Int8;
+        SpuFlags flags = SpuFlags.Unpack(i.H & SpuFlags.Mask);
+        GemmShape shape;
         switch (i.Op)
         {
             case Opcode.Matmul:
-                _macs.Value += i.A * i.B * EngineTiming.CeilDiv(i.C, ratio);
-                return EngineTiming.Matmul(_t, i.A, i.B, i.C, bf16, ratio);
+                shape = new GemmShape(i.A, i.B, i.C);
+                break;
             case Opcode.Conv:
                 {
                     long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
                     long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
-                    long p = EngineTiming.ConvOut(h, r, stride, pad);
-                    long q = EngineTiming.ConvOut(w, s, stride, pad);
-                    _macs.Value += n * p * q * k * EngineTiming.CeilDiv(r * s * c, ratio);
-                    return EngineTiming.Conv(_t, n, h, w, c, k, r, s, stride, pad, bf16, ratio);
+                    shape = GemmShape.Conv(n, h, w, c, k, r, s, stride, pad);
+                    break;
                 }
 
             default:
                 throw ProgramError("not an SPU instruction");
         }
+
+        SpuCost cost = SpuTiming.Gemm(_p, shape, precision, flags.Format, Math.Max(1, flags.Ratio));
+        _macs.Value += cost.UsefulMacs;
+        _issued.Value += cost.IssuedMacs;
+        _dense.Value += cost.DenseEquivalentMacs;
+        _compute.Value += cost.ComputeCycles;
+        _decode.Value += cost.DecodeCycles;
+        _metadata.Value += cost.MetadataBytes * cost.FilterPasses;
+        return cost.Cycles;
     }
 }

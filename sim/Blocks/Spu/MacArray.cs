@@ -5,24 +5,29 @@ using Antoum.Sim.Stats;
 
 namespace Antoum.Sim.Blocks.Spu;
 
-/// <summary>Parameters of the placeholder MAC array (from <c>chip.spu</c> and <c>chip.l1</c>).</summary>
-public sealed record MacArrayParams(int Rows, int Cols, int PipelineLatency, int CommandSlots, ulong L1CapacityBytes);
+/// <summary>Parameters of the MAC array (from <c>chip.spu</c> and <c>chip.l1</c>).</summary>
+public sealed record MacArrayParams(SpuModelParams Spu, int CommandSlots, ulong L1CapacityBytes)
+{
+    public int Rows => Spu.Rows;
+
+    public int Cols => Spu.Cols;
+}
 
 /// <summary>
-/// PLACEHOLDER SPU: a dense R×C MAC array with an L1 landing buffer. It is a stand-in that exercises the kernel,
-/// the links and the statistics until the real sparse SPU model (its own issue) replaces it.
+/// SPU running tiles of the built-in GEMM workloads: an R×C MAC array with an L1 landing buffer, each chunk timed by
+/// <see cref="SpuTiming.Gemm"/> (dense INT8, the configured dataflow).
 /// <para>Ports: <c>cmd</c> (in, TileCommand from the control CPU; its credits are the command slots, i.e. double
 /// buffering), <c>memReq</c> (out, to the cluster DRAM), <c>memResp</c> (in, operand data), <c>done</c> (out,
 /// TileDone to the control CPU).</para>
 /// <para>Parameters: rows, cols, pipeline latency (cycles), command slots, L1 capacity (each slot holds one
 /// chunk's operands; the compiler side guarantees slots × operand bytes ≤ L1).</para>
-/// <para>Statistics: <c>busyCycles</c>, <c>macs</c> (useful), <c>issuedMacs</c> (R·C per busy cycle),
+/// <para>Statistics: <c>busyCycles</c>, <c>macs</c> (useful), <c>issuedMacs</c> (R·C per compute cycle),
 /// <c>chunks</c>, <c>tiles</c>, <c>stallTime</c> (data not ready while work waits), <c>utilization</c>.</para>
-/// <para>Timing: a chunk of depth K on an R×C array takes the SCALE-Sim output-stationary fold time
-/// 2·R + C + K − 2 cycles (ISPASS 2020) plus the pipeline latency, starting at the first clock edge after its
-/// operands have landed and the array is free. Fetches for later commands overlap the current chunk.</para>
+/// <para>Timing: a chunk (tile rows × tile cols × depth) takes the SCALE-Sim fold time of its GEMM for the configured
+/// dataflow (folds × (2·R + C + T − 2), ISPASS 2020) plus the pipeline latency, starting at the first clock edge
+/// after its operands have landed and the array is free. Fetches for later commands overlap the current chunk.</para>
 /// </summary>
-public sealed class MacArrayPlaceholder : SimComponent, IReceiver<TileCommand>, IReceiver<MemResponse>, IRetryable
+public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<MemResponse>, IRetryable
 {
     private readonly MacArrayParams _p;
     private readonly ClockDomain _clock;
@@ -57,7 +62,7 @@ public sealed class MacArrayPlaceholder : SimComponent, IReceiver<TileCommand>, 
     private readonly Counter _bytesIn;
     private readonly Counter _issued;
 
-    public MacArrayPlaceholder(Simulator sim, string name, ClockDomain clock, MacArrayParams p)
+    public MacArray(Simulator sim, string name, ClockDomain clock, MacArrayParams p)
         : base(sim, name)
     {
         if (p.Rows <= 0 || p.Cols <= 0 || p.CommandSlots <= 0)
@@ -86,7 +91,7 @@ public sealed class MacArrayPlaceholder : SimComponent, IReceiver<TileCommand>, 
         _tiles = sim.Stats.Counter(name + ".tiles", "count", "output tiles completed");
         _stallPs = sim.Stats.Counter(name + ".stallTime", "ps", "time with work queued but operands not landed and the array idle");
         _bytesIn = sim.Stats.Counter(name + ".operandBytes", "B", "operand bytes landed in L1");
-        _issued = sim.Stats.Counter(name + ".issuedMacs", "MAC", "MAC slots spent (rows × cols × busy cycles)");
+        _issued = sim.Stats.Counter(name + ".issuedMacs", "MAC", "MAC slots spent (rows × cols × compute cycles)");
         sim.Stats.Block(new BlockActivity(name, "spu", clock.FrequencyHz, () => clock.EdgeTime((ulong)_busyCycles.Value),
             () => (ulong)_stallPs.Value, () => _bytesIn.Value, () => 0));
         sim.Stats.Formula(name + ".utilization", "ratio", "useful MACs / (rows × cols × elapsed cycles)", () =>
@@ -100,10 +105,10 @@ public sealed class MacArrayPlaceholder : SimComponent, IReceiver<TileCommand>, 
     /// <summary>MAC units in the array.</summary>
     public int MacUnits => _p.Rows * _p.Cols;
 
-    /// <summary>Cycles one chunk of depth <paramref name="depth"/> takes (fold formula plus pipeline latency).</summary>
-    public static ulong ChunkCycles(int rows, int cols, int depth, int pipelineLatency)
+    /// <summary>Cost of one chunk: a dense INT8 GEMM of tile rows × tile cols × depth.</summary>
+    public static SpuCost ChunkCost(in SpuModelParams spu, int rows, int cols, int depth)
     {
-        return (ulong)((2L * rows) + cols + depth - 2 + pipelineLatency);
+        return SpuTiming.Gemm(spu, new GemmShape(rows, cols, depth), Isa.Precision.Int8, Isa.SparseFormat.Dense, 1);
     }
 
     void IReceiver<TileCommand>.Receive(InPort<TileCommand> port, in TileCommand message)
@@ -196,11 +201,12 @@ public sealed class MacArrayPlaceholder : SimComponent, IReceiver<TileCommand>, 
 
         ref readonly TileCommand c = ref _slots[_head];
         ulong startCycle = _clock.CycleAtOrAfter(Sim.Now);
-        ulong cycles = ChunkCycles(c.Rows, c.Cols, c.Depth, _p.PipelineLatency);
+        SpuCost cost = ChunkCost(_p.Spu, c.Rows, c.Cols, c.Depth);
+        ulong cycles = (ulong)cost.Cycles;
         _computing = true;
-        _busyCycles.Value += (long)cycles;
-        _issued.Value += (long)cycles * _p.Rows * _p.Cols;
-        _macs.Value += (long)c.Rows * c.Cols * c.Depth;
+        _busyCycles.Value += cost.Cycles;
+        _issued.Value += cost.IssuedMacs;
+        _macs.Value += cost.UsefulMacs;
         _computeDone.Schedule(_clock.EdgeTime(startCycle + cycles));
     }
 
