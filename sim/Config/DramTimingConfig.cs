@@ -215,11 +215,21 @@ public static class DramAddressMapping
             DramField f;
             switch (token)
             {
-                case "Ro": f = DramField.Row; break;
-                case "Ra": f = DramField.Rank; break;
-                case "Ba": f = DramField.Bank; break;
-                case "Ch": f = DramField.Channel; break;
-                case "Co": f = DramField.Column; break;
+                case "Ro":
+                    f = DramField.Row;
+                    break;
+                case "Ra":
+                    f = DramField.Rank;
+                    break;
+                case "Ba":
+                    f = DramField.Bank;
+                    break;
+                case "Ch":
+                    f = DramField.Channel;
+                    break;
+                case "Co":
+                    f = DramField.Column;
+                    break;
                 default:
                     problem = $"unknown field \"{token}\" in \"{name}\"; fields are Ro, Ra, Ba, Ch, Co";
                     return false;

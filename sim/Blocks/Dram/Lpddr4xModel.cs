@@ -285,6 +285,16 @@ public sealed class Lpddr4xModel
         return Burst(nowPs, address, isWrite, commit: false);
     }
 
+    /// <summary>True when the bank of <paramref name="address"/> has its row open (refreshes owed are not
+    /// considered). Pure; for schedulers.</summary>
+    public bool IsRowHit(ulong address)
+    {
+        int ch = (int)((address >> _chShift) & _chMask);
+        int rk = (ch * _ranks) + (int)((address >> _raShift) & _raMask);
+        int b = (rk * _banks) + (int)((address >> _baShift) & _baMask);
+        return _openRow[b] == (long)((address >> _roShift) & _roMask);
+    }
+
     /// <summary>True when a burst arriving at <paramref name="atPs"/> could issue its first command (PRECHARGE,
     /// ACTIVATE or the column command) exactly at <paramref name="atPs"/>: a tCK edge meeting every timing rule.</summary>
     public bool CanIssueAt(ulong atPs, ulong address, bool isWrite)
