@@ -1,5 +1,6 @@
 using Antoum.Sim.Blocks.Dram;
 using Antoum.Sim.Config;
+using Antoum.Sim.Stats;
 using Antoum.Tests.Config;
 using NUnit.Framework;
 
@@ -104,6 +105,26 @@ public class DramConfigAndSchedulerTests
             Assert.That(c.Model.Stats.RowHits, Is.EqualTo(hits));
             Assert.That(c.Model.Stats.RowConflicts, Is.EqualTo(conflicts));
             Assert.That(c.Count, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void Stats_RegisterAsFormulasOverThePlainCounters()
+    {
+        var m = new Lpddr4xModel(Shipped);
+        var reg = new StatRegistry();
+        ulong now = 0;
+        m.Stats.Register(reg, "dram", () => now);
+        now = m.Access(0, 0, 64, false); // two bursts, one per channel: both misses
+        m.Access(now, 32, 32, false);    // a hit on channel 1
+        Assert.Multiple(() =>
+        {
+            Assert.That(((Formula)reg.Find("dram.bursts")!).Evaluate(), Is.EqualTo(3));
+            Assert.That(((Formula)reg.Find("dram.rowHits")!).Evaluate(), Is.EqualTo(1));
+            Assert.That(((Formula)reg.Find("dram.rowMisses")!).Evaluate(), Is.EqualTo(2));
+            Assert.That(((Formula)reg.Find("dram.bytesRead")!).Evaluate(), Is.EqualTo(96));
+            Assert.That(((Formula)reg.Find("dram.ch1.busyTime")!).Evaluate(), Is.EqualTo(2 * m.Stats.ChannelBusyPs[0]));
+            Assert.That(((Formula)reg.Find("dram.ch0.utilization")!).Evaluate(), Is.EqualTo((double)m.Stats.ChannelBusyPs[0] / now));
         });
     }
 
