@@ -270,8 +270,20 @@ public sealed record DramConfig
     [Description("DDR interfaces per chip (one per cluster).")]
     public int Interfaces { get; init; } = 4;
 
-    [Description("Unloaded read latency, request to first data.")]
+    [Description("Unloaded read latency, request to first data (used by the placeholder interface, not by the LPDDR4x timing model).")]
     public Duration Latency { get; init; } = new(100_000);
+
+    [Description("LPDDR4x device timing of each interface (JESD209-4B parameters of one speed grade).")]
+    public DramTimingConfig Timing { get; init; } = new();
+
+    [Description("Organisation of each interface: channels, ranks, banks, page size, address mapping.")]
+    public DramOrganisationConfig Organisation { get; init; } = new();
+
+    [Description("Request scheduler of the queued mode: FCFS (arrival order) or FRFCFS (row hits first, then arrival order).")]
+    public string Scheduler { get; init; } = "FRFCFS";
+
+    [Description("Refresh: allBank (REFab every tRefi per rank, blocking it for tRfcAb; deterministic from time 0) or off.")]
+    public string Refresh { get; init; } = "allBank";
 
     /// <summary>Peak bandwidth of one interface: bandwidth / interfaces, rounded down to whole B/s.</summary>
     public Bandwidth BandwidthPerInterface => new(Bandwidth.BytesPerSecond / (ulong)Math.Max(1, Interfaces));
@@ -282,6 +294,31 @@ public sealed record DramConfig
         ConfigChecks.Positive(Capacity.Bytes, Capacity.ToString(), ConfigChecks.Join(path, "capacity"));
         ConfigChecks.Positive(Bandwidth.BytesPerSecond, Bandwidth.ToString(), ConfigChecks.Join(path, "bandwidth"));
         ConfigChecks.InRange(Interfaces, 1, 64, ConfigChecks.Join(path, "interfaces"));
+        Timing.Validate(ConfigChecks.Join(path, "timing"));
+        Organisation.Validate(ConfigChecks.Join(path, "organisation"), Timing.BurstLength);
+        ConfigChecks.OneOf(Scheduler, ConfigChecks.Join(path, "scheduler"), DramSchedulerNames.All);
+        ConfigChecks.OneOf(Refresh, ConfigChecks.Join(path, "refresh"), "allBank", "off");
+
+        // The speed grade and organisation are assumed (not published); the stated per-chip bandwidth is the only
+        // hard figure. Their peak must stay within a factor of four of it, which catches unit slips (kT/s for MT/s).
+        UInt128 peak = (UInt128)TimingPeakPerInterface * (ulong)Interfaces;
+        if (peak * 4 < Bandwidth.BytesPerSecond || peak > (UInt128)Bandwidth.BytesPerSecond * 4)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "timing.dataRate"),
+                $"interfaces x channelsPerInterface x channelWidth/8 x dataRate = {new Bandwidth((ulong)peak)} must be within a factor of 4 of the stated chip.dram.bandwidth {Bandwidth}");
+        }
+    }
+
+    /// <summary>Peak bandwidth of one interface from the timing model, in B/s: channels x burst bytes per
+    /// BL/2 clock cycles of tCK (tCK rounded up to whole ps, so slightly below channels x width/8 x dataRate).</summary>
+    public ulong TimingPeakPerInterface
+    {
+        get
+        {
+            ulong tck = Timing.ClockPeriodPs;
+            ulong burstPs = tck * (ulong)(Timing.BurstLength / 2);
+            return burstPs == 0 ? 0 : (ulong)((UInt128)(ulong)Organisation.ChannelsPerInterface * (ulong)Organisation.BurstBytes(Timing.BurstLength) * 1_000_000_000_000UL / burstPs);
+        }
     }
 }
 
