@@ -73,7 +73,11 @@ public static class CardBuilder
         var clocks = new List<ClockDomain>(p.Chips);
         var control = new ControlParams(p.SpusPerChip, p.LaunchOverheadPs, layers);
         var macParams = new MacArrayParams(p.SpuModel, p.CommandSlots, p.L1Bytes);
-        var dramParams = new DramParams(p.DramBytesPerSecondPerInterface, p.DramLatencyPs, p.SpusPerCluster, p.CommandSlots + 1);
+        var dramParams = new DramParams(p.DramBytesPerSecondPerInterface, p.DramLatencyPs, p.SpusPerCluster, p.CommandSlots + 1)
+        {
+            Device = p.DramDevice,
+            RegionBytes = Math.Max(1UL << 20, p.DramBytesPerInterface / (ulong)p.SpusPerCluster),
+        };
         var xbar = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, p.CommandSlots + 1);
         var xbarResp = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, p.CommandSlots);
         var cmdLink = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, p.CommandSlots);
@@ -90,7 +94,7 @@ public static class CardBuilder
             for (int k = 0; k < p.Clusters; k++)
             {
                 string cluster = chip + ".cluster" + k;
-                var dram = new DramPlaceholder(sim, cluster + ".dram", dramParams, p.ClockHz);
+                var dram = new DramInterface(sim, cluster + ".dram", dramParams, p.ClockHz);
                 for (int s = 0; s < p.SpusPerCluster; s++)
                 {
                     int index = (k * p.SpusPerCluster) + s;

@@ -52,6 +52,12 @@ public sealed record CardParameters
 
     public required ulong TdpMilliwatts { get; init; }
 
+    /// <summary>
+    /// The LPDDR4x device configuration behind each DRAM interface, or null to model an interface as a plain
+    /// bandwidth (<see cref="DramBytesPerSecondPerInterface"/>) plus latency resource.
+    /// </summary>
+    public DramConfig? DramDevice { get; init; }
+
     // Program execution (engines, memory fabric, sync). Defaults equal the shipped configuration so that tests
     // can build small cards from the required numbers alone.
 
@@ -194,6 +200,7 @@ public sealed record CardParameters
             ChipLinkLatencyPs = sku.ChipLink.Latency.Picoseconds,
             LaunchOverheadPs = chip.Control.LaunchOverhead.Picoseconds,
             TdpMilliwatts = sku.Tdp.Milliwatts,
+            DramDevice = chip.Dram.Model == "lpddr4x" ? chip.Dram : null,
             L2Bytes = chip.L2.Capacity.Bytes,
             DramBytesPerInterface = chip.Dram.Capacity.Bytes / (ulong)chip.Dram.Interfaces,
             L1BytesPerCycle = chip.L1.PeakBytesPerCycle,

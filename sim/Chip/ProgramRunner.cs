@@ -228,7 +228,10 @@ public static class ProgramRunner
             new ResourceSpec(p.CrossbarBytesPerSecond, p.CrossbarLatencyPs),
             new ResourceSpec(ring, p.NocHopLatencyPs),
             new ResourceSpec(p.ChipLinkBytesPerSecond, p.ChipLinkLatencyPs),
-            new ResourceSpec(p.HostLinkBytesPerSecond, p.HostLinkLatencyPs));
+            new ResourceSpec(p.HostLinkBytesPerSecond, p.HostLinkLatencyPs))
+        {
+            DramDevice = p.DramDevice,
+        };
     }
 
     /// <summary>Statistics name of an engine: chip, cluster, engine, e.g. <c>chip0.cluster1.spu3</c>, <c>chip0.cpu</c>.</summary>

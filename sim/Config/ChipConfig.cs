@@ -264,13 +264,16 @@ public sealed record DramConfig
     [Description("Capacity per chip.")]
     public ByteSize Capacity { get; init; } = new(20_000_000_000);
 
-    [Description("Peak bandwidth per chip, all interfaces together.")]
+    [Description("Timing model of each interface: lpddr4x (the device model of timing and organisation) or bandwidth (bandwidth / interfaces plus latency, for sweeps of raw bandwidth).")]
+    public string Model { get; init; } = "lpddr4x";
+
+    [Description("Peak bandwidth per chip, all interfaces together (the interface rate of the bandwidth model; informational with lpddr4x, whose peak follows from timing and organisation).")]
     public Bandwidth Bandwidth { get; init; } = new(82_000_000_000);
 
     [Description("DDR interfaces per chip (one per cluster).")]
     public int Interfaces { get; init; } = 4;
 
-    [Description("Unloaded read latency, request to first data (used by the placeholder interface, not by the LPDDR4x timing model).")]
+    [Description("Controller, PHY and on-chip path latency of a DRAM access: the whole latency with the bandwidth model, added to the device timing with lpddr4x.")]
     public Duration Latency { get; init; } = new(100_000);
 
     [Description("LPDDR4x device timing of each interface (JESD209-4B parameters of one speed grade).")]
@@ -290,6 +293,7 @@ public sealed record DramConfig
 
     public void Validate(string path)
     {
+        ConfigChecks.OneOf(Model, ConfigChecks.Join(path, "model"), "lpddr4x", "bandwidth");
         ConfigChecks.NotEmpty(Type, ConfigChecks.Join(path, "type"));
         ConfigChecks.Positive(Capacity.Bytes, Capacity.ToString(), ConfigChecks.Join(path, "capacity"));
         ConfigChecks.Positive(Bandwidth.BytesPerSecond, Bandwidth.ToString(), ConfigChecks.Join(path, "bandwidth"));

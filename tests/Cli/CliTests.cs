@@ -92,7 +92,7 @@ public class CliTests
         string a = Path.Combine(_dir, "a");
         string b = Path.Combine(_dir, "b");
         Assert.That(Run("run", "--workload", "gemm-small", "--out", a).Code, Is.EqualTo(0));
-        (int code, _, string err) = Run("run", "--workload", "gemm-small", "--set", "dram.bandwidth=41GB/s", "--out", b);
+        (int code, _, string err) = Run("run", "--workload", "gemm-small", "--set", "dram.timing.dataRate=2133MT/s", "--out", b);
         Assert.That(code, Is.EqualTo(0), err);
         using JsonDocument da = JsonDocument.Parse(File.ReadAllText(Path.Combine(a, "summary.json")));
         using JsonDocument db = JsonDocument.Parse(File.ReadAllText(Path.Combine(b, "summary.json")));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Antoum.Isa;
+using Antoum.Sim.Blocks.Dram;
 using Antoum.Sim.Blocks.Memory;
 using Antoum.Sim.Config;
 using Antoum.Sim.Kernel;
@@ -22,7 +23,14 @@ public sealed record FabricParams(
     ResourceSpec Crossbar,
     ResourceSpec RingLink,
     ResourceSpec ChipLink,
-    ResourceSpec HostLink);
+    ResourceSpec HostLink)
+{
+    /// <summary>
+    /// The LPDDR4x device behind every DRAM interface; null keeps the interface a plain bandwidth resource (tests of
+    /// the fabric's own timing use that). <see cref="Dram"/>'s latency is then the controller/PHY latency on top.
+    /// </summary>
+    public DramConfig? DramDevice { get; init; }
+}
 
 /// <summary>
 /// Memory system and interconnect for program execution: DMA bursts move between DRAM interfaces, L2s, L1s, other
@@ -66,6 +74,9 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
     private readonly ulong[] _bankBytes;
     private int _pathCount;
     private ulong _pathLatency;
+    private readonly Lpddr4xModel[]? _dram;
+    private readonly ulong[] _dramLast;
+    private readonly ulong _dramPeak;
 
     // Bursts in flight: requester, response; free slots kept on a stack (deterministic reuse order).
     private readonly int[] _slotRequester;
@@ -135,6 +146,20 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
             Define(sim, ChipLinkId(c, up: false), chip + ".pcieLink.down", p.ChipLink.BytesPerSecond);
         }
 
+        _dramLast = new ulong[p.Chips * p.Clusters];
+        if (p.DramDevice is not null)
+        {
+            _dram = new Lpddr4xModel[p.Chips * p.Clusters];
+            for (int i = 0; i < _dram.Length; i++)
+            {
+                _dram[i] = new Lpddr4xModel(p.DramDevice);
+                string prefix = "chip" + (i / p.Clusters).ToString(CultureInfo.InvariantCulture) + ".cluster" + (i % p.Clusters).ToString(CultureInfo.InvariantCulture) + ".dram.device";
+                _dram[i].Stats.Register(sim.Stats, prefix, () => sim.Now);
+            }
+
+            _dramPeak = _dram[0].PeakBytesPerSecond;
+        }
+
         Define(sim, _hostDown, "card.hostLink.down", p.HostLink.BytesPerSecond);
         Define(sim, _hostDown + 1, "card.hostLink.up", p.HostLink.BytesPerSecond);
         int slots = requesters * creditsPerRequester;
@@ -155,13 +180,16 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
 
     void IReceiver<MemCopy>.Receive(InPort<MemCopy> port, in MemCopy m)
     {
-        BuildPath(MemRef.Unpack(m.Source), MemRef.Unpack(m.Destination), m.Bytes);
+        MemRef src = MemRef.Unpack(m.Source);
+        MemRef dst = MemRef.Unpack(m.Destination);
+        BuildPath(src, dst, m.Bytes);
         ulong now = Sim.Now;
         ulong start = now;
         for (int i = 0; i < _pathCount; i++)
         {
-            ulong f = _free[_pathResource[i]];
-            if (f > start)
+            int r = _pathResource[i];
+            ulong f = _free[r];
+            if (f > start && !IsDevice(r))
             {
                 start = f;
             }
@@ -172,13 +200,34 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         {
             int r = _pathResource[i];
             ulong bytes = _pathBytes[i];
+            _bytes[r].Value += (long)bytes;
+            if (IsDevice(r))
+            {
+                // The LPDDR4x model queues and times its own channels; busy time here is the transfer at its peak.
+                _busy[r].Value += (long)(((UInt128)bytes * PsPerSecond + _dramPeak - 1) / _dramPeak);
+                continue;
+            }
+
             ulong t = (ulong)(((UInt128)bytes * PsPerSecond + _bw[r] - 1) / _bw[r]);
             _free[r] = start + t;
-            _bytes[r].Value += (long)bytes;
             _busy[r].Value += (long)t;
             if (t > longest)
             {
                 longest = t;
+            }
+        }
+
+        ulong end = start + longest;
+        if (_dram is not null)
+        {
+            if (src.Space == MemSpace.Dram)
+            {
+                end = Math.Max(end, DeviceAccess(src, m.Bytes, isWrite: false, start));
+            }
+
+            if (dst.Space == MemSpace.Dram)
+            {
+                end = Math.Max(end, DeviceAccess(dst, m.Bytes, isWrite: true, start));
             }
         }
 
@@ -190,7 +239,7 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         int slot = _freeSlots[--_freeCount];
         _slotRequester[slot] = port.Tag;
         _slotResponse[slot] = new MemResponse(m.Bytes, m.Tag);
-        Sim.Schedule(start + longest + _pathLatency, Priorities.Message, this, (ulong)slot);
+        Sim.Schedule(end + _pathLatency, Priorities.Message, this, (ulong)slot);
     }
 
     void IEventHandler.OnEvent(ulong data)
@@ -235,6 +284,26 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         Counter busy = sim.Stats.Counter(name + ".busyTime", "ps", "time " + name + " was transferring");
         _busy[id] = busy;
         sim.Stats.Formula(name + ".utilization", "ratio", "busy time / elapsed time", () => sim.Now == 0 ? 0.0 : (double)busy.Value / sim.Now);
+    }
+
+    private bool IsDevice(int resource)
+    {
+        if (_dram is null)
+        {
+            return false;
+        }
+
+        int inChip = resource % _perChip;
+        return inChip < _p.Clusters * _perCluster && inChip % _perCluster == 0;
+    }
+
+    // Accesses of one interface reach its device in the order the fabric starts them (a FIFO in front of it).
+    private ulong DeviceAccess(in MemRef m, uint bytes, bool isWrite, ulong start)
+    {
+        int index = (m.Chip * _p.Clusters) + m.Cluster;
+        ulong at = Math.Max(start, _dramLast[index]);
+        _dramLast[index] = at;
+        return _dram![index].Access(at, m.Offset, bytes, isWrite);
     }
 
     private int ClusterBase(int chip, int cluster) => (chip * _perChip) + (cluster * _perCluster);

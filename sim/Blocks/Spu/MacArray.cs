@@ -41,6 +41,8 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
     private readonly TileCommand[] _slots;
     private readonly bool[] _fetched;
     private readonly bool[] _landed;
+    private readonly ulong[] _fetchIssued;
+    private readonly Histogram _fetchLatency;
     private int _head;
     private int _count;
     private bool _computing;
@@ -91,6 +93,8 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
         _tiles = sim.Stats.Counter(name + ".tiles", "count", "output tiles completed");
         _stallPs = sim.Stats.Counter(name + ".stallTime", "ps", "time with work queued but operands not landed and the array idle");
         _bytesIn = sim.Stats.Counter(name + ".operandBytes", "B", "operand bytes landed in L1");
+        _fetchIssued = new ulong[p.CommandSlots];
+        _fetchLatency = sim.Stats.Histogram(name + ".fetchLatency", "ps", "time from asking for a chunk's operands to their landing in L1", 100_000, 20);
         _issued = sim.Stats.Counter(name + ".issuedMacs", "MAC", "MAC slots spent (rows × cols × compute cycles)");
         sim.Stats.Block(new BlockActivity(name, "spu", clock.FrequencyHz, () => clock.EdgeTime((ulong)_busyCycles.Value),
             () => (ulong)_stallPs.Value, () => _bytesIn.Value, () => 0));
@@ -130,6 +134,7 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
     void IReceiver<MemResponse>.Receive(InPort<MemResponse> port, in MemResponse message)
     {
         _landed[message.Tag] = true;
+        _fetchLatency.Record((long)(Sim.Now - _fetchIssued[message.Tag]));
         _bytesIn.Value += message.Bytes;
         port.Release();
         TryCompute();
@@ -159,6 +164,7 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
             if (!_fetched[slot])
             {
                 _fetched[slot] = true;
+                _fetchIssued[slot] = Sim.Now;
                 EnqueueRequest(new MemRequest(false, _slots[slot].OperandBytes, slot));
             }
         }

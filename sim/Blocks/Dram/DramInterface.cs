@@ -6,20 +6,31 @@ using Antoum.Sim.Stats;
 namespace Antoum.Sim.Blocks.Dram;
 
 /// <summary>Parameters of the placeholder DRAM interface (from <c>chip.dram</c>).</summary>
-public sealed record DramParams(ulong BytesPerSecond, ulong LatencyPs, int Requesters, int QueueDepthPerRequester);
+public sealed record DramParams(ulong BytesPerSecond, ulong LatencyPs, int Requesters, int QueueDepthPerRequester)
+{
+    /// <summary>The LPDDR4x device behind the interface; null keeps the plain FIFO bandwidth channel.</summary>
+    public Config.DramConfig? Device { get; init; }
+
+    /// <summary>Bytes of address space per requester (each streams through its own region), with a device.</summary>
+    public ulong RegionBytes { get; init; } = 1UL << 28;
+}
 
 /// <summary>
-/// PLACEHOLDER DRAM interface (one per cluster): a single FIFO data channel with a fixed access latency and a
-/// bandwidth. It stands in until the LPDDR4x model with banks, rows and refresh (its own issue) replaces it.
+/// The DRAM interface of a cluster for the built-in GEMM workloads: a request front-end in front of the LPDDR4x
+/// device model (<see cref="Lpddr4xModel"/>: channels, banks, rows, refresh, timing table from config), or, when no
+/// device is configured, a single FIFO channel at a bandwidth (kept for closed-form tests of the card model).
 /// <para>Ports: <c>req[i]</c> (in, MemRequest from requester i; credits = queue depth per requester),
 /// <c>resp[i]</c> (out, MemResponse to requester i).</para>
-/// <para>Statistics: <c>bytesRead</c>, <c>bytesWritten</c>, <c>requests</c>, <c>busyTime</c>,
-/// <c>queue</c> (time-weighted occupancy), <c>bandwidthUtilization</c>.</para>
-/// <para>Timing: requests are served in arrival order; a request of B bytes occupies the channel for
-/// ceil(B·10^12 / bandwidth) ps from max(arrival, channel free); read data leaves for the requester after the
-/// transfer plus the access latency. Writes occupy the channel the same way and are not answered.</para>
+/// <para>Statistics: <c>bytesRead</c>, <c>bytesWritten</c>, <c>requests</c>, <c>busyTime</c> (bytes at the
+/// device's peak rate), <c>inFlight</c>, <c>bandwidthUtilization</c>, and the device's row-hit/miss/conflict and
+/// refresh counters under <c>NAME.device</c>.</para>
+/// <para>Timing with a device: requests reach the device in arrival order; requester i streams through its own
+/// address region (its operands are laid out contiguously); a read is answered the controller latency
+/// (<c>chip.dram.latency</c>) after its last data beat, answers in request order. Without a device: a request of B
+/// bytes occupies the channel for ceil(B·10^12 / bandwidth) ps from max(arrival, channel free), plus the latency.
+/// </para>
 /// </summary>
-public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetryable, IEventHandler
+public sealed class DramInterface : SimComponent, IReceiver<MemRequest>, IRetryable, IEventHandler
 {
     private const ulong PsPerSecond = 1_000_000_000_000UL;
 
@@ -40,13 +51,17 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
     private readonly int[] _heldCount;
 
     private ulong _channelFree;
+    private readonly Lpddr4xModel? _device;
+    private readonly ulong[] _cursor;
+    private ulong _lastAccess;
+    private ulong _lastCompletion;
     private readonly Counter _bytesRead;
     private readonly Counter _bytesWritten;
     private readonly Counter _requests;
     private readonly Counter _busyPs;
     private readonly TimeWeighted _queue;
 
-    public DramPlaceholder(Simulator sim, string name, DramParams p, ulong clockHz)
+    public DramInterface(Simulator sim, string name, DramParams p, ulong clockHz)
         : base(sim, name)
     {
         if (p.BytesPerSecond == 0 || p.Requesters <= 0 || p.QueueDepthPerRequester <= 0)
@@ -67,6 +82,13 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
             _resp[i] = AddOutPort<MemResponse>("resp" + i);
             _resp[i].RetryTarget = this;
             _held[i] = new MemResponse[p.QueueDepthPerRequester];
+        }
+
+        _cursor = new ulong[p.Requesters];
+        if (p.Device is not null)
+        {
+            _device = new Lpddr4xModel(p.Device);
+            _device.Stats.Register(sim.Stats, name + ".device", () => sim.Now);
         }
 
         int maxFlight = p.Requesters * p.QueueDepthPerRequester;
@@ -91,10 +113,29 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
     {
         int requester = port.Tag;
         ulong now = Sim.Now;
-        ulong start = now > _channelFree ? now : _channelFree;
-        ulong transfer = (ulong)(((UInt128)message.Bytes * PsPerSecond + _p.BytesPerSecond - 1) / _p.BytesPerSecond);
-        _channelFree = start + transfer;
-        _busyPs.Value += (long)transfer;
+        ulong ready;
+        if (_device is null)
+        {
+            ulong start = now > _channelFree ? now : _channelFree;
+            ulong transfer = (ulong)(((UInt128)message.Bytes * PsPerSecond + _p.BytesPerSecond - 1) / _p.BytesPerSecond);
+            _channelFree = start + transfer;
+            _busyPs.Value += (long)transfer;
+            ready = _channelFree + _p.LatencyPs;
+        }
+        else
+        {
+            // Each requester streams through its own region; the device times banks, rows and refresh. Answers leave
+            // in request order (ready times are kept monotone), after the controller latency.
+            ulong at = now > _lastAccess ? now : _lastAccess;
+            _lastAccess = at;
+            ulong address = ((ulong)requester * _p.RegionBytes) + (_cursor[requester] % _p.RegionBytes);
+            _cursor[requester] += message.Bytes;
+            ulong end = _device.Access(at, address, message.Bytes, message.IsWrite);
+            _busyPs.Value += (long)(((UInt128)message.Bytes * PsPerSecond + _device.PeakBytesPerSecond - 1) / _device.PeakBytesPerSecond);
+            ready = Math.Max(end + _p.LatencyPs, _lastCompletion);
+            _lastCompletion = ready;
+        }
+
         _requests.Value++;
         if (message.IsWrite)
         {
@@ -109,7 +150,7 @@ public sealed class DramPlaceholder : SimComponent, IReceiver<MemRequest>, IRetr
         _flightResponse[slot] = new MemResponse(message.Bytes, message.Tag);
         _flightCount++;
         _queue.Set(now, _flightCount);
-        Sim.Schedule(_channelFree + _p.LatencyPs, Priorities.Message, this);
+        Sim.Schedule(ready, Priorities.Message, this);
     }
 
     void IEventHandler.OnEvent(ulong data)
