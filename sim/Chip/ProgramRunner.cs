@@ -53,7 +53,17 @@ public sealed class ProgramModel
 public sealed record EngineRow(string Engine, long Instructions, long BusyCycles, ulong WaitPs, ulong FinishPs);
 
 /// <summary>Results of a program run.</summary>
-public sealed record ProgramSummary(string Sku, int Chips, ulong SimulatedPs, ulong Cycles, ulong ClockHz, ulong Events, IReadOnlyList<EngineRow> Engines);
+public sealed record ProgramSummary(string Sku, int Chips, ulong SimulatedPs, ulong Cycles, ulong ClockHz, ulong Events, IReadOnlyList<EngineRow> Engines)
+{
+    /// <summary>Bytes through every DRAM interface.</summary>
+    public long DramBytes { get; init; }
+
+    /// <summary>Bytes over the core NoC ring links (each hop counted).</summary>
+    public long NocBytes { get; init; }
+
+    /// <summary>Bytes over the host link (both directions).</summary>
+    public long PcieBytes { get; init; }
+}
 
 /// <summary>
 /// Loads a program onto a card and runs it. Every stream gets its engine; the control CPU's streams start
@@ -208,7 +218,36 @@ public static class ProgramRunner
                 (ulong)Value(sim, e.Name + ".waitTime"), e.FinishTimePs));
         }
 
-        return new ProgramSummary(model.Parameters.Sku, model.Parameters.Chips, end, clock.CycleAtOrAfter(end), model.Parameters.ClockHz, sim.EventsExecuted, rows);
+        long dram = 0;
+        long noc = 0;
+        long pcie = 0;
+        foreach (Stats.Statistic stat in sim.Stats.All)
+        {
+            if (stat is not Stats.Counter c || !stat.Name.EndsWith(".bytes", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (stat.Name.EndsWith(".dram.bytes", StringComparison.Ordinal))
+            {
+                dram += c.Value;
+            }
+            else if (stat.Name.Contains(".noc.ring", StringComparison.Ordinal))
+            {
+                noc += c.Value;
+            }
+            else if (stat.Name.StartsWith("card.hostLink.", StringComparison.Ordinal))
+            {
+                pcie += c.Value;
+            }
+        }
+
+        return new ProgramSummary(model.Parameters.Sku, model.Parameters.Chips, end, clock.CycleAtOrAfter(end), model.Parameters.ClockHz, sim.EventsExecuted, rows)
+        {
+            DramBytes = dram,
+            NocBytes = noc,
+            PcieBytes = pcie,
+        };
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ public static class ProgramReport
             w.WriteNumber("simulatedTimePs", s.SimulatedPs);
             w.WriteNumber("cycles", s.Cycles);
             w.WriteNumber("clockHz", s.ClockHz);
+            w.WriteNumber("dramBytes", s.DramBytes);
+            w.WriteNumber("nocBytes", s.NocBytes);
+            w.WriteNumber("pcieBytes", s.PcieBytes);
             w.WriteStartArray("engines");
             foreach (EngineRow e in s.Engines)
             {
@@ -45,6 +48,11 @@ public static class ProgramReport
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    private static string Rate(long bytes, double seconds)
+    {
+        return seconds <= 0 ? "0 GB/s" : (bytes / seconds / 1e9).ToString("0.00", CultureInfo.InvariantCulture) + " GB/s";
+    }
+
     public static string ToConsole(ProgramSummary s, RunProvenance prov)
     {
         CultureInfo c = CultureInfo.InvariantCulture;
@@ -53,6 +61,8 @@ public static class ProgramReport
         sb.Append(c, $"  config          {prov.Config.Source}  hash {prov.Config.Hash[..12]}\n");
         sb.Append(c, $"  simulated time  {s.SimulatedPs:N0} ps  ({s.Cycles:N0} cycles at {s.ClockHz / 1e6:0.###} MHz)\n");
         sb.Append(c, $"  events          {s.Events:N0}\n");
+        double seconds = s.SimulatedPs / 1e12;
+        sb.Append(c, $"  traffic         DRAM {s.DramBytes / 1e6:N2} MB ({Rate(s.DramBytes, seconds)}), NoC {s.NocBytes / 1e6:N2} MB ({Rate(s.NocBytes, seconds)}), PCIe host {s.PcieBytes / 1e6:N2} MB ({Rate(s.PcieBytes, seconds)})\n");
         sb.Append("  engine             instructions   busy cycles   busy %   waited (ps)   finished (ps)\n");
         int shown = 0;
         foreach (EngineRow e in s.Engines)

