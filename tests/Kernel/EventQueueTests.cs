@@ -412,15 +412,6 @@ public class EventQueueTests
         Assert.That(report.Format(), Does.Contain("Exponential").And.Contain("TieHeavyClock"));
     }
 
-    [Test]
-    [Explicit("Full benchmark, about a minute; run on an idle machine.")]
-    [Category("Long")]
-    public void HoldModelBenchmarkFull()
-    {
-        HoldModelReport report = HoldModelBenchmark.Run(new HoldModelOptions(), TestContext.Progress);
-        TestContext.Out.WriteLine(report.Format());
-    }
-
     private static int[] DrainPayloads(EventQueue<int> q)
     {
         var got = new List<int>();
