@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Antoum.Sim.Config;
 
 namespace Antoum.Sim.Blocks.Dram;
@@ -84,6 +85,13 @@ public sealed class Lpddr4xModel
     private readonly int _roShift;
     private readonly ulong _roMask;
 
+    // Batched path (see Access): log2 of the burst size, and how many interleaved runs ("lanes") a request's bursts
+    // split into: 1 when the column field is the lowest (consecutive bursts are consecutive columns), the channel
+    // count when the channel field is the lowest and the column field next (consecutive bursts alternate channels),
+    // 0 for any other mapping (another field of the same channel sits below the column: per-burst only).
+    private readonly int _burstShift;
+    private readonly int _lanes;
+
     // Timing in ps (cycles x tCK).
     private readonly ulong _tck;
     private readonly ulong _burstPs;
@@ -102,6 +110,7 @@ public sealed class Lpddr4xModel
     private readonly ulong _writeToPrePs;
     private readonly ulong _writeToReadPs;
     private readonly ulong _readToWritePs;
+    private readonly ulong _hitStepPs; // column-to-column gap of back-to-back same-direction row hits: max(tCCD, BL/2)
 
     // Per bank (index (channel x ranks + rank) x banks + bank).
     private readonly long[] _openRow;
@@ -191,6 +200,17 @@ public sealed class Lpddr4xModel
         _writeToPrePs = _t.Ps(_t.WriteToPrecharge);
         _writeToReadPs = _t.Ps(_t.WriteToRead);
         _readToWritePs = _t.Ps(_t.ReadToWrite);
+        _hitStepPs = Math.Max(_ccdPs, _burstPs);
+
+        _burstShift = Log2((ulong)_burstBytes);
+        if (_colShift == _burstShift)
+        {
+            _lanes = 1;
+        }
+        else if (_chShift == _burstShift && _colShift == _burstShift + Log2((ulong)_channels))
+        {
+            _lanes = _channels;
+        }
 
         int rankCount = _channels * _ranks;
         int bankCount = rankCount * _banks;
@@ -243,7 +263,15 @@ public sealed class Lpddr4xModel
     /// Serves a request of <paramref name="bytes"/> bytes at <paramref name="address"/> arriving at
     /// <paramref name="nowPs"/> and returns the time in ps its last data beat ends (reads: data at the pins; writes:
     /// data written). Updates bank state and <see cref="Stats"/>. Allocation-free.
+    /// <para>
+    /// Long requests are batched: under mappings with the column field lowest, or the channel field lowest and the
+    /// column field next (e.g. <c>ChRoBaCo</c>, <c>RoBaRaCoCh</c>), the bursts of one channel run through consecutive
+    /// columns, so after the first burst of each row the rest of the row are row hits placed in closed form
+    /// (<see cref="RowHits"/>) until a refresh falls due. The result, state and counters are those of
+    /// <see cref="AccessReference"/> (one <see cref="Burst"/> per burst), which other mappings use.
+    /// </para>
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ulong Access(ulong nowPs, ulong address, uint bytes, bool isWrite)
     {
         if (bytes == 0)
@@ -251,6 +279,70 @@ public sealed class Lpddr4xModel
             throw new ArgumentOutOfRangeException(nameof(bytes), "a DRAM request needs at least one byte");
         }
 
+        ulong firstBurst = address >> _burstShift;
+        ulong count = ((address + bytes - 1) >> _burstShift) - firstBurst + 1;
+        ulong done = nowPs;
+        if (_lanes == 0 || count == 1 || address + bytes - 1 < address)
+        {
+            done = AccessPerBurst(nowPs, address, bytes, isWrite);
+        }
+        else
+        {
+            // Lane j holds bursts firstBurst + j, + j + lanes, ...: all on one channel, consecutive columns. Channels
+            // share no state (and the counters are sums), so serving the lanes one after the other leaves exactly
+            // the state and counters that serving the bursts in address order does.
+            ulong lanes = (ulong)_lanes;
+            for (ulong j = 0; j < lanes && j < count; j++)
+            {
+                done = Lane(nowPs, firstBurst + j, ((count - j - 1) / lanes) + 1, isWrite, done);
+            }
+        }
+
+        CountRequest(bytes, isWrite);
+        return done;
+    }
+
+    /// <summary>
+    /// The reference implementation of <see cref="Access"/>: one <see cref="Burst"/> per burst, in address order.
+    /// <see cref="Access"/> must give the same completion time, state and <see cref="Stats"/>; tests compare them.
+    /// </summary>
+    internal ulong AccessReference(ulong nowPs, ulong address, uint bytes, bool isWrite)
+    {
+        if (bytes == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytes), "a DRAM request needs at least one byte");
+        }
+
+        ulong done = AccessPerBurst(nowPs, address, bytes, isWrite);
+        CountRequest(bytes, isWrite);
+        return done;
+    }
+
+    /// <summary>True when every piece of timing state (banks, ranks, channels, refresh schedule) equals
+    /// <paramref name="other"/>'s. For tests comparing <see cref="Access"/> with <see cref="AccessReference"/>.</summary>
+    internal bool SameStateAs(Lpddr4xModel other)
+    {
+        return _openRow.AsSpan().SequenceEqual(other._openRow)
+            && _actAllowed.AsSpan().SequenceEqual(other._actAllowed)
+            && _preAllowed.AsSpan().SequenceEqual(other._preAllowed)
+            && _colAllowed.AsSpan().SequenceEqual(other._colAllowed)
+            && _rrdAllowed.AsSpan().SequenceEqual(other._rrdAllowed)
+            && _fawAllowed.AsSpan().SequenceEqual(other._fawAllowed)
+            && _fawHead.AsSpan().SequenceEqual(other._fawHead)
+            && _refreshDue.AsSpan().SequenceEqual(other._refreshDue)
+            && _lastPre.AsSpan().SequenceEqual(other._lastPre)
+            && _lastAct.AsSpan().SequenceEqual(other._lastAct)
+            && _lastColumn.AsSpan().SequenceEqual(other._lastColumn)
+            && _readAllowed.AsSpan().SequenceEqual(other._readAllowed)
+            && _writeAllowed.AsSpan().SequenceEqual(other._writeAllowed)
+            && _dataFree.AsSpan().SequenceEqual(other._dataFree);
+    }
+
+    /// <summary>True when <see cref="Access"/> batches row hits under this address mapping (see the constructor).</summary>
+    internal bool Batches => _lanes != 0;
+
+    private ulong AccessPerBurst(ulong nowPs, ulong address, uint bytes, bool isWrite)
+    {
         ulong mask = (ulong)_burstBytes - 1;
         ulong first = address & ~mask;
         ulong last = (address + bytes - 1) & ~mask;
@@ -265,6 +357,11 @@ public sealed class Lpddr4xModel
             }
         }
 
+        return done;
+    }
+
+    private void CountRequest(uint bytes, bool isWrite)
+    {
         Stats.Requests++;
         if (isWrite)
         {
@@ -274,8 +371,89 @@ public sealed class Lpddr4xModel
         {
             Stats.BytesRead += bytes;
         }
+    }
+
+    /// <summary>
+    /// Serves <paramref name="n"/> bursts of one channel, burst indices <paramref name="burst"/>, + lanes, ...
+    /// (consecutive columns, rolling over into the next bank or row when the column field wraps). The first burst of
+    /// each row goes through <see cref="Burst"/>; the rest of the row, all hits, through <see cref="RowHits"/>.
+    /// Returns max(<paramref name="done"/>, last data end).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong Lane(ulong nowPs, ulong burst, ulong n, bool isWrite, ulong done)
+    {
+        ulong lanes = (ulong)_lanes;
+        while (n != 0)
+        {
+            ulong address = burst << _burstShift;
+            ulong end = Burst(nowPs, address, isWrite, commit: true).DataEndPs;
+            done = end > done ? end : done;
+            n--;
+            burst += lanes;
+
+            // Bursts left in this row in this lane: until the column field wraps.
+            ulong run = Math.Min(n, _colMask - ((address >> _colShift) & _colMask));
+            if (run != 0)
+            {
+                ulong hits = RowHits(nowPs, address, run, isWrite, ref done);
+                n -= hits;
+                burst += hits * lanes;
+            }
+        }
 
         return done;
+    }
+
+    /// <summary>
+    /// Serves up to <paramref name="run"/> bursts to the row of <paramref name="address"/>, right after
+    /// <see cref="Burst"/> served a burst to that row in the same direction (so the row is open and that burst was
+    /// the channel's last column command at C = last column time). Burst k (k = 1, 2, ...) is then a hit whose column
+    /// command goes at C + k x max(tCCD, BL/2): tCCD after the previous one (the same-direction rule was set to
+    /// C + tCCD, and the bank's tRCD, the arrival and the earlier rules are all at or before C), or later so that its
+    /// data follows the previous burst's on the bus. It stays so as long as no refresh falls due: burst k lets a
+    /// refresh go first when the rank's due time is at or before max(arrival, last ACTIVATE, C + (k - 1) x step).
+    /// Serves the bursts before that (possibly none), updates every piece of state and every counter
+    /// <see cref="Burst"/> would have (each "max" rule over increasing column times collapses to the last burst's),
+    /// and returns how many it served.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong RowHits(ulong nowPs, ulong address, ulong run, bool isWrite, ref ulong done)
+    {
+        int ch = (int)((address >> _chShift) & _chMask);
+        int rk = (ch * _ranks) + (int)((address >> _raShift) & _raMask);
+        int b = (rk * _banks) + (int)((address >> _baShift) & _baMask);
+        ulong col = _lastColumn[ch];
+        ulong due = _refreshDue[rk];
+        if (due <= Math.Max(Math.Max(AlignUp(nowPs), _lastAct[ch]), col))
+        {
+            return 0;
+        }
+
+        // Bursts k = 1.. with C + (k - 1) x step < due (no division when the whole run fits, e.g. refresh off).
+        ulong n = due - col > (run - 1) * _hitStepPs ? run : ((due - col - 1) / _hitStepPs) + 1;
+        col += n * _hitStepPs;
+        if (isWrite)
+        {
+            _writeAllowed[ch] = Math.Max(_writeAllowed[ch], col + _ccdPs);
+            _readAllowed[ch] = Math.Max(_readAllowed[ch], col + _writeToReadPs);
+            _preAllowed[b] = Math.Max(_preAllowed[b], col + _writeToPrePs);
+        }
+        else
+        {
+            _readAllowed[ch] = Math.Max(_readAllowed[ch], col + _ccdPs);
+            _writeAllowed[ch] = Math.Max(_writeAllowed[ch], col + _readToWritePs);
+            _preAllowed[b] = Math.Max(_preAllowed[b], col + _readToPrePs);
+        }
+
+        ulong dataEnd = col + (isWrite ? _wlPs : _rlPs) + _burstPs;
+        _lastColumn[ch] = col;
+        _dataFree[ch] = dataEnd;
+        done = dataEnd > done ? dataEnd : done;
+        DramStats s = Stats;
+        s.ChannelBusyPs[ch] += (long)(n * _burstPs);
+        s.Bursts += (long)n;
+        s.RowHits += (long)n;
+        return n;
     }
 
     /// <summary>The plan one burst at <paramref name="address"/> would get if it arrived at <paramref name="nowPs"/>,
@@ -302,6 +480,7 @@ public sealed class Lpddr4xModel
         return atPs % _tck == 0 && Peek(atPs, address, isWrite).FirstCommandPs == atPs;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DramBurstPlan Burst(ulong nowPs, ulong address, bool isWrite, bool commit)
     {
         int ch = (int)((address >> _chShift) & _chMask);
