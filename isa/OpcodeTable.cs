@@ -366,7 +366,7 @@ public static class OpcodeTable
                  Field("a", OperandKind.Mem, 3, "activations, M x K row-major"), Field("b", OperandKind.Mem, 4, "weights, K x N in FLAGS format"),
                  Field("c", OperandKind.Mem, 5, "output, M x N row-major"),
                  Enum("prec", 7, 48, 8, s_precision, "precision"), Flags("flags", 7), Keyword("bias", 6, "bias vector, N elements (FLAGS bias)")],
-                "C (+)= A x B on the sparse MAC array", "SCALE-Sim folds for spu.dataflow (os: Sr=M Sc=N T=K'; ws: Sr=K' Sc=N T=M; is: Sr=K' Sc=M T=N): ceil(Sr/rows)*ceil(Sc/cols) x (2*rows + cols + T - 2 + format decode cycles) + spu.pipelineLatency; K' = K shrunk by the native sparsity step, format imbalance and activation skipping (docs/spu.md); x spu.bf16RateDivisor for bf16",
+                "C (+)= A x B on the sparse MAC array", "SCALE-Sim folds for spu.dataflow (os: Sr=M Sc=N T=K'; ws: Sr=K' Sc=N T=M; is: Sr=K' Sc=M T=N): ceil(Sr/rows)*ceil(Sc/cols) x (F*rows + cols + T - 2 + format decode cycles), F = 1 for os (drain overlaps the next fold, as SCALE-Sim v2) and 2 for ws/is + spu.pipelineLatency; K' = K shrunk by the native sparsity step, format imbalance and activation skipping (docs/spu.md); x spu.bf16RateDivisor for bf16",
                 CheckSpu, BiasPresent),
             new(Opcode.Conv, "conv", s_spu,
                 [Packed("n", 0, 0, 16, 1, 65535, "batch"), Packed("h", 0, 16, 16, 1, 65535, "input height"), Packed("w", 0, 32, 16, 1, 65535, "input width"),

@@ -8,7 +8,8 @@ namespace Antoum.Tests.Spu;
 /// <list type="bullet">
 /// <item>os: A rows enter from the left (row i skewed by i cycles), B columns from the top (column j skewed by j);
 /// outputs stay in the PEs; when the bottom PE of a column has done its T MACs the column shifts its R results
-/// out of the bottom, one per cycle.</item>
+/// out of the bottom, one per cycle. As in SCALE-Sim v2's os model, a fold is counted until its last MAC: the
+/// drain of a fold overlaps the next fold (the results are still shifted out here, to check the product).</item>
 /// <item>ws / is: the stationary tile is shifted in from the top, one row per cycle (R cycles, last row first);
 /// then streamed vector t enters row i at cycle R + t + i and moves right one PE per cycle, and partial sums
 /// move down one PE per cycle and leave the bottom row.</item>
@@ -91,6 +92,7 @@ internal static class ReferenceSystolicArray
         var draining = new bool[cols];
         int finishedColumns = 0;
         long cycle = 0;
+        long lastMac = -1;
         for (; finishedColumns < cols; cycle++)
         {
             var na = new long[rows, cols];
@@ -163,6 +165,7 @@ internal static class ReferenceSystolicArray
                     {
                         acc[i, j] += aReg[i, j] * bReg[i, j];
                         done[i, j]++;
+                        lastMac = cycle;
                     }
                 }
             }
@@ -179,7 +182,7 @@ internal static class ReferenceSystolicArray
             }
         }
 
-        return cycle;
+        return lastMac + 1;
     }
 
     private static long StationaryFold(int rows, int cols, int t, Func<int, int, long> stationary, Func<int, int, long> stream, Action<int, int, long> output)

@@ -61,7 +61,8 @@ internal static class SpuRule
             _ => (kr, m, n),
         };
         long folds = Ceil(sr, rows) * Ceil(sc, cols);
-        long c = (folds * ((2L * rows) + cols + t - 2 + s_formats[format].Decode)) + pipeline;
+        long fill = dataflow == "os" ? rows : 2L * rows; // SCALE-Sim v2: the os drain overlaps the next fold
+        long c = (folds * (fill + cols + t - 2 + s_formats[format].Decode)) + pipeline;
         return bf16 ? c * bf16Divisor : c;
     }
 }

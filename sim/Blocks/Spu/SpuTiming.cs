@@ -16,8 +16,9 @@ namespace Antoum.Sim.Blocks.Spu;
 //   metadata bytes, SCALE-Sim mapping efficiency and utilization, SRAM operand reads/writes (SCALE-Sim counting).
 // Timing assumptions:
 //   * Mapping (SCALE-Sim v2 systolic_compute_{os,ws,is}): os Sr = M, Sc = N, T = K; ws Sr = K, Sc = N, T = M;
-//     is Sr = K, Sc = M, T = N. Folds = ceil(Sr/R)·ceil(Sc/C), run back to back, each 2R + C + T − 2 cycles
-//     (fill, compute, drain; partial folds take as long as full ones, as SCALE-Sim pads them with idle PEs).
+//     is Sr = K, Sc = M, T = N. Folds = ceil(Sr/R)·ceil(Sc/C), run back to back, each 2R + C + T − 2 cycles for
+//     ws/is and R + C + T − 2 for os (SCALE-Sim v2: the os drain overlaps the next fold); partial folds take as
+//     long as full ones, as SCALE-Sim pads them with idle PEs.
 //   * Weight sparsity shrinks the reduction length K (T for os, Sr for ws/is). Ratios that are not a native
 //     step (1, 2, 4, … up to maxWeightSparsity) run at the next lower native step (zeros are stored as padding).
 //   * Unstructured formats (bitmap, CSR, block-CSR) are load-imbalanced: the C columns of the array advance in
@@ -223,8 +224,13 @@ public static class SpuTiming
         return step;
     }
 
-    /// <summary>Cycles of one fold: 2R + C + T − 2 (SCALE-Sim: fill, compute and drain).</summary>
-    public static long FoldCycles(int rows, int cols, long t) => (2L * rows) + cols + t - 2;
+    /// <summary>
+    /// Cycles of one fold, as SCALE-Sim v2 counts them: ws and is 2R + C + T − 2 (load the stationary tile, stream,
+    /// drain the partial sums); os R + C + T − 2 (skewed operands meet in every PE; the results drain while the next
+    /// fold streams in, so the drain is not counted).
+    /// </summary>
+    public static long FoldCycles(SpuDataflow dataflow, int rows, int cols, long t) =>
+        (dataflow == SpuDataflow.Os ? rows : 2L * rows) + cols + t - 2;
 
     /// <summary>
     /// Reduction length one array column processes for a format at a native step, before activation skipping:
@@ -278,7 +284,7 @@ public static class SpuTiming
         SparseFormatParams f = p.Format(format);
         long decode = folds * f.DecodeCyclesPerFold;
         long divisor = precision == Precision.Bf16 ? p.Bf16RateDivisor : 1;
-        long compute = ((folds * FoldCycles(p.Rows, p.Cols, t)) + decode) * divisor;
+        long compute = ((folds * FoldCycles(p.Dataflow, p.Rows, p.Cols, t)) + decode) * divisor;
         long cycles = compute + (p.PipelineLatency * divisor);
 
         long kNonZero = CeilDiv(k, Math.Max(1, ratio));
