@@ -47,6 +47,15 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private int _unsentCount;
     private int _depth;
     private Instruction[] _code = [];
+
+    // Optional attribution of time to segments of the stream (e.g. the layers a compiler emitted): segment i covers
+    // instructions [_segmentStart[i], _segmentStart[i + 1]).
+    private int[] _segmentStart = [];
+    private int _segment = -1;
+    private ulong[] _segmentFirstPs = [];
+    private ulong[] _segmentLastPs = [];
+    private long[] _segmentBusy = [];
+    private ulong[] _segmentWaitPs = [];
     private int _pc;
     private ulong _waitSince;
     private readonly Counter _instructions;
@@ -105,6 +114,28 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     /// <summary>Time the stream ended (valid when finished).</summary>
     public ulong FinishTimePs => (ulong)_finishPs.Value;
 
+    /// <summary>
+    /// Attributes the stream's time to segments: segment i starts at instruction <paramref name="startPcs"/>[i]
+    /// (ascending, the first 0). Afterwards <see cref="SegmentTimes"/> gives each segment's first start, last end,
+    /// busy cycles and wait time.
+    /// </summary>
+    public void SetSegments(int[] startPcs)
+    {
+        _segmentStart = startPcs;
+        _segmentFirstPs = new ulong[startPcs.Length];
+        Array.Fill(_segmentFirstPs, ulong.MaxValue);
+        _segmentLastPs = new ulong[startPcs.Length];
+        _segmentBusy = new long[startPcs.Length];
+        _segmentWaitPs = new ulong[startPcs.Length];
+    }
+
+    /// <summary>Per segment: first instruction start (ulong.MaxValue if never run), last instruction end, busy cycles, wait ps.</summary>
+    public (ulong FirstPs, ulong LastPs, long BusyCycles, ulong WaitPs) SegmentTimes(int segment) =>
+        (_segmentFirstPs[segment], _segmentLastPs[segment], _segmentBusy[segment], _segmentWaitPs[segment]);
+
+    /// <summary>Number of segments set with <see cref="SetSegments"/>.</summary>
+    public int SegmentCount => _segmentStart.Length;
+
     /// <summary>Loads the stream. An auto-started engine begins at <paramref name="startPs"/>; others wait for a launch.</summary>
     public void Load(Instruction[] code, bool autoStart, ulong startPs)
     {
@@ -150,6 +181,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         }
 
         _waitPs.Value += (long)(Sim.Now - _waitSince);
+        if (_segment >= 0)
+        {
+            _segmentWaitPs[_segment] += Sim.Now - _waitSince;
+            _segmentLastPs[_segment] = Sim.Now;
+        }
         State = EngineState.Running;
         _pc++;
         Step();
@@ -192,6 +228,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     protected void AddBusyCycles(long cycles)
     {
         _busyCycles.Value += cycles;
+        if (_segment >= 0)
+        {
+            _segmentBusy[_segment] += cycles;
+            _segmentLastPs[_segment] = Sim.Now;
+        }
     }
 
     /// <summary>A user error raised while executing: names the engine, the instruction and the time.</summary>
@@ -209,10 +250,21 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     private void Step()
     {
+        if (_segment >= 0)
+        {
+            // The previous instruction ended now.
+            _segmentLastPs[_segment] = Sim.Now;
+        }
+
         if (_pc >= _code.Length)
         {
             EndStream(Sim.Now);
             return;
+        }
+
+        if (_segmentStart.Length > 0)
+        {
+            EnterSegment();
         }
 
         ref readonly Instruction inst = ref _code[_pc];
@@ -282,6 +334,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
                 }
 
                 _busyCycles.Value += cycles;
+                if (_segment >= 0)
+                {
+                    _segmentBusy[_segment] += cycles;
+                }
+
                 break;
         }
 
@@ -316,6 +373,31 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
         _unsent[(_unsentHead + _unsentCount) % _unsent.Length] = request;
         _unsentCount++;
+    }
+
+    private void EnterSegment()
+    {
+        // Segments are pc ranges; loops may jump back, so find the range of the current pc (binary search).
+        int lo = 0;
+        int hi = _segmentStart.Length - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) >> 1;
+            if (_segmentStart[mid] <= _pc)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        _segment = lo;
+        if (_segmentFirstPs[lo] == ulong.MaxValue)
+        {
+            _segmentFirstPs[lo] = Sim.Now;
+        }
     }
 
     private void EndStream(ulong now)

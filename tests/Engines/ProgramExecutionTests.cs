@@ -211,4 +211,25 @@ public class ProgramExecutionTests
             Assert.That(s.SimulatedPs, Is.GreaterThan(0UL), k);
         }
     }
+
+    [Test]
+    public void SegmentsAttributeTimeAndBusyCyclesToInstructionRanges()
+    {
+        CardParameters p = S4();
+        AkpProgram program = Assembler.Assemble(".engine vpu.0\n nop\n nop\n loop 3\n vop add, l2[0], l2[0x8000], l2[0x10000], 4480, int8\n endloop\n", "seg.s");
+        ProgramModel model = ProgramRunner.Build(p, program, "seg.s");
+        model.Engines[0].SetSegments([0, 2]);
+        ProgramRunner.Run(model, ulong.MaxValue, ulong.MaxValue);
+
+        ulong start = Start(p);
+        long vop = ((4480 + p.VpuLanes - 1) / p.VpuLanes) + p.VpuPipelineLatency;
+        (ulong first0, ulong last0, long busy0, _) = model.Engines[0].SegmentTimes(0);
+        (ulong first1, ulong last1, long busy1, _) = model.Engines[0].SegmentTimes(1);
+        Assert.That((first0, last0, busy0), Is.EqualTo((Edge(start, p.ClockHz), Edge(start + 2, p.ClockHz), 0L)));
+
+        // loop (1) + 3 x (vop + endloop 1)
+        Assert.That(first1, Is.EqualTo(Edge(start + 2, p.ClockHz)));
+        Assert.That(last1, Is.EqualTo(Edge(start + 2 + 1 + (ulong)(3 * (vop + 1)), p.ClockHz)));
+        Assert.That(busy1, Is.EqualTo(3 * vop));
+    }
 }
