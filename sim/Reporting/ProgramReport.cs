@@ -10,8 +10,7 @@ public static class ProgramReport
 {
     public static string ToJson(ProgramSummary s, RunProvenance prov)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return SummaryWriter.Document(w =>
         {
             w.WriteStartObject();
             w.WriteString("format", "antoumsim.summary/1");
@@ -43,9 +42,7 @@ public static class ProgramReport
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        });
     }
 
     private static string Rate(long bytes, double seconds)

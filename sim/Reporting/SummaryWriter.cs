@@ -17,8 +17,7 @@ public static class SummaryWriter
 {
     public static string ToJson(RunSummary s, RunProvenance prov)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return SummaryWriter.Document(w =>
         {
             w.WriteStartObject();
             w.WriteString("format", "antoumsim.summary/1");
@@ -49,6 +48,16 @@ public static class SummaryWriter
             w.WriteNumber("pcieBandwidthBytesPerSecond", s.PcieBandwidthBytesPerSecond);
             w.WriteEndObject();
             w.WriteEndObject();
+        });
+    }
+
+    /// <summary>An indented JSON document (relaxed escaping, so '&lt;out&gt;' stays readable) with a final newline.</summary>
+    public static string Document(Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            write(w);
         }
 
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
