@@ -361,31 +361,55 @@ public static class WorkloadFile
         switch (l.Op)
         {
             case OpKind.Conv:
-                Int("h", l.H); Int("w", l.W); Int("c", l.C); Int("k", l.K); Int("r", l.R); Int("s", l.S);
-                Int("stride", l.Stride); Int("pad", l.Pad); Int("groups", l.Groups);
+                Int("h", l.H);
+                Int("w", l.W);
+                Int("c", l.C);
+                Int("k", l.K);
+                Int("r", l.R);
+                Int("s", l.S);
+                Int("stride", l.Stride);
+                Int("pad", l.Pad);
+                Int("groups", l.Groups);
                 break;
             case OpKind.Gemm:
-                Int("m", l.M); Int("n", l.N); Int("k", l.K);
+                Int("m", l.M);
+                Int("n", l.N);
+                Int("k", l.K);
                 break;
             case OpKind.BatchMatmul:
-                Int("batch", l.Batch); Int("m", l.M); Int("n", l.N); Int("k", l.K);
+                Int("batch", l.Batch);
+                Int("m", l.M);
+                Int("n", l.N);
+                Int("k", l.K);
                 break;
             case OpKind.Attention:
-                Int("heads", l.Heads); Int("seq", l.Seq); Int("headDim", l.HeadDim);
+                Int("heads", l.Heads);
+                Int("seq", l.Seq);
+                Int("headDim", l.HeadDim);
                 break;
             case OpKind.Softmax:
-                Int("elements", l.Elements); Int("cols", l.Cols);
+                Int("elements", l.Elements);
+                Int("cols", l.Cols);
                 break;
             case OpKind.Pool:
-                Int("h", l.H); Int("w", l.W); Int("c", l.C); Int("r", l.R); Int("s", l.S);
-                Int("stride", l.Stride); Int("pad", l.Pad);
+                Int("h", l.H);
+                Int("w", l.W);
+                Int("c", l.C);
+                Int("r", l.R);
+                Int("s", l.S);
+                Int("stride", l.Stride);
+                Int("pad", l.Pad);
                 sb.Append(", \"poolKind\": ").Append(Str(l.PoolKind));
                 break;
             case OpKind.Resize:
-                Int("h", l.H); Int("w", l.W); Int("c", l.C); Int("scale", l.Scale);
+                Int("h", l.H);
+                Int("w", l.W);
+                Int("c", l.C);
+                Int("scale", l.Scale);
                 break;
             case OpKind.Embedding:
-                Int("tokens", l.Tokens); Int("dim", l.Dim);
+                Int("tokens", l.Tokens);
+                Int("dim", l.Dim);
                 break;
             default:
                 Int("elements", l.Elements);
