@@ -189,6 +189,14 @@ internal static class Commands
             }
 
             stdout.WriteLine("gemm:MxNxK   one MxNxK INT8 GEMM per sample (M rows per sample)");
+            stdout.WriteLine();
+            stdout.WriteLine("Networks (traces/*.json; compile with 'antoum compile', see docs/workloads.md):");
+            foreach (Antoum.Firmware.Workloads.WorkloadGraph g in Antoum.Firmware.Workloads.Networks.All)
+            {
+                string aliases = g.Aliases.Count == 0 ? string.Empty : " (also " + string.Join(", ", g.Aliases) + ")";
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{g.Name,-18} {Antoum.Firmware.Workloads.LayerMath.TotalMacs(g) / 1e9,7:0.00} GMACs/sample, {g.Layers.Count,3} layers, input {g.Input}{aliases}"));
+            }
             return Program.ExitOk;
         });
         return cmd;
