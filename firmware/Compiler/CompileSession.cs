@@ -945,6 +945,7 @@ internal sealed class CompileSession
                 }
 
             case VectorKind.PoolWindow:
+                n = v.Rows;
                 vpu.Vop(VpuOp.Copy, d0, s0, s0, n, prec);
                 if (v.Cols > 1)
                 {
