@@ -764,7 +764,7 @@ internal sealed class CompileSession
                 long aBytes = tc.M * kc * plan.ElementBytes;
                 long wBytes = bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
                 d.Wait(SlotToken(k, s, 2 + b));
-                d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes) , aBytes);
+                d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
                 MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes) : weights.At(j * plan.WBytes);
                 d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
                 d.Signal(SlotToken(k, s, b));

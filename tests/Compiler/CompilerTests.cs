@@ -145,3 +145,32 @@ public class CompilerTests
         Assert.That(f.Ratio, Is.EqualTo(8));
     }
 }
+
+[TestFixture]
+[Category("Quick")]
+[Category("Compiler")]
+public class CompileCommandTests
+{
+    [Test]
+    public void CompileWritesAProgramThatRuns()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "antoum-compile-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string akp = Path.Combine(dir, "w.akp");
+            string rep = Path.Combine(dir, "r.csv");
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            int code = Antoum.Sim.Cli.Program.Run(["compile", "--workload", "convnet", "--sku", "S10", "--batch", "3", "--mode", "split", "-o", akp, "--report", rep], stdout, stderr);
+            Assert.That(code, Is.EqualTo(0), stderr.ToString());
+            Assert.That(File.ReadAllText(rep), Does.StartWith(CompileReport.CsvHeader));
+            code = Antoum.Sim.Cli.Program.Run(["run", "--sku", "S10", "--program", akp, "-o", Path.Combine(dir, "out"), "-q"], stdout, stderr);
+            Assert.That(code, Is.EqualTo(0), stderr.ToString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
