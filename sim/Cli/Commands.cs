@@ -29,6 +29,7 @@ internal static class Commands
         root.Subcommands.Add(BuildDisasm(stdout));
         root.Subcommands.Add(BuildBench(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Build(stdout));
+        root.Subcommands.Add(CompileCommand.Build(stdout));
         return root;
     }
 

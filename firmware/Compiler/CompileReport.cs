@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+
+namespace Antoum.Firmware.Compiler;
+
+/// <summary>What the compiler did with one layer (counts are executed counts over the whole card, loops expanded).</summary>
+public sealed class LayerReport
+{
+    public required string Name { get; init; }
+
+    public required string Op { get; init; }
+
+    /// <summary>GEMM shape(s) of the first partition group, "G*MxNxK" (empty for vector layers).</summary>
+    public string GemmShape { get; set; } = string.Empty;
+
+    /// <summary>Tile of the first partition group, "mt x nt x kt" (empty for vector layers).</summary>
+    public string Tile { get; set; } = string.Empty;
+
+    public long Tiles { get; set; }
+
+    public long MatmulInstructions { get; set; }
+
+    public long VectorInstructions { get; set; }
+
+    /// <summary>Instructions emitted for this layer over all streams (static, loops not expanded).</summary>
+    public long EmittedInstructions { get; set; }
+
+    /// <summary>L1 bytes one SPU uses (two operand buffers + two output buffers) vs the capacity.</summary>
+    public long L1Used { get; set; }
+
+    public long L1Capacity { get; set; }
+
+    /// <summary>L2 bytes the layer's output occupies in one cluster's L2 (0 when it lives in DRAM).</summary>
+    public long L2Used { get; set; }
+
+    public long L2Capacity { get; set; }
+
+    public string OutputIn { get; set; } = "dram";
+
+    public long DramToL1Bytes { get; set; }
+
+    public long L2ToL1Bytes { get; set; }
+
+    public long L1ToL2Bytes { get; set; }
+
+    public long L1ToDramBytes { get; set; }
+
+    public long Macs { get; set; }
+}
+
+/// <summary>The compile report: per layer and totals; text and CSV forms.</summary>
+public sealed class CompileReport
+{
+    public required string Workload { get; init; }
+
+    public required string Sku { get; init; }
+
+    public required int Batch { get; init; }
+
+    public required PartitionMode Mode { get; init; }
+
+    public required IReadOnlyList<LayerReport> Layers { get; init; }
+
+    public int Streams { get; set; }
+
+    public long Instructions { get; set; }
+
+    public long HostBytes { get; set; }
+
+    /// <summary>How the batch was divided: samples per chip, and per cluster in perCluster mode.</summary>
+    public string BatchSplit { get; set; } = string.Empty;
+
+    public long TotalMacs => Layers.Sum(l => l.Macs);
+
+    public long TotalTiles => Layers.Sum(l => l.Tiles);
+
+    public const string CsvHeader = "layer,op,gemm,tile,tiles,matmuls,vector_instructions,emitted_instructions,l1_used,l1_capacity,l2_used,l2_capacity,output_in,dram_to_l1,l2_to_l1,l1_to_l2,l1_to_dram,macs";
+
+    public string ToCsv()
+    {
+        var sb = new StringBuilder(CsvHeader).Append('\n');
+        foreach (LayerReport l in Layers)
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{l.Name},{l.Op},{l.GemmShape},{l.Tile},{l.Tiles},{l.MatmulInstructions},{l.VectorInstructions},{l.EmittedInstructions},{l.L1Used},{l.L1Capacity},{l.L2Used},{l.L2Capacity},{l.OutputIn},{l.DramToL1Bytes},{l.L2ToL1Bytes},{l.L1ToL2Bytes},{l.L1ToDramBytes},{l.Macs}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture,
+            $"total,,,,{TotalTiles},{Layers.Sum(l => l.MatmulInstructions)},{Layers.Sum(l => l.VectorInstructions)},{Layers.Sum(l => l.EmittedInstructions)},,,,,,{Layers.Sum(l => l.DramToL1Bytes)},{Layers.Sum(l => l.L2ToL1Bytes)},{Layers.Sum(l => l.L1ToL2Bytes)},{Layers.Sum(l => l.L1ToDramBytes)},{TotalMacs}\n");
+        return sb.ToString();
+    }
+
+    public string ToText()
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"compile {Workload} for {Sku}, batch {Batch}, mode {ModeName(Mode)} ({BatchSplit})\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  {Streams} streams, {Instructions} instructions, {Layers.Count} layers, {TotalTiles} tiles, {TotalMacs / 1e9:0.###} G MACs, host {HostBytes} B\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-24} {"op",-11} {"gemm",-22} {"tile",-14} {"tiles",8} {"instr",7} {"L1 used",15} {"out",-4} {"DRAM>L1",12} {"L2>L1",12} {"L1>L2",12} {"L1>DRAM",12} {"MACs",14}\n");
+        foreach (LayerReport l in Layers)
+        {
+            string l1 = l.L1Used > 0 ? $"{l.L1Used}/{l.L1Capacity}" : "-";
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{Trim(l.Name, 24),-24} {l.Op,-11} {Trim(l.GemmShape, 22),-22} {l.Tile,-14} {l.Tiles,8} {l.EmittedInstructions,7} {l1,15} {l.OutputIn,-4} {l.DramToL1Bytes,12} {l.L2ToL1Bytes,12} {l.L1ToL2Bytes,12} {l.L1ToDramBytes,12} {l.Macs,14}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture,
+            $"{"total",-24} {string.Empty,-11} {string.Empty,-22} {string.Empty,-14} {TotalTiles,8} {Layers.Sum(l => l.EmittedInstructions),7} {string.Empty,15} {string.Empty,-4} {Layers.Sum(l => l.DramToL1Bytes),12} {Layers.Sum(l => l.L2ToL1Bytes),12} {Layers.Sum(l => l.L1ToL2Bytes),12} {Layers.Sum(l => l.L1ToDramBytes),12} {TotalMacs,14}\n");
+        return sb.ToString();
+    }
+
+    public static string ModeName(PartitionMode mode) => mode switch
+    {
+        PartitionMode.PerCluster => "perCluster",
+        PartitionMode.Split => "split",
+        _ => "broadcast",
+    };
+
+    private static string Trim(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "~";
+}

@@ -1,0 +1,976 @@
+using Antoum.Firmware.Workloads;
+using Antoum.Isa;
+
+namespace Antoum.Firmware.Compiler;
+
+/// <summary>One compilation: memory layout, partition, per-layer lowering and emission (rules in docs/compiler.md).</summary>
+internal sealed class CompileSession
+{
+    // Tokens (chip-scoped). SPU slot (cluster k, SPU s): base (k*8+s)*8: full0, full1, free0, free1, cready0, cready1, cfree0, cfree1.
+    private const int ClusterTokenBase = 256;
+    private const int VpuGo = 0, VpuDone = 1, SfaGo = 2, SfaDone = 3, VpuToSfa = 4, SfaToVpu = 5;
+    private const int ChipEndToken = 300;
+    private const int MaxSearchChunks = 512;
+
+    private readonly WorkloadGraph _graph;
+    private readonly int _batch;
+    private readonly CompileTarget _t;
+    private readonly CompileOptions _options;
+    private readonly PartitionMode _mode;
+    private readonly long[] _chipSamples;
+    private readonly long[][] _clusterSamples;
+    private readonly StreamBuilder?[] _cpu;
+    private readonly StreamBuilder?[,] _dma;
+    private readonly StreamBuilder?[,,] _spu;
+    private readonly StreamBuilder?[,] _vpu;
+    private readonly StreamBuilder?[,] _sfa;
+    private readonly List<StreamBuilder> _order = [];
+    private readonly SpuState[,,] _spuSide;
+    private readonly SpuState[,,] _dmaSide;
+    private readonly List<LayerReport> _reports = [];
+    private readonly List<LayerSpan> _spans = [];
+
+    // Memory layout (identical on every DRAM interface and L2).
+    private readonly long _unitSamples;
+    private ulong _weightsBase;
+    private readonly List<ulong> _layerWeights = [];
+    private Loc[] _dramAct = new Loc[2];
+    private Loc _dramScratch;
+    private Loc _dramTemp;
+    private Loc[] _l2Act = new Loc[2];
+    private Loc _l2Scratch;
+    private long _hostBytes;
+
+    public CompileSession(WorkloadGraph graph, int batch, CompileTarget target, CompileOptions options, PartitionMode mode)
+    {
+        _graph = graph;
+        _batch = batch;
+        _t = target;
+        _options = options;
+        _mode = mode;
+        int chips = target.Chips, clusters = target.Clusters, spus = target.SpusPerCluster;
+        _chipSamples = Compiler.Shares(batch, chips);
+        _clusterSamples = _chipSamples.Select(s => Compiler.Shares(s, clusters)).ToArray();
+        _unitSamples = mode == PartitionMode.PerCluster ? _clusterSamples.Max(c => c.Max()) : _chipSamples.Max();
+        _cpu = new StreamBuilder?[chips];
+        _dma = new StreamBuilder?[chips, clusters];
+        _spu = new StreamBuilder?[chips, clusters, spus];
+        _vpu = new StreamBuilder?[chips, clusters];
+        _sfa = new StreamBuilder?[chips, clusters];
+        _spuSide = new SpuState[chips, clusters, spus];
+        _dmaSide = new SpuState[chips, clusters, spus];
+        for (int c = 0; c < chips; c++)
+        {
+            if (_chipSamples[c] == 0)
+            {
+                continue;
+            }
+
+            _cpu[c] = Add(new EngineId(EngineKind.Cpu, c, 0, 0));
+            for (int k = 0; k < clusters; k++)
+            {
+                if (!ClusterActive(c, k))
+                {
+                    continue;
+                }
+
+                _dma[c, k] = Add(new EngineId(EngineKind.Dma, c, k, 0));
+                for (int s = 0; s < spus; s++)
+                {
+                    _spu[c, k, s] = Add(new EngineId(EngineKind.Spu, c, k, s));
+                    _spuSide[c, k, s] = new SpuState();
+                    _dmaSide[c, k, s] = new SpuState();
+                }
+
+                _vpu[c, k] = Add(new EngineId(EngineKind.Vpu, c, k, 0));
+                _sfa[c, k] = Add(new EngineId(EngineKind.Sfa, c, k, 0));
+            }
+        }
+    }
+
+    private readonly record struct Loc(MemSpace Space, ulong Base, long Size)
+    {
+        public MemRef At(long offset) => MemRef.Of(Space, Base + (ulong)offset);
+
+        /// <summary>An address for an access of <paramref name="extent"/> bytes, offset wrapped into the region.</summary>
+        public MemRef Wrapped(long offset, long extent) => At(Size <= extent ? 0 : offset % (Size - extent + 1));
+
+        public string Name => Space == MemSpace.L2 ? "l2" : "dram";
+    }
+
+    private sealed class SpuState
+    {
+        public int Parity;
+        public int CParity;
+        public Drain? Pending;
+    }
+
+    private sealed record Drain(long Bytes, int CBuffer, ulong COffset, MemRef Dst);
+
+    private sealed record TileClass(long M, long N, long[] Chunks, long Count);
+
+    private sealed record Step(int Class, int[] Slots, long FirstTile);
+
+    private sealed record GemmPlan(long Mt, long Nt, long Kt, long ABytes, long WBytes, long CBytes, int OutBytes, int ElementBytes, Precision Prec, SpuFlags Flags)
+    {
+        public ulong A(int b) => (ulong)(b * (ABytes + WBytes));
+
+        public ulong W(int b) => (ulong)((b * (ABytes + WBytes)) + ABytes);
+
+        public ulong C(int b) => (ulong)((2 * (ABytes + WBytes)) + (b * CBytes));
+
+        public long L1Used => (2 * (ABytes + WBytes)) + (2 * CBytes);
+    }
+
+    private bool ClusterActive(int chip, int cluster) => _mode != PartitionMode.PerCluster || _clusterSamples[chip][cluster] > 0;
+
+    private StreamBuilder Add(EngineId id)
+    {
+        var b = new StreamBuilder(id);
+        _order.Add(b);
+        return b;
+    }
+
+    private static int SlotToken(int k, int s, int which) => (((k * IsaLimits.SpusPerCluster) + s) * 8) + which;
+
+    private static int ClusterToken(int k, int which) => ClusterTokenBase + (k * 8) + which;
+
+    public CompileResult Run()
+    {
+        Layout();
+        int chips = _t.Chips, clusters = _t.Clusters;
+
+        // Prologue: SPUs mark both operand buffers and both output buffers free; DMA engines bring the input from the host.
+        ForEachSpu((c, k, s, b) =>
+        {
+            b.Signal(SlotToken(k, s, 2));
+            b.Signal(SlotToken(k, s, 3));
+            b.Signal(SlotToken(k, s, 6));
+            b.Signal(SlotToken(k, s, 7));
+        });
+        Loc input = _dramAct[1];
+        long inPerUnit = Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(_graph.Layers[0]) * Lowering.ElementBytes(_graph.Layers[0]));
+        long outPerUnit = Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]));
+        if (_options.HostTransfers)
+        {
+            ForEachDma((c, k, d) =>
+            {
+                long bytes = Math.Min(input.Size, HostShare(c, k) * inPerUnit);
+                if (bytes > 0)
+                {
+                    d.Copy(input.At(0), MemRef.Of(MemSpace.Host, (ulong)(((c * clusters) + k) * input.Size)), bytes);
+                    _hostBytes += bytes;
+                }
+            });
+        }
+
+        Loc inLoc = input;
+        for (int li = 0; li < _graph.Layers.Count; li++)
+        {
+            Layer layer = _graph.Layers[li];
+            Loc outLoc = OutputLocation(li);
+            var rep = new LayerReport
+            {
+                Name = layer.Name,
+                Op = layer.Op.ToString().ToLowerInvariant(),
+                L1Capacity = _t.L1Bytes,
+                L2Capacity = _t.L2Bytes,
+                OutputIn = outLoc.Name,
+                L2Used = outLoc.Space == MemSpace.L2 ? ActBytes(layer, Lowering.OutputElements(layer)) : 0,
+            };
+            int[] starts = _order.Select(b => b.Count).ToArray();
+            EmitLayer(li, layer, inLoc, outLoc, rep);
+            for (int i = 0; i < _order.Count; i++)
+            {
+                if (_order[i].Count > starts[i])
+                {
+                    _spans.Add(new LayerSpan(li, layer.Name, _order[i].Engine, starts[i], _order[i].Count));
+                    rep.EmittedInstructions += _order[i].Count - starts[i];
+                }
+            }
+
+            _reports.Add(rep);
+            inLoc = outLoc;
+        }
+
+        // Epilogue: results back to the host, then every DMA engine reports to its chip's cpu.
+        ForEachDma((c, k, d) =>
+        {
+            long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
+            if (_options.HostTransfers && bytes > 0)
+            {
+                ulong hostOut = (ulong)((chips * clusters * input.Size) + (((c * clusters) + k) * inLoc.Size));
+                d.Copy(MemRef.Of(MemSpace.Host, hostOut), inLoc.At(0), bytes);
+                _hostBytes += bytes;
+            }
+
+            d.Signal(ChipEndToken);
+        });
+        for (int c = 0; c < chips; c++)
+        {
+            StreamBuilder? cpu = _cpu[c];
+            if (cpu is null)
+            {
+                continue;
+            }
+
+            int dmas = 0;
+            foreach (StreamBuilder b in _order)
+            {
+                if (b.Engine.Chip == c && b.Engine.Kind != EngineKind.Cpu && (b.HasWork || b.Engine.Kind == EngineKind.Dma))
+                {
+                    cpu.Launch(b.Engine);
+                    dmas += b.Engine.Kind == EngineKind.Dma ? 1 : 0;
+                }
+            }
+
+            cpu.Wait(ChipEndToken, dmas);
+        }
+
+        var streams = new List<EngineStream>();
+        var spans = new List<LayerSpan>();
+        foreach (StreamBuilder b in _order)
+        {
+            if (b.Engine.Kind is EngineKind.Cpu or EngineKind.Dma || b.HasWork)
+            {
+                streams.Add(b.Finish());
+                spans.AddRange(_spans.Where(s => s.Engine == b.Engine));
+            }
+        }
+
+        var program = new AkpProgram(streams, []);
+        var report = new CompileReport
+        {
+            Workload = _graph.Name,
+            Sku = _t.Sku,
+            Batch = _batch,
+            Mode = _mode,
+            Layers = _reports,
+            Streams = streams.Count,
+            Instructions = streams.Sum(s => (long)s.Code.Length),
+            HostBytes = _hostBytes,
+            BatchSplit = BatchSplitText(),
+        };
+        return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans));
+    }
+
+    private string BatchSplitText()
+    {
+        string chips = "chips " + string.Join("/", _chipSamples);
+        return _mode == PartitionMode.PerCluster
+            ? chips + "; clusters " + string.Join(" | ", _clusterSamples.Select(c => string.Join("/", c)))
+            : chips;
+    }
+
+    /// <summary>Samples whose input/output a cluster's DMA moves: its own (perCluster) or its share of the chip's.</summary>
+    private long HostShare(int chip, int cluster)
+    {
+        return _mode == PartitionMode.PerCluster ? _clusterSamples[chip][cluster] : Compiler.Shares(_chipSamples[chip], _t.Clusters)[cluster];
+    }
+
+    private void ForEachDma(Action<int, int, StreamBuilder> f)
+    {
+        for (int c = 0; c < _t.Chips; c++)
+        {
+            for (int k = 0; k < _t.Clusters; k++)
+            {
+                if (_dma[c, k] is { } d)
+                {
+                    f(c, k, d);
+                }
+            }
+        }
+    }
+
+    private void ForEachSpu(Action<int, int, int, StreamBuilder> f)
+    {
+        for (int c = 0; c < _t.Chips; c++)
+        {
+            for (int k = 0; k < _t.Clusters; k++)
+            {
+                for (int s = 0; s < _t.SpusPerCluster; s++)
+                {
+                    if (_spu[c, k, s] is { } b)
+                    {
+                        f(c, k, s, b);
+                    }
+                }
+            }
+        }
+    }
+
+    private long ActBytes(Layer l, long elementsPerSample) => elementsPerSample * _unitSamples * Lowering.ElementBytes(l);
+
+    // ---- memory layout ------------------------------------------------------------------------------------------
+
+    private void Layout()
+    {
+        long act = _t.L1Bytes;
+        long scratch = _t.L1Bytes;
+        long temp = 4096;
+        ulong weights = 0;
+        foreach (Layer l in _graph.Layers)
+        {
+            int es = Lowering.ElementBytes(l);
+            act = Math.Max(act, ActBytes(l, Lowering.OutputElements(l)));
+            act = Math.Max(act, ActBytes(l, Lowering.InputElements(l)));
+            act = Math.Max(act, _unitSamples * Math.Max(_graph.InputBytesPerSample, _graph.OutputBytesPerSample));
+            _layerWeights.Add(weights);
+            long w = Lowering.WeightElements(l);
+            if (w > 0)
+            {
+                long wbytes = l.Op is OpKind.Conv or OpKind.Gemm
+                    ? Lowering.WeightTileBytes((long)l.R * l.S * (l.C / Math.Max(1, l.Groups)) + (l.Op == OpKind.Gemm ? l.K : 0), l.Op == OpKind.Gemm ? l.N : l.K, es, Lowering.Flags(l.Sparsity)) * Math.Max(1, l.Op == OpKind.Conv ? l.Groups : 1)
+                    : w * es;
+                weights += (ulong)Align(wbytes);
+            }
+
+            foreach (object p in Lowering.Phases(l, _unitSamples))
+            {
+                if (p is GemmPhase g)
+                {
+                    scratch = Math.Max(scratch, g.Problems * Math.Max(g.M * g.N, g.K * g.N) * Math.Max(es, 1));
+                }
+                else if (p is VectorPhase v)
+                {
+                    scratch = Math.Max(scratch, v.Elements * es);
+                    temp = Math.Max(temp, Math.Max(v.Rows * 4, v.Cols * es));
+                    if (v.Kind == VectorKind.Embedding)
+                    {
+                        temp = Math.Max(temp, v.Elements * 4);
+                    }
+                }
+            }
+        }
+
+        act = Align(act);
+        scratch = Align(scratch);
+        temp = Align(temp);
+        _weightsBase = 0;
+        ulong at = Align(weights);
+        _dramAct = [new Loc(MemSpace.Dram, at, act), new Loc(MemSpace.Dram, at + (ulong)act, act)];
+        at += 2 * (ulong)act;
+        _dramScratch = new Loc(MemSpace.Dram, at, scratch);
+        at += (ulong)scratch;
+        _dramTemp = new Loc(MemSpace.Dram, at, temp);
+        at += (ulong)temp;
+        if (at > (ulong)_t.DramBytesPerInterface)
+        {
+            Layer big = _graph.Layers.MaxBy(l => Math.Max(Lowering.OutputElements(l), Lowering.InputElements(l)))!;
+            throw new CompileException(Compiler.Str($"layer '{big.Name}': DRAM layout (weights {weights} B + 2 activation buffers of {act} B + scratch {scratch + temp} B) exceeds the DRAM interface ({_t.DramBytesPerInterface} B)"));
+        }
+
+        long l2Scratch = Math.Min(256 * 1024, _t.L2Bytes / 4);
+        long half = (_t.L2Bytes - l2Scratch) / 2;
+        _l2Scratch = new Loc(MemSpace.L2, 0, l2Scratch);
+        _l2Act = [new Loc(MemSpace.L2, (ulong)l2Scratch, half), new Loc(MemSpace.L2, (ulong)(l2Scratch + half), half)];
+    }
+
+    private static long Align(long v) => (v + 4095) / 4096 * 4096;
+
+    private static ulong Align(ulong v) => (v + 4095) / 4096 * 4096;
+
+    /// <summary>perCluster: a layer's output stays in the cluster's L2 (ping-pong halves) when it fits, else DRAM; split/broadcast: DRAM.</summary>
+    private Loc OutputLocation(int li)
+    {
+        Layer l = _graph.Layers[li];
+        long bytes = ActBytes(l, Lowering.OutputElements(l));
+        Loc l2 = _l2Act[li % 2];
+        long nextBytes = 0;
+        if (li + 1 < _graph.Layers.Count)
+        {
+            Layer next = _graph.Layers[li + 1];
+            nextBytes = ActBytes(next, Math.Max(Lowering.InputElements(next), Lowering.OutputElements(next)));
+        }
+
+        if (_mode == PartitionMode.PerCluster && bytes <= l2.Size && nextBytes <= l2.Size && _t.L1Bytes <= l2.Size)
+        {
+            return l2;
+        }
+
+        return _dramAct[li % 2];
+    }
+
+    // ---- layers ---------------------------------------------------------------------------------------------------
+
+    private void EmitLayer(int li, Layer layer, Loc inLoc, Loc outLoc, LayerReport rep)
+    {
+        List<object> unitPhases = Lowering.Phases(layer, 1);
+        for (int pi = 0; pi < unitPhases.Count; pi++)
+        {
+            Loc src = pi == 0 ? inLoc : _dramScratch;
+            Loc dst = pi == unitPhases.Count - 1 ? outLoc : _dramScratch;
+            for (int c = 0; c < _t.Chips; c++)
+            {
+                if (_chipSamples[c] == 0)
+                {
+                    continue;
+                }
+
+                if (unitPhases[pi] is GemmPhase)
+                {
+                    EmitGemmOnChip(li, layer, pi, c, src, dst, inLoc, rep);
+                }
+                else
+                {
+                    EmitVectorOnChip(li, layer, pi, c, src, dst, rep);
+                }
+
+                if (_mode != PartitionMode.PerCluster)
+                {
+                    int participants = 0;
+                    for (int k = 0; k < _t.Clusters; k++)
+                    {
+                        participants += _dma[c, k] is null ? 0 : 1;
+                    }
+
+                    for (int k = 0; k < _t.Clusters; k++)
+                    {
+                        _dma[c, k]?.Barrier(c, participants);
+                    }
+                }
+            }
+        }
+    }
+
+    private void EmitGemmOnChip(int li, Layer layer, int pi, int chip, Loc src, Loc dst, Loc bLoc, LayerReport rep)
+    {
+        var groups = new List<((int K, int S)[] Slots, GemmPhase Phase)>();
+        (int, int)[] ClusterSlots(int k) => Enumerable.Range(0, _t.SpusPerCluster).Select(s => (k, s)).ToArray();
+        switch (_mode)
+        {
+            case PartitionMode.PerCluster:
+                for (int k = 0; k < _t.Clusters; k++)
+                {
+                    if (_clusterSamples[chip][k] > 0)
+                    {
+                        groups.Add((ClusterSlots(k), (GemmPhase)Lowering.Phases(layer, _clusterSamples[chip][k])[pi]));
+                    }
+                }
+
+                break;
+            case PartitionMode.Split:
+                groups.Add((Enumerable.Range(0, _t.Clusters).SelectMany(ClusterSlots).ToArray(), (GemmPhase)Lowering.Phases(layer, _chipSamples[chip])[pi]));
+                break;
+            default:
+                {
+                    var g = (GemmPhase)Lowering.Phases(layer, _chipSamples[chip])[pi];
+                    long[] cols = Compiler.Shares(g.N, _t.Clusters);
+                    for (int k = 0; k < _t.Clusters; k++)
+                    {
+                        if (cols[k] > 0)
+                        {
+                            groups.Add((ClusterSlots(k), g with { N = cols[k] }));
+                        }
+                    }
+
+                    break;
+                }
+        }
+
+        for (int gi = 0; gi < groups.Count; gi++)
+        {
+            ((int K, int S)[] slots, GemmPhase g) = groups[gi];
+            GemmPlan plan = PlanTiles(layer, g);
+            if (rep.Tile.Length == 0)
+            {
+                rep.GemmShape = g.Shape;
+                rep.Tile = Compiler.Str($"{plan.Mt}x{plan.Nt}x{plan.Kt}");
+            }
+            else if (pi > 0 && chip == 0 && gi == 0)
+            {
+                rep.GemmShape += " + " + g.Shape;
+            }
+
+            rep.L1Used = Math.Max(rep.L1Used, plan.L1Used);
+            EmitGroup(li, layer, chip, slots, g, plan, src, dst, g.SharedWeights ? null : bLoc, rep);
+        }
+
+        // Phase end: every DMA flushes its SPUs' pending output tiles before anything reads them.
+        for (int k = 0; k < _t.Clusters; k++)
+        {
+            if (_dma[chip, k] is { } d)
+            {
+                for (int s = 0; s < _t.SpusPerCluster; s++)
+                {
+                    FlushDrain(d, chip, k, s);
+                }
+            }
+        }
+    }
+
+    private GemmPlan PlanTiles(Layer layer, GemmPhase g)
+    {
+        int es = Lowering.ElementBytes(layer);
+        Precision prec = layer.Precision == LayerPrecision.Bf16 ? Precision.Bf16 : Precision.Int8;
+        SpuFlags flags = g.SharedWeights ? Lowering.Flags(layer.Sparsity) : SpuFlags.Dense;
+        long minK = Math.Min(g.K, _t.ArrayRows);
+        long minN = Math.Min(g.N, _t.ArrayCols);
+        GemmPlan? best = null;
+        (long Instr, long Chunks, long Neg) bestScore = (long.MaxValue, 0, 0);
+        long lastKt = -1;
+        for (long nk = 1; nk <= Math.Min(g.K, MaxSearchChunks); nk++)
+        {
+            long kt = Math.Min(65536, (g.K + nk - 1) / nk);
+            if (kt == lastKt)
+            {
+                continue;
+            }
+
+            lastKt = kt;
+            if (kt < minK)
+            {
+                break;
+            }
+
+            long chunks = (g.K + kt - 1) / kt;
+            long lastNt = -1;
+            for (long jn = 1; jn <= g.N; jn++)
+            {
+                long nt = Math.Min(65535, (g.N + jn - 1) / jn);
+                if (nt == lastNt)
+                {
+                    continue;
+                }
+
+                lastNt = nt;
+                if (nt < minN)
+                {
+                    break;
+                }
+
+                int cEs = prec == Precision.Int8 && chunks == 1 ? 1 : 4;
+                long w = Lowering.WeightTileBytes(kt, nt, es, flags);
+                long avail = _t.L1Bytes - (2 * w);
+                long per = (2 * kt * es) + (2 * nt * cEs);
+                long mt = avail <= 0 ? 0 : Math.Min(Math.Min(avail / per, g.M), 65535);
+                if (mt < 1)
+                {
+                    continue;
+                }
+
+                if (mt >= _t.ArrayRows && mt < g.M)
+                {
+                    mt -= mt % _t.ArrayRows;
+                }
+
+                long instr = g.Problems * ((g.M + mt - 1) / mt) * ((g.N + nt - 1) / nt) * chunks;
+                (long, long, long) score = (instr, chunks, -(mt * nt));
+                if (best is null || score.CompareTo(bestScore) < 0)
+                {
+                    bestScore = score;
+                    best = new GemmPlan(mt, nt, kt, mt * kt * es, w, mt * nt * cEs, prec == Precision.Int8 ? 1 : es, es, prec, flags);
+                }
+            }
+
+            if (nk > 64 && best is not null)
+            {
+                break;
+            }
+        }
+
+        if (best is null)
+        {
+            long w = Lowering.WeightTileBytes(minK, minN, es, flags);
+            long need = (2 * ((minK * es) + w)) + (2 * minN * 4);
+            throw new CompileException(Compiler.Str(
+                $"layer '{layer.Name}': the minimal tile (1 x {minN} x {minK}) needs {need} B of L1 for two operand buffers (A + weight tile) and two output buffers; the L1 has {_t.L1Bytes} B"));
+        }
+
+        return best;
+    }
+
+    /// <summary>The tile classes of a GEMM phase: full and edge tiles along M and N, each with its K chunks.</summary>
+    private static List<TileClass> Classes(GemmPhase g, GemmPlan p)
+    {
+        long chunks = (g.K + p.Kt - 1) / p.Kt;
+        long[] ks = new long[chunks];
+        for (int i = 0; i < chunks; i++)
+        {
+            ks[i] = Math.Min(p.Kt, g.K - (i * p.Kt));
+        }
+
+        long mFull = g.M / p.Mt, mEdge = g.M % p.Mt, nFull = g.N / p.Nt, nEdge = g.N % p.Nt;
+        var list = new List<TileClass>();
+        void AddClass(long m, long n, long count)
+        {
+            if (m > 0 && n > 0 && count > 0)
+            {
+                list.Add(new TileClass(m, n, ks, count * g.Problems));
+            }
+        }
+
+        AddClass(p.Mt, p.Nt, mFull * nFull);
+        AddClass(p.Mt, nEdge, mFull);
+        AddClass(mEdge, p.Nt, nFull);
+        AddClass(mEdge, nEdge, 1);
+        return list;
+    }
+
+    private void EmitGroup(int li, Layer layer, int chip, (int K, int S)[] slots, GemmPhase g, GemmPlan plan, Loc src, Loc dst, Loc? bLoc, LayerReport rep)
+    {
+        List<TileClass> classes = Classes(g, plan);
+
+        // Rounds: every slot takes one tile of the class per round; the remainder round goes to the next slots in
+        // rotation, so remainders of successive classes land on different SPUs.
+        var steps = new List<Step>();
+        int p = slots.Length;
+        int rotate = 0;
+        for (int ci = 0; ci < classes.Count; ci++)
+        {
+            long full = classes[ci].Count / p;
+            int rem = (int)(classes[ci].Count % p);
+            int[] all = Enumerable.Range(0, p).ToArray();
+            for (long r = 0; r < full; r++)
+            {
+                steps.Add(new Step(ci, all, r * p));
+            }
+
+            if (rem > 0)
+            {
+                int[] some = Enumerable.Range(0, rem).Select(i => (rotate + i) % p).OrderBy(i => i).ToArray();
+                steps.Add(new Step(ci, some, full * p));
+                rotate = (rotate + rem) % p;
+            }
+        }
+
+        // Accounting (executed counts).
+        bool inL2 = src.Space == MemSpace.L2;
+        foreach (Step st in steps)
+        {
+            TileClass tc = classes[st.Class];
+            long n = st.Slots.Length;
+            rep.Tiles += n;
+            rep.MatmulInstructions += n * tc.Chunks.Length;
+            rep.Macs += n * tc.M * tc.N * tc.Chunks.Sum();
+            long aBytes = n * tc.Chunks.Sum(k => tc.M * k * plan.ElementBytes);
+            long wBytes = n * tc.Chunks.Sum(k => bLoc is null ? Lowering.WeightTileBytes(k, tc.N, plan.ElementBytes, plan.Flags) : k * tc.N * plan.ElementBytes);
+            if (inL2)
+            {
+                rep.L2ToL1Bytes += aBytes;
+            }
+            else
+            {
+                rep.DramToL1Bytes += aBytes;
+            }
+
+            rep.DramToL1Bytes += wBytes;
+            long outBytes = n * tc.M * tc.N * plan.OutBytes;
+            if (dst.Space == MemSpace.L2)
+            {
+                rep.L1ToL2Bytes += outBytes;
+            }
+            else
+            {
+                rep.L1ToDramBytes += outBytes;
+            }
+        }
+
+        // DMA streams, one per cluster of the group: runs of identical steps become loops.
+        foreach (int k in slots.Select(x => x.K).Distinct())
+        {
+            StreamBuilder d = _dma[chip, k]!;
+            var local = new List<(Step Step, int[] Spus)>();
+            foreach (Step st in steps)
+            {
+                int[] spus = st.Slots.Where(i => slots[i].K == k).Select(i => slots[i].S).ToArray();
+                if (spus.Length > 0)
+                {
+                    local.Add((st, spus));
+                }
+            }
+
+            Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.SequenceEqual(b.Spus), d,
+                x => EmitDmaStep(li, d, chip, k, x.Spus, classes[x.Step.Class], x.Step.FirstTile, plan, src, dst, bLoc));
+        }
+
+        // SPU streams: runs of identical tiles become loops.
+        for (int i = 0; i < p; i++)
+        {
+            (int k, int s) = slots[i];
+            StreamBuilder b = _spu[chip, k, s]!;
+            var mine = new List<int>();
+            foreach (Step st in steps)
+            {
+                if (Array.IndexOf(st.Slots, i) >= 0)
+                {
+                    mine.Add(st.Class);
+                }
+            }
+
+            if (mine.Count > 0)
+            {
+                b.HasWork = true;
+            }
+
+            Compress(mine, (x, y) => x == y, b, ci => EmitSpuTile(b, _spuSide[chip, k, s], k, s, classes[ci], plan));
+        }
+    }
+
+    /// <summary>
+    /// Emits <paramref name="items"/> with runs of equal items as loops: the first of a run unrolled (so that the
+    /// state entering the loop is the steady state), then pairs in a loop (a pair leaves buffer parities unchanged),
+    /// then the odd one left over.
+    /// </summary>
+    private static void Compress<T>(List<T> items, Func<T, T, bool> same, StreamBuilder b, Action<T> emit)
+    {
+        int i = 0;
+        while (i < items.Count)
+        {
+            int j = i + 1;
+            while (j < items.Count && same(items[i], items[j]))
+            {
+                j++;
+            }
+
+            int run = j - i;
+            emit(items[i]);
+            int pairs = (run - 1) / 2;
+            if (pairs >= 2 && b.LoopDepth < IsaLimits.MaxLoopDepth)
+            {
+                b.Loop(pairs);
+                emit(items[i + 1]);
+                emit(items[i + 2]);
+                b.EndLoop();
+            }
+            else
+            {
+                for (int r = 0; r < 2 * pairs; r++)
+                {
+                    emit(items[i + 1 + r]);
+                }
+            }
+
+            if ((run - 1) % 2 == 1)
+            {
+                emit(items[j - 1]);
+            }
+
+            i = j;
+        }
+    }
+
+    private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, TileClass tc, long firstTile, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
+    {
+        Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
+        for (int j = 0; j < tc.Chunks.Length; j++)
+        {
+            long kc = tc.Chunks[j];
+            foreach (int s in spus)
+            {
+                SpuState st = _dmaSide[chip, k, s];
+                int b = st.Parity;
+                long tile = firstTile + s;
+                long aBytes = tc.M * kc * plan.ElementBytes;
+                long wBytes = bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
+                d.Wait(SlotToken(k, s, 2 + b));
+                d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
+                MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes) : weights.At(j * plan.WBytes);
+                d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
+                d.Signal(SlotToken(k, s, b));
+                st.Parity ^= 1;
+            }
+
+            if (j == 0)
+            {
+                foreach (int s in spus)
+                {
+                    FlushDrain(d, chip, k, s);
+                }
+            }
+        }
+
+        foreach (int s in spus)
+        {
+            SpuState st = _dmaSide[chip, k, s];
+            long bytes = tc.M * tc.N * plan.OutBytes;
+            st.Pending = new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped((firstTile + s) * bytes, bytes));
+            st.CParity ^= 1;
+        }
+    }
+
+    private static MemRef L1(int spu, ulong offset) => new(MemSpace.L1, MemRef.Local, MemRef.Local, spu, offset);
+
+    private void FlushDrain(StreamBuilder d, int chip, int k, int s)
+    {
+        SpuState? st = _dmaSide[chip, k, s];
+        if (st?.Pending is not { } p)
+        {
+            return;
+        }
+
+        d.Wait(SlotToken(k, s, 4 + p.CBuffer));
+        d.Copy(p.Dst, L1(s, p.COffset), p.Bytes);
+        d.Signal(SlotToken(k, s, 6 + p.CBuffer));
+        st.Pending = null;
+    }
+
+    private static void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, TileClass tc, GemmPlan plan)
+    {
+        int cb = st.CParity;
+        st.CParity ^= 1;
+        for (int j = 0; j < tc.Chunks.Length; j++)
+        {
+            int buf = st.Parity;
+            b.Wait(SlotToken(k, s, buf));
+            if (j == 0)
+            {
+                b.Wait(SlotToken(k, s, 6 + cb));
+            }
+
+            bool last = j == tc.Chunks.Length - 1;
+            SpuFlags f = plan.Flags with { Accumulate = j > 0 };
+            if (last && plan.Prec == Precision.Int8)
+            {
+                f = f with { Requantize = true, RqScale = 1, RqShift = 0 };
+            }
+
+            b.Matmul(tc.M, tc.N, tc.Chunks[j], MemRef.Of(MemSpace.L1, plan.A(buf)), MemRef.Of(MemSpace.L1, plan.W(buf)), MemRef.Of(MemSpace.L1, plan.C(cb)), plan.Prec, f);
+            b.Signal(SlotToken(k, s, 2 + buf));
+            st.Parity ^= 1;
+        }
+
+        b.Signal(SlotToken(k, s, 4 + cb));
+    }
+
+    // ---- vector layers ------------------------------------------------------------------------------------------
+
+    private void EmitVectorOnChip(int li, Layer layer, int pi, int chip, Loc src, Loc dst, LayerReport rep)
+    {
+        for (int k = 0; k < _t.Clusters; k++)
+        {
+            StreamBuilder? d = _dma[chip, k];
+            if (d is null)
+            {
+                continue;
+            }
+
+            VectorPhase v;
+            if (_mode == PartitionMode.PerCluster)
+            {
+                v = (VectorPhase)Lowering.Phases(layer, _clusterSamples[chip][k])[pi];
+            }
+            else
+            {
+                var whole = (VectorPhase)Lowering.Phases(layer, _chipSamples[chip])[pi];
+                v = whole with { Rows = Compiler.Shares(whole.Rows, _t.Clusters)[k] };
+            }
+
+            if (v.Rows == 0 || v.Cols == 0)
+            {
+                continue;
+            }
+
+            EmitVector(li, layer, d, _vpu[chip, k]!, _sfa[chip, k]!, k, v, src, dst, rep);
+        }
+    }
+
+    private void EmitVector(int li, Layer layer, StreamBuilder d, StreamBuilder vpu, StreamBuilder sfa, int k, VectorPhase v, Loc src, Loc dst, LayerReport rep)
+    {
+        Precision prec = layer.Precision == LayerPrecision.Bf16 ? Precision.Bf16 : Precision.Int8;
+        int es = Lowering.ElementBytes(layer);
+        long n = v.Elements;
+        MemRef s0 = src.At(0), d0 = dst.At(0);
+        MemRef scalar = _l2Scratch.At(0);
+        MemRef rowVec = v.Rows * 4 <= _l2Scratch.Size - 4096 ? _l2Scratch.At(4096) : _dramTemp.At(0);
+        MemRef rowTmp = v.Cols * es <= _l2Scratch.Size - 4096 ? _l2Scratch.At(4096) : _dramTemp.At(0);
+        MemRef other = _dramScratch.At(0);
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone), sfaGo = ClusterToken(k, SfaGo), sfaDone = ClusterToken(k, SfaDone);
+        int toSfa = ClusterToken(k, VpuToSfa), toVpu = ClusterToken(k, SfaToVpu);
+
+        void SfaStep(SfaFunc func, MemRef to, MemRef from, long elems)
+        {
+            vpu.Signal(toSfa);
+            sfa.Wait(toSfa);
+            sfa.Sfa(func, to, from, elems, prec);
+            sfa.Signal(toVpu);
+            vpu.Wait(toVpu);
+            sfa.HasWork = true;
+            rep.VectorInstructions += 1;
+        }
+
+        if (v.Kind == VectorKind.Sfa)
+        {
+            d.Signal(sfaGo);
+            sfa.Wait(sfaGo);
+            sfa.Sfa(v.Func, d0, s0, n, prec);
+            sfa.Signal(sfaDone);
+            sfa.HasWork = true;
+            d.Wait(sfaDone);
+            rep.VectorInstructions += 1;
+            return;
+        }
+
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        switch (v.Kind)
+        {
+            case VectorKind.Elementwise:
+                vpu.Vop(v.Op, d0, s0, other, n, prec);
+                rep.VectorInstructions += 1;
+                break;
+            case VectorKind.Softmax:
+                vpu.Loop(v.Rows);
+                vpu.Vreduce(ReduceOp.Max, scalar, s0, v.Cols, prec);
+                vpu.Vop(VpuOp.Sub, d0, s0, scalar, v.Cols, prec, bcast: true);
+                vpu.EndLoop();
+                SfaStep(SfaFunc.Exp, d0, d0, n);
+                vpu.Loop(v.Rows);
+                vpu.Vreduce(ReduceOp.Sum, scalar, d0, v.Cols, prec);
+                vpu.EndLoop();
+                SfaStep(SfaFunc.Recip, rowVec, rowVec, v.Rows);
+                vpu.Loop(v.Rows);
+                vpu.Vop(VpuOp.Mul, d0, d0, scalar, v.Cols, prec, bcast: true);
+                vpu.EndLoop();
+                rep.VectorInstructions += 4 * v.Rows;
+                break;
+            case VectorKind.LayerNorm:
+                {
+                    Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
+                    vpu.Loop(v.Rows);
+                    vpu.Vreduce(ReduceOp.Sum, scalar, s0, v.Cols, prec);
+                    vpu.Vop(VpuOp.Sub, d0, s0, scalar, v.Cols, prec, bcast: true);
+                    vpu.Vop(VpuOp.Mul, rowTmp, d0, d0, v.Cols, prec);
+                    vpu.Vreduce(ReduceOp.Sum, scalar, rowTmp, v.Cols, prec);
+                    vpu.EndLoop();
+                    SfaStep(SfaFunc.Rsqrt, rowVec, rowVec, v.Rows);
+                    vpu.Loop(v.Rows);
+                    vpu.Vop(VpuOp.Scale, d0, d0, scalar, v.Cols, prec);
+                    vpu.Vop(VpuOp.Mul, d0, d0, weights.At(0), v.Cols, prec);
+                    vpu.Vop(VpuOp.Add, d0, d0, weights.At(v.Cols * es), v.Cols, prec);
+                    vpu.EndLoop();
+                    rep.VectorInstructions += 7 * v.Rows;
+                    break;
+                }
+
+            case VectorKind.PoolWindow:
+                n = v.Rows;
+                vpu.Vop(VpuOp.Copy, d0, s0, s0, n, prec);
+                if (v.Cols > 1)
+                {
+                    vpu.Loop(v.Cols - 1);
+                    vpu.Vop(v.Average ? VpuOp.Add : VpuOp.Max, d0, d0, s0, n, prec);
+                    vpu.EndLoop();
+                }
+
+                if (v.Average)
+                {
+                    vpu.Vop(VpuOp.Scale, d0, d0, scalar, n, prec);
+                }
+
+                rep.VectorInstructions += v.Cols + (v.Average ? 1 : 0);
+                break;
+            case VectorKind.Embedding:
+                {
+                    Loc table = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
+                    vpu.Gather(d0, table.At(0), _dramTemp.At(0), n, prec);
+                    rep.VectorInstructions += 1;
+                    break;
+                }
+        }
+
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+}

@@ -1,0 +1,142 @@
+using Antoum.Isa;
+
+namespace Antoum.Firmware.Compiler;
+
+/// <summary>How a model is mapped onto the clusters of a chip (the runtime's "cores").</summary>
+public enum PartitionMode
+{
+    /// <summary>One model instance per cluster: the batch is split over chips, then over clusters.</summary>
+    PerCluster,
+
+    /// <summary>One model split over the clusters of a chip: each layer's output tiles are dealt over every SPU of the chip.</summary>
+    Split,
+
+    /// <summary>The same input goes to every cluster; each cluster computes a slice of every layer's output columns (its slice of the weights).</summary>
+    Broadcast,
+}
+
+/// <summary>
+/// What the compiler needs to know about the card: a plain record filled by the simulator from its configuration
+/// (the compiler never sees the configuration format).
+/// </summary>
+public sealed record CompileTarget
+{
+    public string Sku { get; init; } = "S4";
+
+    public int Chips { get; init; } = 1;
+
+    public int Clusters { get; init; } = 4;
+
+    public int SpusPerCluster { get; init; } = 8;
+
+    /// <summary>MAC array rows (the minimal tile's reduction depth).</summary>
+    public int ArrayRows { get; init; } = 16;
+
+    /// <summary>MAC array columns (the minimal tile's output columns).</summary>
+    public int ArrayCols { get; init; } = 32;
+
+    public long L1Bytes { get; init; } = 56 * 1000;
+
+    public long L2Bytes { get; init; } = 4L * 1024 * 1024;
+
+    /// <summary>Capacity behind one DRAM interface (one interface per cluster).</summary>
+    public long DramBytesPerInterface { get; init; } = 5_000_000_000;
+
+    public long DmaBurstBytes { get; init; } = 4096;
+
+    /// <summary>Null when the numbers are usable, else what is wrong.</summary>
+    public string? Check()
+    {
+        if (Chips < 1 || Chips > IsaLimits.MaxChips)
+        {
+            return $"chips must be 1..{IsaLimits.MaxChips}";
+        }
+
+        if (Clusters < 1 || Clusters > IsaLimits.ClustersPerChip)
+        {
+            return $"clusters must be 1..{IsaLimits.ClustersPerChip}";
+        }
+
+        if (SpusPerCluster < 1 || SpusPerCluster > IsaLimits.SpusPerCluster)
+        {
+            return $"SPUs per cluster must be 1..{IsaLimits.SpusPerCluster}";
+        }
+
+        if (ArrayRows < 1 || ArrayCols < 1 || L1Bytes < 1 || L2Bytes < 1 || DramBytesPerInterface < 1 || DmaBurstBytes < 1)
+        {
+            return "array shape, capacities and burst size must be positive";
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Compiler options.</summary>
+public sealed record CompileOptions
+{
+    /// <summary>Partition mode; null picks the default for the graph (split for transformers, perCluster otherwise).</summary>
+    public PartitionMode? Mode { get; init; }
+
+    /// <summary>Copy each cluster's input share from host memory at the start and its output back at the end.</summary>
+    public bool HostTransfers { get; init; } = true;
+
+    public static CompileOptions Default { get; } = new();
+}
+
+/// <summary>A graph that cannot be compiled for the target (a layer too big for its buffers, a bad batch, …).</summary>
+public sealed class CompileException : Exception
+{
+    public CompileException()
+    {
+    }
+
+    public CompileException(string message)
+        : base(message)
+    {
+    }
+
+    public CompileException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
+
+/// <summary>The compiled program, its report and the layer → instruction map.</summary>
+public sealed record CompileResult(AkpProgram Program, CompileReport Report, LayerMap Layers);
+
+/// <summary>The instruction index range [Start, End) of one layer in one stream.</summary>
+public readonly record struct LayerSpan(int Layer, string LayerName, EngineId Engine, int Start, int End);
+
+/// <summary>For each layer, per stream, the instruction index ranges that belong to it.</summary>
+public sealed class LayerMap
+{
+    private readonly List<LayerSpan> _spans;
+
+    public LayerMap(IReadOnlyList<string> layerNames, List<LayerSpan> spans)
+    {
+        LayerNames = layerNames;
+        _spans = spans;
+    }
+
+    public IReadOnlyList<string> LayerNames { get; }
+
+    /// <summary>Every span, ordered by stream emission (per stream, in instruction order).</summary>
+    public IReadOnlyList<LayerSpan> Spans => _spans;
+
+    /// <summary>Spans of layer <paramref name="layer"/> (index in the graph).</summary>
+    public IEnumerable<LayerSpan> Of(int layer) => _spans.Where(s => s.Layer == layer);
+
+    /// <summary>The layer that instruction <paramref name="index"/> of <paramref name="engine"/>'s stream belongs to, or -1.</summary>
+    public int LayerAt(EngineId engine, int index)
+    {
+        foreach (LayerSpan s in _spans)
+        {
+            if (s.Engine == engine && index >= s.Start && index < s.End)
+            {
+                return s.Layer;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+using Antoum.Firmware.Workloads;
+using Antoum.Isa;
+
+namespace Antoum.Firmware.Compiler;
+
+/// <summary>
+/// The AntoumSim compiler: workload graph → partitioned, tiled, double-buffered per-engine programs (docs/compiler.md).
+/// </summary>
+public static class Compiler
+{
+    /// <summary>Compiles <paramref name="graph"/> for <paramref name="batch"/> samples on <paramref name="target"/>.</summary>
+    public static CompileResult Compile(WorkloadGraph graph, int batch, CompileTarget target, CompileOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(target);
+        options ??= CompileOptions.Default;
+        if (target.Check() is { } bad)
+        {
+            throw new CompileException($"target {target.Sku}: {bad}");
+        }
+
+        if (batch < 1)
+        {
+            throw new CompileException($"batch must be at least 1 (got {batch})");
+        }
+
+        if (graph.Layers.Count == 0)
+        {
+            throw new CompileException($"workload {graph.Name} has no layers");
+        }
+
+        return new CompileSession(graph, batch, target, options, options.Mode ?? DefaultMode(graph)).Run();
+    }
+
+    /// <summary>split for graphs with attention or layer normalisation (the BERT family, Conformer), perCluster otherwise.</summary>
+    public static PartitionMode DefaultMode(WorkloadGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Layers.Any(l => l.Op is OpKind.Attention or OpKind.LayerNorm) ? PartitionMode.Split : PartitionMode.PerCluster;
+    }
+
+    /// <summary>Parses perCluster | split | broadcast (case-insensitive).</summary>
+    public static PartitionMode ParseMode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.ToLowerInvariant() switch
+        {
+            "percluster" or "per-cluster" => PartitionMode.PerCluster,
+            "split" => PartitionMode.Split,
+            "broadcast" => PartitionMode.Broadcast,
+            _ => throw new CompileException($"expected a partition mode perCluster, split or broadcast, got '{text}'"),
+        };
+    }
+
+    /// <summary>Divides <paramref name="total"/> into <paramref name="parts"/> shares; the first total % parts shares get one more.</summary>
+    public static long[] Shares(long total, int parts)
+    {
+        var s = new long[parts];
+        for (int i = 0; i < parts; i++)
+        {
+            s[i] = (total / parts) + (i < total % parts ? 1 : 0);
+        }
+
+        return s;
+    }
+
+    internal static string Str(FormattableString f) => f.ToString(CultureInfo.InvariantCulture);
+}
