@@ -58,7 +58,7 @@ internal static class Commands
         Option<string[]> set = SetOption();
         var workload = new Option<string>("--workload", "-w")
         {
-            Description = "Workload to run: a built-in name (see 'antoum workloads') or gemm:MxNxK.",
+            Description = "Workload to run: a shipped network or ByteMLPerf task name (resnet50, bert-base, resnet50-torch-fp32, ...; compiled on the fly), a layer-graph .json, a SCALE-Sim topology .csv, a built-in GEMM stream (gemm-small, gemm-1k, mlp) or gemm:MxNxK. See 'antoum workloads'.",
             DefaultValueFactory = _ => BuiltInWorkloads.Default,
         };
         var batch = new Option<int>("--batch", "-b")
@@ -85,6 +85,10 @@ internal static class Commands
         {
             Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
         };
+        var mode = new Option<string?>("--mode")
+        {
+            Description = "Partition mode for a network workload: perCluster (one model instance per cluster), split (one model over the chip's clusters) or broadcast. Default: the compiler's choice for the network.",
+        };
         var maxCycles = new Option<ulong>("--max-cycles")
         {
             Description = "Watchdog: stop with a report when the chip clock passes this many cycles (ends runaway loops). Default: no limit.",
@@ -93,7 +97,7 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload: print a one-screen summary and write summary.json and stats.txt to --out.")
         {
-            sku, configFile, set, workload, batch, program, outDir, maxEvents, maxCycles, maxTime, quiet,
+            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet,
         };
         cmd.SetAction(parse =>
         {
@@ -104,7 +108,21 @@ internal static class Commands
                 return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout);
             }
 
-            GemmWorkload w = BuiltInWorkloads.Resolve(parse.GetValue(workload)!);
+            string workloadName = parse.GetValue(workload)!;
+            if (!BuiltInWorkloads.IsBuiltIn(workloadName))
+            {
+                int nb = parse.GetValue(batch);
+                if (nb <= 0)
+                {
+                    throw new UserInputException($"--batch: must be a positive number of samples (got {nb})");
+                }
+
+                string? m = parse.GetValue(mode);
+                return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
+                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout);
+            }
+
+            GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
             int b = parse.GetValue(batch);
             if (b <= 0)
             {
@@ -253,6 +271,53 @@ internal static class Commands
             return Program.ExitOk;
         });
         return cmd;
+    }
+
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout)
+    {
+        Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
+        using OutputFolder output = OutputFolder.Begin(target);
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents);
+        wall.Stop();
+        ProgramSummary summary = result.Summary;
+        var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
+        Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
+        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions)));
+        output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
+        output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
+        output.Write("layers.csv", LayersCsv.Format(result.Layers));
+        output.Write("compile-report.txt", report.ToText());
+        output.Commit();
+        if (quiet)
+        {
+            stdout.WriteLine(target);
+            return Program.ExitOk;
+        }
+
+        CultureInfo c = CultureInfo.InvariantCulture;
+        double seconds = summary.SimulatedPs / 1e12;
+        var sb = new StringBuilder();
+        sb.Append(c, $"AntoumSim {prov.ProgramVersion}  {summary.Sku} ({summary.Chips} chip{(summary.Chips == 1 ? string.Empty : "s")})  {graph.Name}  batch {batch}  {Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode)}\n");
+        sb.Append(c, $"  config          {config.Source}  hash {config.Hash[..12]}\n");
+        sb.Append(c, $"  compiled        {report.Layers.Count} layers, {report.Instructions:N0} instructions in {report.Streams} streams, {report.TotalMacs / 1e9:0.##} G MACs\n");
+        sb.Append(c, $"  latency         {seconds * 1e3:0.000} ms per batch ({summary.Cycles:N0} cycles at {summary.ClockHz / 1e6:0.###} MHz)\n");
+        sb.Append(c, $"  throughput      {(seconds > 0 ? batch / seconds : 0):N1} samples/s\n");
+        sb.Append(c, $"  traffic         DRAM {summary.DramBytes / 1e6:N1} MB, NoC {summary.NocBytes / 1e6:N1} MB, PCIe host {summary.PcieBytes / 1e6:N1} MB\n");
+        sb.Append(UtilizationLine(result.Model.Sim.Stats, summary.SimulatedPs));
+        var slowest = new List<LayerRow>(result.Layers);
+        slowest.Sort((x, y) => y.Cycles != x.Cycles ? y.Cycles.CompareTo(x.Cycles) : string.CompareOrdinal(x.Layer, y.Layer));
+        sb.Append("  slowest layers  ");
+        for (int i = 0; i < Math.Min(5, slowest.Count); i++)
+        {
+            sb.Append(c, $"{slowest[i].Layer} {slowest[i].Cycles:N0} cyc ({slowest[i].Bottleneck})  ");
+        }
+
+        sb.Append('\n');
+        sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, stats.txt, compile-report.txt)\n");
+        stdout.Write(sb.ToString());
+        return Program.ExitOk;
     }
 
     private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout)

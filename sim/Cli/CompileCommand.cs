@@ -83,30 +83,29 @@ internal static class CompileCommand
     };
 
     /// <summary>
-    /// The one place a workload name is resolved: a .json layer-graph file (the WorkloadGraph model as JSON), else a
-    /// built-in synthetic graph. (To call the network generators' resolver once it exists.)
+    /// The one place a network workload is resolved: a shipped network or ByteMLPerf alias (traces/, see
+    /// docs/workloads.md), a .json layer graph, a SCALE-Sim topology .csv, or one of the compiler's synthetic test
+    /// graphs. Bad files and unknown names are user errors naming the file, the JSON path or the known names.
     /// </summary>
     internal static WorkloadGraph ResolveWorkload(string nameOrFile)
     {
-        if (nameOrFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrFile))
+        WorkloadGraph? synthetic = SyntheticGraphs.TryGet(nameOrFile);
+        if (synthetic is not null)
         {
-            if (!File.Exists(nameOrFile))
-            {
-                throw new UserInputException($"{nameOrFile}: file not found");
-            }
-
-            try
-            {
-                return JsonSerializer.Deserialize<WorkloadGraph>(File.ReadAllText(nameOrFile), s_json)
-                    ?? throw new UserInputException($"{nameOrFile}: expected a workload graph object");
-            }
-            catch (JsonException e)
-            {
-                throw new UserInputException($"{nameOrFile}: {e.Message}");
-            }
+            return synthetic;
         }
 
-        return SyntheticGraphs.TryGet(nameOrFile)
-            ?? throw new UserInputException($"--workload: unknown workload '{nameOrFile}' (expected a .json layer graph or one of {string.Join(", ", SyntheticGraphs.Names)})");
+        try
+        {
+            return WorkloadFile.LoadAny(nameOrFile);
+        }
+        catch (WorkloadException e)
+        {
+            throw new UserInputException(e.Message);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new UserInputException($"{nameOrFile}: file not found");
+        }
     }
 }

@@ -262,12 +262,14 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
             return;
         }
 
+        ref readonly Instruction inst = ref _code[_pc];
         if (_segmentStart.Length > 0)
         {
-            EnterSegment();
+            // A segment's span starts at its first instruction that does work: waiting for a token or a barrier
+            // (for data from an earlier segment) does not start it.
+            EnterSegment(stamp: inst.Op != Opcode.Wait && inst.Op != Opcode.Barrier);
         }
 
-        ref readonly Instruction inst = ref _code[_pc];
         _instructions.Value++;
         long cycles;
         switch (inst.Op)
@@ -375,7 +377,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         _unsentCount++;
     }
 
-    private void EnterSegment()
+    private void EnterSegment(bool stamp)
     {
         // Segments are pc ranges; loops may jump back, so find the range of the current pc (binary search).
         int lo = 0;
@@ -394,7 +396,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         }
 
         _segment = lo;
-        if (_segmentFirstPs[lo] == ulong.MaxValue)
+        if (stamp && _segmentFirstPs[lo] == ulong.MaxValue)
         {
             _segmentFirstPs[lo] = Sim.Now;
         }

@@ -5,10 +5,13 @@ using Antoum.Sim.Chip;
 
 namespace Antoum.Sim.Reporting;
 
+/// <summary>What a network run adds to a program summary: batch, partition mode, MACs, instructions.</summary>
+public sealed record NetworkFacts(int Batch, string Mode, long Macs, long Instructions);
+
 /// <summary>summary.json and the console summary of a program run (<c>antoum run --program</c>).</summary>
 public static class ProgramReport
 {
-    public static string ToJson(ProgramSummary s, RunProvenance prov)
+    public static string ToJson(ProgramSummary s, RunProvenance prov, NetworkFacts? network = null)
     {
         return SummaryWriter.Document(w =>
         {
@@ -19,11 +22,26 @@ public static class ProgramReport
             w.WriteString("sku", s.Sku);
             w.WriteNumber("chips", s.Chips);
             w.WriteNumber("events", s.Events);
+            if (network is not null)
+            {
+                w.WriteNumber("batch", network.Batch);
+                w.WriteString("mode", network.Mode);
+                w.WriteNumber("instructions", network.Instructions);
+            }
+
             w.WriteEndObject();
             w.WriteStartObject("results");
             w.WriteNumber("simulatedTimePs", s.SimulatedPs);
             w.WriteNumber("cycles", s.Cycles);
             w.WriteNumber("clockHz", s.ClockHz);
+            if (network is not null)
+            {
+                double seconds = s.SimulatedPs / 1e12;
+                w.WriteNumber("latencyPerBatchPs", s.SimulatedPs);
+                w.WriteNumber("samplesPerSecond", seconds > 0 ? network.Batch / seconds : 0);
+                w.WriteNumber("macs", network.Macs);
+            }
+
             w.WriteNumber("dramBytes", s.DramBytes);
             w.WriteNumber("nocBytes", s.NocBytes);
             w.WriteNumber("pcieBytes", s.PcieBytes);

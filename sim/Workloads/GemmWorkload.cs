@@ -47,6 +47,20 @@ public static class BuiltInWorkloads
     /// <summary>Every built-in workload, in a fixed order.</summary>
     public static IReadOnlyList<GemmWorkload> All => s_all;
 
+    /// <summary>True when <paramref name="name"/> is a built-in GEMM stream or a gemm:MxNxK form.</summary>
+    public static bool IsBuiltIn(string name)
+    {
+        foreach (GemmWorkload w in s_all)
+        {
+            if (string.Equals(w.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return name.StartsWith("gemm:", StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>Finds a workload by name (case-insensitive) or parses <c>gemm:MxNxK</c>.</summary>
     public static GemmWorkload Resolve(string name)
     {

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using NUnit.Framework;
+using CliProgram = Antoum.Sim.Cli.Program;
+
+namespace Antoum.Tests.Cli;
+
+[TestFixture]
+[Category("Cli")]
+public class NetworkRunCliTests
+{
+    private string _dir = string.Empty;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "antoum-network-cli-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliProgram.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Test]
+    [Category("Quick")]
+    public void ANetworkIsCompiledRunAndReportedPerLayer()
+    {
+        string outDir = Path.Combine(_dir, "out");
+        (int code, string stdout, string stderr) = Run("run", "--sku", "S10", "--workload", "mobilenet-v1", "--batch", "4", "--out", outDir);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("throughput").And.Contain("slowest layers"));
+        string[] layers = File.ReadAllLines(Path.Combine(outDir, "layers.csv"));
+        Assert.That(layers.Length - 1, Is.EqualTo(Antoum.Firmware.Workloads.Networks.Resolve("mobilenet-v1").Layers.Count));
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        JsonElement results = doc.RootElement.GetProperty("results");
+        Assert.That(results.GetProperty("samplesPerSecond").GetDouble(), Is.GreaterThan(0));
+        long macs = results.GetProperty("macs").GetInt64();
+        Assert.That(macs, Is.GreaterThan(0));
+        long layerMacs = layers.Skip(1).Sum(l => long.Parse(l.Split(',')[8], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.That(layerMacs, Is.EqualTo(macs), "layers.csv MACs add up to the run's MACs");
+        Assert.That(File.Exists(Path.Combine(outDir, "compile-report.txt")), Is.True);
+    }
+
+    [Test]
+    [Category("Quick")]
+    public void ByteMlPerfTaskNamesAreAcceptedAndUnknownNetworksListTheKnownOnes()
+    {
+        (int code, _, string stderr) = Run("compile", "-w", "resnet50-torch-fp32", "--sku", "S4", "--batch", "1", "-o", Path.Combine(_dir, "r.akp"));
+        Assert.That(code, Is.EqualTo(0), stderr);
+        (code, _, stderr) = Run("run", "--workload", "resnet51", "--out", Path.Combine(_dir, "o"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("resnet51").And.Contain("resnet50"));
+    }
+
+    [Test]
+    [Category("Long")]
+    public void ResNet50Batch48OnS30RunsEndToEnd()
+    {
+        string outDir = Path.Combine(_dir, "rn50");
+        (int code, string stdout, string stderr) = Run("run", "--sku", "S30", "--workload", "resnet50", "--batch", "48", "--out", outDir);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("resnet50  batch 48"));
+        Assert.That(File.ReadAllLines(Path.Combine(outDir, "layers.csv")).Length - 1, Is.EqualTo(72));
+    }
+}
