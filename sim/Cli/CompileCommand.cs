@@ -95,6 +95,15 @@ internal static class CompileCommand
             return synthetic;
         }
 
+        bool isFile = nameOrFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || nameOrFile.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrFile);
+        if (!isFile && !Networks.All.Any(g => string.Equals(g.Name, nameOrFile, StringComparison.OrdinalIgnoreCase)
+            || g.Aliases.Any(a => string.Equals(a, nameOrFile, StringComparison.OrdinalIgnoreCase))))
+        {
+            throw new UserInputException($"unknown workload '{nameOrFile}': expected a network ({string.Join(", ", Networks.Names)}), "
+                + "a ByteMLPerf task name (resnet50-torch-fp32, bert-torch-fp32, ...), a built-in GEMM stream (gemm-small, gemm-1k, mlp, gemm:MxNxK), "
+                + "a layer-graph .json or a SCALE-Sim topology .csv; 'antoum workloads' lists them");
+        }
+
         try
         {
             return WorkloadFile.LoadAny(nameOrFile);
