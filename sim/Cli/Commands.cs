@@ -28,6 +28,7 @@ internal static class Commands
         root.Subcommands.Add(BuildAsm(stdout));
         root.Subcommands.Add(BuildDisasm(stdout));
         root.Subcommands.Add(BuildBench(stdout, stderr));
+        root.Subcommands.Add(ValidateCommand.Build(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
         return root;

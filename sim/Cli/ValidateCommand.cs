@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text;
+using Antoum.Sim.Validation;
+
+namespace Antoum.Sim.Cli;
+
+/// <summary><c>antoum validate</c>: simulated vs published throughput, as a table (docs/validation.md).</summary>
+internal static class ValidateCommand
+{
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var anchorOnly = new Option<bool>("--anchor-only") { Description = "Run only the calibration anchor (MLPerf v2.1 S4 ResNet-50)." };
+        var outFile = new Option<string?>("--out", "-o") { Description = "Also write the table as CSV to this file (atomically)." };
+        var cases = new Option<string?>("--cases") { Description = "Cases file (default: configs/validation/published.json)." };
+        var cmd = new Command("validate", "Run the published-figure cases (the calibration anchor and the checks) and print simulated vs published throughput with the error.")
+        {
+            anchorOnly, outFile, cases,
+        };
+        cmd.SetAction(parse =>
+        {
+            IReadOnlyList<ValidationCase> all = Validator.LoadCases(parse.GetValue(cases));
+            var rows = new List<ValidationRow>();
+            foreach (ValidationCase c in all)
+            {
+                if (parse.GetValue(anchorOnly) && !c.IsAnchor)
+                {
+                    continue;
+                }
+
+                rows.Add(Validator.Run(c, stderr));
+            }
+
+            stdout.Write(Validator.Format(rows));
+            string? target = parse.GetValue(outFile);
+            if (target is not null)
+            {
+                ProgramFiles.WriteAtomically(target, Encoding.UTF8.GetBytes(Validator.ToCsv(rows)));
+            }
+
+            return Program.ExitOk;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Antoum.Firmware.Compiler;
+using Antoum.Firmware.Workloads;
+using Antoum.Sim.Chip;
+using Antoum.Sim.Config;
+
+namespace Antoum.Sim.Validation;
+
+/// <summary>One published figure and the run that reproduces it.</summary>
+public sealed record ValidationCase(string Name, string Sku, string Workload, int Batch, string? Mode, double Published, string Source, bool IsAnchor);
+
+/// <summary>A case's outcome: simulated throughput and the signed error against the published figure.</summary>
+public sealed record ValidationRow(ValidationCase Case, double Simulated, double ErrorPercent, string Bottleneck);
+
+/// <summary>
+/// <c>antoum validate</c>: runs every case of <c>configs/validation/published.json</c> (the calibration anchor and the checks)
+/// with the shipped configuration and reports simulated vs published throughput with the error. Nothing here is fitted:
+/// the published figures are data with their sources, and any calibration lives in the SKU configuration, labelled
+/// as calibration.
+/// </summary>
+public static class Validator
+{
+    public static IReadOnlyList<ValidationCase> LoadCases(string? path = null)
+    {
+        path ??= Path.Combine(ConfigLoader.DefaultConfigsDirectory(), "validation", "published.json");
+        if (!File.Exists(path))
+        {
+            throw new UserInputException($"{path}: file not found");
+        }
+
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+            var cases = new List<ValidationCase> { Read(doc.RootElement.GetProperty("anchor"), isAnchor: true) };
+            foreach (JsonElement c in doc.RootElement.GetProperty("checks").EnumerateArray())
+            {
+                cases.Add(Read(c, isAnchor: false));
+            }
+
+            return cases;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new UserInputException($"{path}: expected an anchor object and a checks array of {{name, sku, workload, batch, samplesPerSecond, source}}: {e.Message}");
+        }
+    }
+
+    public static ValidationRow Run(ValidationCase c, TextWriter? progress)
+    {
+        progress?.WriteLine($"validate: {c.Name} ({c.Sku}, {c.Workload}, batch {c.Batch}) ...");
+        ResolvedConfig config = ConfigLoader.Load(c.Sku);
+        WorkloadGraph graph = Networks.Resolve(c.Workload);
+        PartitionMode? mode = c.Mode is null ? null : Compiler.ParseMode(c.Mode);
+        NetworkRunResult r = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, c.Batch, mode, ulong.MaxValue, ulong.MaxValue);
+        double seconds = r.Summary.SimulatedPs / 1e12;
+        double simulated = seconds > 0 ? c.Batch / seconds : 0;
+        string bottleneck = Dominant(r);
+        return new ValidationRow(c, simulated, (simulated - c.Published) / c.Published * 100.0, bottleneck);
+    }
+
+    public static string Format(IReadOnlyList<ValidationRow> rows)
+    {
+        CultureInfo ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(ci, $"{"case",-56} {"published",12} {"simulated",12} {"error",9}  bottleneck\n");
+        foreach (ValidationRow r in rows)
+        {
+            string tag = r.Case.IsAnchor ? " [anchor]" : string.Empty;
+            sb.Append(ci, $"{r.Case.Name + tag,-56} {r.Case.Published,12:N1} {r.Simulated,12:N1} {r.ErrorPercent,8:+0.0;-0.0}%  {r.Bottleneck}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    public static string ToCsv(IReadOnlyList<ValidationRow> rows)
+    {
+        CultureInfo ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder("case,anchor,sku,workload,batch,published_samples_per_s,simulated_samples_per_s,error_percent,bottleneck,source\n");
+        foreach (ValidationRow r in rows)
+        {
+            sb.Append(ci, $"\"{r.Case.Name}\",{(r.Case.IsAnchor ? 1 : 0)},{r.Case.Sku},{r.Case.Workload},{r.Case.Batch},{r.Case.Published.ToString("R", ci)},{r.Simulated.ToString("R", ci)},{r.ErrorPercent.ToString("0.###", ci)},{r.Bottleneck},\"{r.Case.Source.Replace("\"", "'", StringComparison.Ordinal)}\"\n");
+        }
+
+        return sb.ToString();
+    }
+
+    // The engine kind that is busiest over the whole run, by share of its engines' time.
+    private static string Dominant(NetworkRunResult r)
+    {
+        var busy = new Dictionary<string, (long Busy, int Count)>(StringComparer.Ordinal);
+        foreach (EngineRow e in r.Summary.Engines)
+        {
+            string kind = e.Engine.Contains("spu", StringComparison.Ordinal) ? "spu"
+                : e.Engine.Contains("dma", StringComparison.Ordinal) ? "dma"
+                : e.Engine.Contains("vpu", StringComparison.Ordinal) ? "vpu"
+                : e.Engine.Contains("sfa", StringComparison.Ordinal) ? "sfa" : "cpu";
+            busy[kind] = busy.TryGetValue(kind, out (long B, int C) v) ? (v.B + e.BusyCycles, v.C + 1) : (e.BusyCycles, 1);
+        }
+
+        string best = "sync";
+        double share = 0;
+        foreach (string kind in new[] { "spu", "dma", "vpu", "sfa" })
+        {
+            if (busy.TryGetValue(kind, out (long B, int C) v) && r.Summary.Cycles > 0)
+            {
+                double s = v.B / ((double)v.C * r.Summary.Cycles);
+                if (s > share)
+                {
+                    share = s;
+                    best = kind;
+                }
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{best} ({share * 100:0}% busy)");
+    }
+
+    private static ValidationCase Read(JsonElement e, bool isAnchor)
+    {
+        return new ValidationCase(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("sku").GetString()!,
+            e.GetProperty("workload").GetString()!,
+            e.GetProperty("batch").GetInt32(),
+            e.TryGetProperty("mode", out JsonElement m) ? m.GetString() : null,
+            e.GetProperty("samplesPerSecond").GetDouble(),
+            e.GetProperty("source").GetString()!,
+            isAnchor);
+    }
+}
