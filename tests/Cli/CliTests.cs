@@ -1,50 +1,19 @@
 using System.Text.Json;
 using NUnit.Framework;
-using CliProgram = Antoum.Sim.Cli.Program;
 
 namespace Antoum.Tests.Cli;
 
 [TestFixture]
 [Category("Quick")]
 [Category("Cli")]
-public class CliTests
+public class CliTests : CliTestBase
 {
-    private string _dir = string.Empty;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "antoum-cli-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliProgram.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     [TestCase("S4", 1)]
     [TestCase("S10", 2)]
     [TestCase("s30", 3)]
     public void RunWorksEndToEndOnEverySku(string sku, int chips)
     {
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         (int code, string stdout, string stderr) = Run("run", "--sku", sku, "--workload", "gemm-small", "--batch", "3", "--out", outDir);
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(stdout, Does.Contain("throughput"));
@@ -56,7 +25,7 @@ public class CliTests
         Assert.That(root.GetProperty("results").GetProperty("macs").GetInt64(), Is.EqualTo(3L * 64 * 256 * 256));
         string stats = File.ReadAllText(Path.Combine(outDir, "stats.txt"));
         Assert.That(stats, Does.Contain($"chip{chips - 1}.cluster3.spu7.busyCycles"));
-        Assert.That(Directory.GetDirectories(_dir), Has.Length.EqualTo(1), "no staging folder is left behind");
+        Assert.That(Directory.GetDirectories(Dir), Has.Length.EqualTo(1), "no staging folder is left behind");
 
         // blocks.csv: one row per block; busy + stall + idle = the run's length in cycles (within rounding).
         string[] rows = File.ReadAllLines(Path.Combine(outDir, "blocks.csv"));
@@ -76,8 +45,8 @@ public class CliTests
     [Test]
     public void TwoRunsAndTwoOutputFoldersGiveByteIdenticalOutputs()
     {
-        string a = Path.Combine(_dir, "a");
-        string b = Path.Combine(_dir, "nested", "b");
+        string a = Path.Combine(Dir, "a");
+        string b = Path.Combine(Dir, "nested", "b");
         Assert.That(Run("run", "--sku", "S10", "--workload", "mlp", "--batch", "2", "--out", a).Code, Is.EqualTo(0));
         Assert.That(Run("run", "--sku", "S10", "--workload", "mlp", "--batch", "2", "--out", b).Code, Is.EqualTo(0));
         foreach (string f in new[] { "summary.json", "stats.txt", "blocks.csv" })
@@ -89,8 +58,8 @@ public class CliTests
     [Test]
     public void SetOverridesChangeTheResultAndTheConfigHash()
     {
-        string a = Path.Combine(_dir, "a");
-        string b = Path.Combine(_dir, "b");
+        string a = Path.Combine(Dir, "a");
+        string b = Path.Combine(Dir, "b");
         Assert.That(Run("run", "--workload", "gemm-small", "--out", a).Code, Is.EqualTo(0));
         (int code, _, string err) = Run("run", "--workload", "gemm-small", "--set", "dram.timing.dataRate=2133MT/s", "--out", b);
         Assert.That(code, Is.EqualTo(0), err);
@@ -105,12 +74,12 @@ public class CliTests
     [Test]
     public void AnEarlierOutputIsReplacedButAForeignFolderIsRefused()
     {
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         Assert.That(Run("run", "--workload", "gemm-small", "--out", outDir).Code, Is.EqualTo(0));
         Assert.That(Run("run", "--workload", "gemm-small", "--batch", "2", "--out", outDir).Code, Is.EqualTo(0));
         Assert.That(File.ReadAllText(Path.Combine(outDir, "summary.json")), Does.Contain("\"batch\": 2"));
 
-        string foreign = Path.Combine(_dir, "mine");
+        string foreign = Path.Combine(Dir, "mine");
         Directory.CreateDirectory(foreign);
         File.WriteAllText(Path.Combine(foreign, "notes.txt"), "precious");
         (int code, _, string err) = Run("run", "--workload", "gemm-small", "--out", foreign);
@@ -140,21 +109,21 @@ public class CliTests
     [TestCaseSource(nameof(BadInputs))]
     public void BadInputExitsWithCodeTwoAndOneClearMessage(string[] args, string expected)
     {
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         string[] withOut = args[0] == "run" ? [.. args, "--out", outDir] : args;
         (int code, string stdout, string stderr) = Run(withOut);
         Assert.That(code, Is.EqualTo(2), stdout + stderr);
         Assert.That(stderr, Does.Contain(expected));
         Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace for user errors");
         Assert.That(Directory.Exists(outDir), Is.False, "no output folder is left behind");
-        Assert.That(Directory.GetDirectories(_dir), Is.Empty, "no staging folder is left behind");
+        Assert.That(Directory.GetDirectories(Dir), Is.Empty, "no staging folder is left behind");
     }
 
     [Test]
     public void MalformedConfigFileReportsFileLineAndColumn()
     {
         string path = Write("bad.json", "{\n  \"sku\": {\n    \"name\": \"S4\",,\n  }\n}\n");
-        (int code, _, string err) = Run("run", "--config", path, "--out", Path.Combine(_dir, "out"));
+        (int code, _, string err) = Run("run", "--config", path, "--out", Path.Combine(Dir, "out"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("bad.json"));
         Assert.That(err, Does.Match("line 3"));

@@ -1,41 +1,17 @@
 using System.Text.Json;
 using NUnit.Framework;
-using CliProgram = Antoum.Sim.Cli.Program;
 
 namespace Antoum.Tests.Cli;
 
 [TestFixture]
 [Category("Cli")]
-public class NetworkRunCliTests
+public class NetworkRunCliTests : CliTestBase
 {
-    private string _dir = string.Empty;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "antoum-network-cli-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliProgram.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Test]
     [Category("Quick")]
     public void ANetworkIsCompiledRunAndReportedPerLayer()
     {
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         (int code, string stdout, string stderr) = Run("run", "--sku", "S10", "--workload", "mobilenet-v1", "--batch", "4", "--out", outDir);
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(stdout, Does.Contain("throughput").And.Contain("slowest layers"));
@@ -55,9 +31,9 @@ public class NetworkRunCliTests
     [Category("Quick")]
     public void ByteMlPerfTaskNamesAreAcceptedAndUnknownNetworksListTheKnownOnes()
     {
-        (int code, _, string stderr) = Run("compile", "-w", "resnet50-torch-fp32", "--sku", "S4", "--batch", "1", "-o", Path.Combine(_dir, "r.akp"));
+        (int code, _, string stderr) = Run("compile", "-w", "resnet50-torch-fp32", "--sku", "S4", "--batch", "1", "-o", Path.Combine(Dir, "r.akp"));
         Assert.That(code, Is.EqualTo(0), stderr);
-        (code, _, stderr) = Run("run", "--workload", "resnet51", "--out", Path.Combine(_dir, "o"));
+        (code, _, stderr) = Run("run", "--workload", "resnet51", "--out", Path.Combine(Dir, "o"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("resnet51").And.Contain("resnet50"));
     }
@@ -66,7 +42,7 @@ public class NetworkRunCliTests
     [Category("Long")]
     public void ResNet50Batch48OnS30RunsEndToEnd()
     {
-        string outDir = Path.Combine(_dir, "rn50");
+        string outDir = Path.Combine(Dir, "rn50");
         (int code, string stdout, string stderr) = Run("run", "--sku", "S30", "--workload", "resnet50", "--batch", "48", "--out", outDir);
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(stdout, Does.Contain("resnet50  batch 48"));

@@ -1,55 +1,24 @@
 using System.Text.Json;
 using NUnit.Framework;
-using CliProgram = Antoum.Sim.Cli.Program;
 
 namespace Antoum.Tests.Cli;
 
 [TestFixture]
 [Category("Quick")]
 [Category("Cli")]
-public class ProgramCliTests
+public class ProgramCliTests : CliTestBase
 {
     private const string Kernel = ".const N = 4096\n.engine dma.0\n copy l2[0], dram[0], N\n signal t0\n.engine vpu.0\n wait t0\n vop relu, l2[0x2000], l2[0], l2[0], N, int8\n";
-
-    private string _dir = string.Empty;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "antoum-program-cli-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliProgram.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
 
     [Test]
     public void AsmDisasmAsmGivesTheIdenticalBinary()
     {
         string source = Write("k.s", Kernel);
-        string akp = Path.Combine(_dir, "k.akp");
+        string akp = Path.Combine(Dir, "k.akp");
         Assert.That(Run("asm", source, "-o", akp).Code, Is.EqualTo(0));
-        string again = Path.Combine(_dir, "again.s");
+        string again = Path.Combine(Dir, "again.s");
         Assert.That(Run("disasm", akp, "-o", again).Code, Is.EqualTo(0));
-        string akp2 = Path.Combine(_dir, "k2.akp");
+        string akp2 = Path.Combine(Dir, "k2.akp");
         Assert.That(Run("asm", again, "-o", akp2).Code, Is.EqualTo(0));
         Assert.That(File.ReadAllBytes(akp2), Is.EqualTo(File.ReadAllBytes(akp)));
     }
@@ -58,9 +27,9 @@ public class ProgramCliTests
     public void RunProgramWritesASummaryWithEveryEngine()
     {
         string source = Write("k.s", Kernel);
-        string akp = Path.Combine(_dir, "k.akp");
+        string akp = Path.Combine(Dir, "k.akp");
         Assert.That(Run("asm", source, "-o", akp).Code, Is.EqualTo(0));
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         (int code, string stdout, string stderr) = Run("run", "--program", akp, "--sku", "S10", "--out", outDir);
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(stdout, Does.Contain("dma.0").And.Contain("vpu.0"));
@@ -71,7 +40,7 @@ public class ProgramCliTests
         Assert.That(File.ReadAllText(Path.Combine(outDir, "stats.txt")), Does.Contain("chip0.cluster0.dram.bytes"));
 
         // The same program from its source gives the same results.
-        string outDir2 = Path.Combine(_dir, "out2");
+        string outDir2 = Path.Combine(Dir, "out2");
         Assert.That(Run("run", "--program", source, "--sku", "S10", "--out", outDir2).Code, Is.EqualTo(0));
         using JsonDocument doc2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir2, "summary.json")));
         Assert.That(doc2.RootElement.GetProperty("results").GetRawText(), Is.EqualTo(doc.RootElement.GetProperty("results").GetRawText()));
@@ -81,7 +50,7 @@ public class ProgramCliTests
     public void DeadlockEndsWithCodeTwoAndTheReportAndNoOutputFolder()
     {
         string source = Write("dead.s", ".engine spu.1.2\n wait t9\n");
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Dir, "out");
         (int code, _, string stderr) = Run("run", "--program", source, "--out", outDir);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("deadlock").And.Contain("spu.1.2 waits for token t9"));
@@ -92,7 +61,7 @@ public class ProgramCliTests
     public void WatchdogEndsARunawayLoop()
     {
         string source = Write("spin.s", ".engine vpu.3\n loop 4000000000\n nop\n endloop\n");
-        (int code, _, string stderr) = Run("run", "--program", source, "--max-cycles", "20000", "--out", Path.Combine(_dir, "out"));
+        (int code, _, string stderr) = Run("run", "--program", source, "--max-cycles", "20000", "--out", Path.Combine(Dir, "out"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("watchdog").And.Contain("vpu.3 still running"));
     }
@@ -101,7 +70,7 @@ public class ProgramCliTests
     public void LaunchingTwiceIsAProgramError()
     {
         string source = Write("twice.s", ".engine cpu\n launch spu.0.0\n launch spu.0.0\n.engine spu.0.0\n nop\n");
-        (int code, _, string stderr) = Run("run", "--program", source, "--out", Path.Combine(_dir, "out"));
+        (int code, _, string stderr) = Run("run", "--program", source, "--out", Path.Combine(Dir, "out"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("launched a second time"));
     }
@@ -111,8 +80,8 @@ public class ProgramCliTests
     [TestCase("missing.akp", null, "file not found")]
     public void BadProgramsGiveOneClearError(string name, string? content, string expected)
     {
-        string path = content is null ? Path.Combine(_dir, name) : Write(name, content);
-        (int code, _, string stderr) = Run("run", "--program", path, "--out", Path.Combine(_dir, "out"));
+        string path = content is null ? Path.Combine(Dir, name) : Write(name, content);
+        (int code, _, string stderr) = Run("run", "--program", path, "--out", Path.Combine(Dir, "out"));
         Assert.That(code, Is.EqualTo(2), stderr);
         Assert.That(stderr, Does.Contain(expected));
         Assert.That(stderr, Does.Not.Contain("   at "));
