@@ -31,6 +31,16 @@ internal static class ValidateCommand
             }
 
             stdout.Write(Validator.Format(rows));
+            if (!parse.GetValue(anchorOnly))
+            {
+                ValidationRow anchor = rows.First(r => r.Case.IsAnchor);
+                stdout.WriteLine();
+                stdout.WriteLine($"scaling on {anchor.Case.Workload} (batch x chips; stated compute: S10 = 2x S4, S30 = 3x S4):");
+                foreach ((string sku, int chips, double sps, double ratio) in Validator.Scaling(anchor.Case, anchor.Simulated, stderr))
+                {
+                    stdout.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  {sku,-4} {chips} chip(s)  {sps,12:N1} samples/s  {ratio:0.00}x S4"));
+                }
+            }
             string? target = parse.GetValue(outFile);
             if (target is not null)
             {

@@ -60,6 +60,23 @@ public static class Validator
         return new ValidationRow(c, simulated, (simulated - c.Published) / c.Published * 100.0, bottleneck);
     }
 
+    /// <summary>
+    /// S10 and S30 against S4 on the anchor's workload: batch scaled by the chip count, throughput ratio against the
+    /// 2× and 3× the vendor states for compute (antoum-facts §1.0). A check, never fitted.
+    /// </summary>
+    public static List<(string Sku, int Chips, double SamplesPerSecond, double Ratio)> Scaling(ValidationCase anchor, double anchorSimulated, TextWriter? progress)
+    {
+        var result = new List<(string, int, double, double)> { (anchor.Sku, 1, anchorSimulated, 1.0) };
+        foreach ((string sku, int chips) in new[] { ("S10", 2), ("S30", 3) })
+        {
+            ValidationCase c = anchor with { Name = $"scaling {sku}", Sku = sku, Batch = anchor.Batch * chips, IsAnchor = false };
+            ValidationRow r = Run(c, progress);
+            result.Add((sku, chips, r.Simulated, anchorSimulated > 0 ? r.Simulated / anchorSimulated : 0));
+        }
+
+        return result;
+    }
+
     public static string Format(IReadOnlyList<ValidationRow> rows)
     {
         CultureInfo ci = CultureInfo.InvariantCulture;
