@@ -521,7 +521,7 @@ internal sealed class CompileSession
         long half = (_t.L2Bytes - l2Scratch) / 2;
         _l2Scratch = new Loc(MemSpace.L2, 0, l2Scratch);
         _l2Act = [new Loc(MemSpace.L2, (ulong)l2Scratch, half), new Loc(MemSpace.L2, (ulong)(l2Scratch + half), half)];
-        if (_mode == PartitionMode.PerCluster)
+        if (_mode == PartitionMode.PerCluster && _options.MicroBatching)
         {
             ChooseMicroBatch(l2Scratch);
         }
