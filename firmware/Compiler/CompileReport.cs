@@ -41,11 +41,28 @@ public sealed class LayerReport
 
     public long L2ToL1Bytes { get; set; }
 
+    /// <summary>DRAM → L2: the network input and the weights staged once per micro-batch (micro-batched perCluster).</summary>
+    public long DramToL2Bytes { get; set; }
+
     public long L1ToL2Bytes { get; set; }
 
     public long L1ToDramBytes { get; set; }
 
     public long Macs { get; set; }
+
+    /// <summary>DRAM bytes read or written for this layer (DRAM → L1, DRAM → L2, L1 → DRAM).</summary>
+    public long DramBytes => DramToL1Bytes + DramToL2Bytes + L1ToDramBytes;
+
+    internal long[] Counters() => [Tiles, MatmulInstructions, VectorInstructions, DramToL1Bytes, L2ToL1Bytes, DramToL2Bytes, L1ToL2Bytes, L1ToDramBytes, Macs];
+
+    /// <summary>Adds <paramref name="factor"/> × (now − <paramref name="before"/>) to the executed counters (a loop body emitted once, run more).</summary>
+    internal void AddCounters(long[] before, long factor)
+    {
+        long[] now = Counters();
+        long D(int i) => factor * (now[i] - before[i]);
+        (Tiles, MatmulInstructions, VectorInstructions, DramToL1Bytes, L2ToL1Bytes, DramToL2Bytes, L1ToL2Bytes, L1ToDramBytes, Macs) =
+            (now[0] + D(0), now[1] + D(1), now[2] + D(2), now[3] + D(3), now[4] + D(4), now[5] + D(5), now[6] + D(6), now[7] + D(7), now[8] + D(8));
+    }
 }
 
 /// <summary>The compile report: per layer and totals; text and CSV forms.</summary>
@@ -70,11 +87,17 @@ public sealed class CompileReport
     /// <summary>How the batch was divided: samples per chip, and per cluster in perCluster mode.</summary>
     public string BatchSplit { get; set; } = string.Empty;
 
+    /// <summary>perCluster micro-batch (samples per pass of the whole network over a cluster); 0 when not micro-batched.</summary>
+    public long MicroBatch { get; set; }
+
+    /// <summary>DRAM bytes moved by the program (DRAM → L1, DRAM → L2, L1 → DRAM; host copies excluded).</summary>
+    public long TotalDramBytes => Layers.Sum(l => l.DramBytes);
+
     public long TotalMacs => Layers.Sum(l => l.Macs);
 
     public long TotalTiles => Layers.Sum(l => l.Tiles);
 
-    public const string CsvHeader = "layer,op,gemm,tile,tiles,matmuls,vector_instructions,emitted_instructions,l1_used,l1_capacity,l2_used,l2_capacity,output_in,dram_to_l1,l2_to_l1,l1_to_l2,l1_to_dram,macs";
+    public const string CsvHeader = "layer,op,gemm,tile,tiles,matmuls,vector_instructions,emitted_instructions,l1_used,l1_capacity,l2_used,l2_capacity,output_in,dram_to_l1,l2_to_l1,dram_to_l2,l1_to_l2,l1_to_dram,macs";
 
     public string ToCsv()
     {
@@ -82,11 +105,11 @@ public sealed class CompileReport
         foreach (LayerReport l in Layers)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"{l.Name},{l.Op},{l.GemmShape},{l.Tile},{l.Tiles},{l.MatmulInstructions},{l.VectorInstructions},{l.EmittedInstructions},{l.L1Used},{l.L1Capacity},{l.L2Used},{l.L2Capacity},{l.OutputIn},{l.DramToL1Bytes},{l.L2ToL1Bytes},{l.L1ToL2Bytes},{l.L1ToDramBytes},{l.Macs}\n");
+                $"{l.Name},{l.Op},{l.GemmShape},{l.Tile},{l.Tiles},{l.MatmulInstructions},{l.VectorInstructions},{l.EmittedInstructions},{l.L1Used},{l.L1Capacity},{l.L2Used},{l.L2Capacity},{l.OutputIn},{l.DramToL1Bytes},{l.L2ToL1Bytes},{l.DramToL2Bytes},{l.L1ToL2Bytes},{l.L1ToDramBytes},{l.Macs}\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture,
-            $"total,,,,{TotalTiles},{Layers.Sum(l => l.MatmulInstructions)},{Layers.Sum(l => l.VectorInstructions)},{Layers.Sum(l => l.EmittedInstructions)},,,,,,{Layers.Sum(l => l.DramToL1Bytes)},{Layers.Sum(l => l.L2ToL1Bytes)},{Layers.Sum(l => l.L1ToL2Bytes)},{Layers.Sum(l => l.L1ToDramBytes)},{TotalMacs}\n");
+            $"total,,,,{TotalTiles},{Layers.Sum(l => l.MatmulInstructions)},{Layers.Sum(l => l.VectorInstructions)},{Layers.Sum(l => l.EmittedInstructions)},,,,,,{Layers.Sum(l => l.DramToL1Bytes)},{Layers.Sum(l => l.L2ToL1Bytes)},{Layers.Sum(l => l.DramToL2Bytes)},{Layers.Sum(l => l.L1ToL2Bytes)},{Layers.Sum(l => l.L1ToDramBytes)},{TotalMacs}\n");
         return sb.ToString();
     }
 
@@ -94,17 +117,19 @@ public sealed class CompileReport
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"compile {Workload} for {Sku}, batch {Batch}, mode {ModeName(Mode)} ({BatchSplit})\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  {Streams} streams, {Instructions} instructions, {Layers.Count} layers, {TotalTiles} tiles, {TotalMacs / 1e9:0.###} G MACs, host {HostBytes} B\n\n");
-        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-24} {"op",-11} {"gemm",-22} {"tile",-14} {"tiles",8} {"instr",7} {"L1 used",15} {"out",-4} {"DRAM>L1",12} {"L2>L1",12} {"L1>L2",12} {"L1>DRAM",12} {"MACs",14}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  {Streams} streams, {Instructions} instructions, {Layers.Count} layers, {TotalTiles} tiles, {TotalMacs / 1e9:0.###} G MACs, host {HostBytes} B\n");
+        string mb = MicroBatch > 0 ? Compiler.Str($"micro-batch {MicroBatch} per cluster (activations in L2)") : "no micro-batching";
+        sb.Append(CultureInfo.InvariantCulture, $"  {mb}; DRAM {TotalDramBytes} B, {TotalDramBytes / (double)Math.Max(1, Batch) / 1e6:0.###} MB per sample\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-24} {"op",-11} {"gemm",-22} {"tile",-14} {"tiles",8} {"instr",7} {"L1 used",15} {"out",-4} {"DRAM>L1",12} {"L2>L1",12} {"DRAM>L2",12} {"L1>L2",12} {"L1>DRAM",12} {"MACs",14}\n");
         foreach (LayerReport l in Layers)
         {
             string l1 = l.L1Used > 0 ? $"{l.L1Used}/{l.L1Capacity}" : "-";
             sb.Append(CultureInfo.InvariantCulture,
-                $"{Trim(l.Name, 24),-24} {l.Op,-11} {Trim(l.GemmShape, 22),-22} {l.Tile,-14} {l.Tiles,8} {l.EmittedInstructions,7} {l1,15} {l.OutputIn,-4} {l.DramToL1Bytes,12} {l.L2ToL1Bytes,12} {l.L1ToL2Bytes,12} {l.L1ToDramBytes,12} {l.Macs,14}\n");
+                $"{Trim(l.Name, 24),-24} {l.Op,-11} {Trim(l.GemmShape, 22),-22} {l.Tile,-14} {l.Tiles,8} {l.EmittedInstructions,7} {l1,15} {l.OutputIn,-4} {l.DramToL1Bytes,12} {l.L2ToL1Bytes,12} {l.DramToL2Bytes,12} {l.L1ToL2Bytes,12} {l.L1ToDramBytes,12} {l.Macs,14}\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture,
-            $"{"total",-24} {string.Empty,-11} {string.Empty,-22} {string.Empty,-14} {TotalTiles,8} {Layers.Sum(l => l.EmittedInstructions),7} {string.Empty,15} {string.Empty,-4} {Layers.Sum(l => l.DramToL1Bytes),12} {Layers.Sum(l => l.L2ToL1Bytes),12} {Layers.Sum(l => l.L1ToL2Bytes),12} {Layers.Sum(l => l.L1ToDramBytes),12} {TotalMacs,14}\n");
+            $"{"total",-24} {string.Empty,-11} {string.Empty,-22} {string.Empty,-14} {TotalTiles,8} {Layers.Sum(l => l.EmittedInstructions),7} {string.Empty,15} {string.Empty,-4} {Layers.Sum(l => l.DramToL1Bytes),12} {Layers.Sum(l => l.L2ToL1Bytes),12} {Layers.Sum(l => l.DramToL2Bytes),12} {Layers.Sum(l => l.L1ToL2Bytes),12} {Layers.Sum(l => l.L1ToDramBytes),12} {TotalMacs,14}\n");
         return sb.ToString();
     }
 

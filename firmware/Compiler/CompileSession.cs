@@ -41,6 +41,17 @@ internal sealed class CompileSession
     private Loc _l2Scratch;
     private long _hostBytes;
 
+    // Micro-batching (perCluster): samples per micro-batch (0 = off), the L2 weight stage, the residual region and
+    // the double-ended activation area; _only restricts emission to one cluster and sample count.
+    private readonly List<long> _layerWeightBytes = [];
+    private long _mb;
+    private bool _stageWeights;
+    private bool _weightsFromL2;
+    private Loc _l2Weights;
+    private Loc _l2Residual;
+    private Loc _l2Area;
+    private (int Chip, int K, long Samples)? _only;
+
     public CompileSession(WorkloadGraph graph, int batch, CompileTarget target, CompileOptions options, PartitionMode mode)
     {
         _graph = graph;
@@ -165,32 +176,20 @@ internal sealed class CompileSession
         }
 
         Loc inLoc = input;
-        for (int li = 0; li < _graph.Layers.Count; li++)
+        if (_mb > 0)
         {
-            Layer layer = _graph.Layers[li];
-            Loc outLoc = OutputLocation(li);
-            var rep = new LayerReport
+            RunMicroBatches();
+            inLoc = _dramAct[0];
+        }
+        else
+        {
+            for (int li = 0; li < _graph.Layers.Count; li++)
             {
-                Name = layer.Name,
-                Op = layer.Op.ToString().ToLowerInvariant(),
-                L1Capacity = _t.L1Bytes,
-                L2Capacity = _t.L2Bytes,
-                OutputIn = outLoc.Name,
-                L2Used = outLoc.Space == MemSpace.L2 ? ActBytes(layer, Lowering.OutputElements(layer)) : 0,
-            };
-            int[] starts = _order.Select(b => b.Count).ToArray();
-            EmitLayer(li, layer, inLoc, outLoc, rep);
-            for (int i = 0; i < _order.Count; i++)
-            {
-                if (_order[i].Count > starts[i])
-                {
-                    _spans.Add(new LayerSpan(li, layer.Name, _order[i].Engine, starts[i], _order[i].Count));
-                    rep.EmittedInstructions += _order[i].Count - starts[i];
-                }
+                Layer layer = _graph.Layers[li];
+                Loc outLoc = OutputLocation(li);
+                EmitTracked(li, inLoc, outLoc, outLoc.Space == MemSpace.L2 ? ActBytes(layer, Lowering.OutputElements(layer)) : 0);
+                inLoc = outLoc;
             }
-
-            _reports.Add(rep);
-            inLoc = outLoc;
         }
 
         // Epilogue: results back to the host, then every DMA engine reports to its chip's cpu.
@@ -250,9 +249,162 @@ internal sealed class CompileSession
             Instructions = streams.Sum(s => (long)s.Code.Length),
             HostBytes = _hostBytes,
             BatchSplit = BatchSplitText(),
+            MicroBatch = _mb,
         };
         return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans));
     }
+
+    /// <summary>The report of layer <paramref name="li"/>, created on first use.</summary>
+    private LayerReport ReportFor(int li, Loc outLoc, long l2Used)
+    {
+        Layer layer = _graph.Layers[li];
+        while (_reports.Count <= li)
+        {
+            _reports.Add(null!);
+        }
+
+        return _reports[li] ??= new LayerReport
+        {
+            Name = layer.Name,
+            Op = layer.Op.ToString().ToLowerInvariant(),
+            L1Capacity = _t.L1Bytes,
+            L2Capacity = _t.L2Bytes,
+            OutputIn = outLoc.Name,
+            L2Used = l2Used,
+        };
+    }
+
+    /// <summary>Emits layer <paramref name="li"/> and records its instruction spans and emitted count.</summary>
+    private void EmitTracked(int li, Loc inLoc, Loc outLoc, long l2Used)
+    {
+        Layer layer = _graph.Layers[li];
+        LayerReport rep = ReportFor(li, outLoc, l2Used);
+        int[] starts = _order.Select(b => b.Count).ToArray();
+        EmitLayer(li, layer, inLoc, outLoc, rep);
+        for (int i = 0; i < _order.Count; i++)
+        {
+            if (_order[i].Count > starts[i])
+            {
+                _spans.Add(new LayerSpan(li, layer.Name, _order[i].Engine, starts[i], _order[i].Count));
+                rep.EmittedInstructions += _order[i].Count - starts[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// perCluster with micro-batches: each cluster runs the whole network per micro-batch of _mb samples (its last
+    /// one takes the remainder). Full micro-batches become a loop over pairs on every stream of the cluster (a pair
+    /// leaves buffer parities unchanged and no drain is pending between passes, so the loop can start at the first
+    /// pass), then the odd one; the report counts executed work.
+    /// </summary>
+    private void RunMicroBatches()
+    {
+        for (int c = 0; c < _t.Chips; c++)
+        {
+            for (int k = 0; k < _t.Clusters; k++)
+            {
+                long n = _clusterSamples[c][k];
+                if (n == 0)
+                {
+                    continue;
+                }
+
+                var streams = new List<StreamBuilder> { _dma[c, k]! };
+                for (int s = 0; s < _t.SpusPerCluster; s++)
+                {
+                    streams.Add(_spu[c, k, s]!);
+                }
+
+                streams.Add(_vpu[c, k]!);
+                streams.Add(_sfa[c, k]!);
+                long full = n / _mb, rem = n % _mb;
+                if (full > 0)
+                {
+                    long pairs = full / 2;
+                    if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
+                    {
+                        long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
+                        streams.ForEach(b => b.Loop(pairs));
+                        MicroBatch(c, k, _mb);
+                        MicroBatch(c, k, _mb);
+                        streams.ForEach(b => b.EndLoop());
+                        for (int i = 0; i < _reports.Count; i++)
+                        {
+                            _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[9], pairs - 1);
+                        }
+                    }
+                    else
+                    {
+                        for (long r = 0; r < 2 * pairs; r++)
+                        {
+                            MicroBatch(c, k, _mb);
+                        }
+                    }
+
+                    if (full % 2 == 1)
+                    {
+                        MicroBatch(c, k, _mb);
+                    }
+                }
+
+                if (rem > 0)
+                {
+                    MicroBatch(c, k, rem);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One micro-batch of <paramref name="samples"/> on cluster (<paramref name="chip"/>, <paramref name="k"/>): the
+    /// network input is staged DRAM → L2 (top of the activation area), each layer writes the end of the area its
+    /// input does not occupy (add/mul: the residual region, in place), the last layer writes DRAM.
+    /// </summary>
+    private void MicroBatch(int chip, int k, long samples)
+    {
+        _only = (chip, k, samples);
+        StreamBuilder d = _dma[chip, k]!;
+        long inBytes = samples * InputBytesPerSample();
+        Loc cur = new(MemSpace.L2, TopOfArea(inBytes), inBytes);
+        LayerReport first = ReportFor(0, cur, 0);
+        d.Copy(cur.At(0), _dramAct[1].At(0), inBytes);
+        first.DramToL2Bytes += inBytes;
+        int slot = 1;
+        for (int li = 0; li < _graph.Layers.Count; li++)
+        {
+            Layer l = _graph.Layers[li];
+            long outBytes = samples * Lowering.OutputElements(l) * Lowering.ElementBytes(l);
+            Loc outLoc;
+            int outSlot = -1;
+            if (li == _graph.Layers.Count - 1)
+            {
+                outLoc = _dramAct[0];
+            }
+            else if (KeepsResidual(l))
+            {
+                outLoc = _l2Residual with { Size = Math.Max(1, outBytes) };
+            }
+            else
+            {
+                outSlot = slot == 0 ? 1 : 0;
+                outLoc = outSlot == 0
+                    ? new Loc(MemSpace.L2, _l2Area.Base, Math.Max(1, outBytes))
+                    : new Loc(MemSpace.L2, TopOfArea(outBytes), Math.Max(1, outBytes));
+            }
+
+            EmitTracked(li, cur, outLoc, outLoc.Space == MemSpace.L2 ? outBytes : 0);
+            cur = outLoc;
+            slot = outSlot;
+        }
+
+        _only = null;
+    }
+
+    /// <summary>
+    /// Base of a region of <paramref name="bytes"/> at the top of the activation area, leaving at least an L1's worth
+    /// (an A tile, which can exceed a small tensor: im2col) below the end, as the bottom region has.
+    /// </summary>
+    private ulong TopOfArea(long bytes) => _l2Area.Base + (ulong)(_l2Area.Size - Math.Max(bytes, Math.Min(_t.L1Bytes, _l2Area.Size)));
 
     private string BatchSplitText()
     {
@@ -323,6 +475,11 @@ internal sealed class CompileSession
                     ? Lowering.WeightTileBytes((long)l.R * l.S * (l.C / Math.Max(1, l.Groups)) + (l.Op == OpKind.Gemm ? l.K : 0), l.Op == OpKind.Gemm ? l.N : l.K, es, Lowering.Flags(l.Sparsity)) * Math.Max(1, l.Op == OpKind.Conv ? l.Groups : 1)
                     : w * es;
                 weights += (ulong)Align(wbytes);
+                _layerWeightBytes.Add(wbytes);
+            }
+            else
+            {
+                _layerWeightBytes.Add(0);
             }
 
             foreach (object p in Lowering.Phases(l, _unitSamples))
@@ -364,6 +521,85 @@ internal sealed class CompileSession
         long half = (_t.L2Bytes - l2Scratch) / 2;
         _l2Scratch = new Loc(MemSpace.L2, 0, l2Scratch);
         _l2Act = [new Loc(MemSpace.L2, (ulong)l2Scratch, half), new Loc(MemSpace.L2, (ulong)(l2Scratch + half), half)];
+        if (_mode == PartitionMode.PerCluster && _options.MicroBatching)
+        {
+            ChooseMicroBatch(l2Scratch);
+        }
+    }
+
+    private static bool KeepsResidual(Layer l) => l.Op is OpKind.Add or OpKind.Mul;
+
+    private long InputBytesPerSample()
+    {
+        Layer first = _graph.Layers[0];
+        return Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(first) * Lowering.ElementBytes(first));
+    }
+
+    /// <summary>
+    /// Per-sample L2 bytes live while layer <paramref name="li"/> runs in the double-ended activation area: the
+    /// region holding its input (the previous output, or the staged network input) and the region it writes. Add/mul
+    /// layers read and write the residual region instead (counted separately); the last layer writes DRAM.
+    /// </summary>
+    private long LivePerSample(int li)
+    {
+        Layer l = _graph.Layers[li];
+        int es = Lowering.ElementBytes(l);
+        long input;
+        if (li == 0)
+        {
+            input = Math.Max(InputBytesPerSample(), Lowering.InputElements(l) * es);
+        }
+        else
+        {
+            Layer prev = _graph.Layers[li - 1];
+            input = KeepsResidual(prev) ? 0 : Math.Max(Lowering.OutputElements(prev) * Lowering.ElementBytes(prev), Lowering.InputElements(l) * es);
+        }
+
+        long output = KeepsResidual(l) || li == _graph.Layers.Count - 1 ? 0 : Lowering.OutputElements(l) * es;
+        return input + output;
+    }
+
+    /// <summary>
+    /// perCluster: the largest micro-batch (≤ the largest cluster share) whose activations fit the cluster's L2 after
+    /// the VPU scratch, the weight stage (the largest layer's weights, when they take at most half of what is left)
+    /// and the residual region (the largest add/mul tensor): every layer's input + output regions must fit the
+    /// remaining area. 0 when not even one sample fits (then layers spill to DRAM as before).
+    /// </summary>
+    private void ChooseMicroBatch(long l2Scratch)
+    {
+        long avail = _t.L2Bytes - l2Scratch;
+        long wMax = Align(_layerWeightBytes.DefaultIfEmpty(0).Max());
+        _stageWeights = wMax > 0 && wMax <= avail / 2;
+        long w = _stageWeights ? wMax : 0;
+        long res = 0;
+        long live = 0;
+        for (int li = 0; li < _graph.Layers.Count; li++)
+        {
+            Layer l = _graph.Layers[li];
+            if (KeepsResidual(l))
+            {
+                res = Math.Max(res, Lowering.OutputElements(l) * Lowering.ElementBytes(l));
+            }
+
+            live = Math.Max(live, LivePerSample(li));
+        }
+
+        long perSample = Align(res) + Align(Math.Max(1, live));
+        long mb = Math.Min(_unitSamples, (avail - w - _t.L1Bytes) / perSample);
+        if (mb < 1)
+        {
+            _mb = 0;
+            _stageWeights = false;
+            return;
+        }
+
+        _mb = mb;
+        ulong at = (ulong)l2Scratch;
+        _l2Weights = new Loc(MemSpace.L2, at, Math.Max(1, w));
+        at += (ulong)w;
+        _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, mb * Align(res)));
+        at += (ulong)(mb * Align(res));
+        _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);
     }
 
     private static long Align(long v) => (v + 4095) / 4096 * 4096;
@@ -402,7 +638,7 @@ internal sealed class CompileSession
             Loc dst = pi == unitPhases.Count - 1 ? outLoc : _dramScratch;
             for (int c = 0; c < _t.Chips; c++)
             {
-                if (_chipSamples[c] == 0)
+                if (_chipSamples[c] == 0 || (_only is { } o && o.Chip != c))
                 {
                     continue;
                 }
@@ -439,6 +675,9 @@ internal sealed class CompileSession
         (int, int)[] ClusterSlots(int k) => Enumerable.Range(0, _t.SpusPerCluster).Select(s => (k, s)).ToArray();
         switch (_mode)
         {
+            case PartitionMode.PerCluster when _only is { } o:
+                groups.Add((ClusterSlots(o.K), (GemmPhase)Lowering.Phases(layer, o.Samples)[pi]));
+                break;
             case PartitionMode.PerCluster:
                 for (int k = 0; k < _t.Clusters; k++)
                 {
@@ -483,7 +722,18 @@ internal sealed class CompileSession
             }
 
             rep.L1Used = Math.Max(rep.L1Used, plan.L1Used);
+
+            // Micro-batched: the layer's weights are staged DRAM → L2 once per micro-batch; tiles read them from L2.
+            _weightsFromL2 = _only is not null && _stageWeights && g.SharedWeights && _layerWeightBytes[li] > 0;
+            if (_weightsFromL2)
+            {
+                long wb = _layerWeightBytes[li];
+                _dma[chip, slots[0].K]!.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), wb);
+                rep.DramToL2Bytes += wb;
+            }
+
             EmitGroup(li, layer, chip, slots, g, plan, src, dst, g.SharedWeights ? null : bLoc, rep);
+            _weightsFromL2 = false;
         }
 
         // Phase end: every DMA flushes its SPUs' pending output tiles before anything reads them.
@@ -654,7 +904,15 @@ internal sealed class CompileSession
                 rep.DramToL1Bytes += aBytes;
             }
 
-            rep.DramToL1Bytes += wBytes;
+            if (_weightsFromL2 || bLoc is { Space: MemSpace.L2 })
+            {
+                rep.L2ToL1Bytes += wBytes;
+            }
+            else
+            {
+                rep.DramToL1Bytes += wBytes;
+            }
+
             long outBytes = n * tc.M * tc.N * plan.OutBytes;
             if (dst.Space == MemSpace.L2)
             {
@@ -765,7 +1023,8 @@ internal sealed class CompileSession
                 long wBytes = bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
                 d.Wait(SlotToken(k, s, 2 + b));
                 d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
-                MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes) : weights.At(j * plan.WBytes);
+                MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes)
+                    : _weightsFromL2 ? _l2Weights.Wrapped(j * plan.WBytes, wBytes) : weights.At(j * plan.WBytes);
                 d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
                 d.Signal(SlotToken(k, s, b));
                 st.Parity ^= 1;
@@ -846,7 +1105,16 @@ internal sealed class CompileSession
             }
 
             VectorPhase v;
-            if (_mode == PartitionMode.PerCluster)
+            if (_only is { } o)
+            {
+                if (o.K != k)
+                {
+                    continue;
+                }
+
+                v = (VectorPhase)Lowering.Phases(layer, o.Samples)[pi];
+            }
+            else if (_mode == PartitionMode.PerCluster)
             {
                 v = (VectorPhase)Lowering.Phases(layer, _clusterSamples[chip][k])[pi];
             }
@@ -874,7 +1142,7 @@ internal sealed class CompileSession
         MemRef scalar = _l2Scratch.At(0);
         MemRef rowVec = v.Rows * 4 <= _l2Scratch.Size - 4096 ? _l2Scratch.At(4096) : _dramTemp.At(0);
         MemRef rowTmp = v.Cols * es <= _l2Scratch.Size - 4096 ? _l2Scratch.At(4096) : _dramTemp.At(0);
-        MemRef other = _dramScratch.At(0);
+        MemRef other = _only is not null && KeepsResidual(layer) ? _l2Residual.At(0) : _dramScratch.At(0);
         int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone), sfaGo = ClusterToken(k, SfaGo), sfaDone = ClusterToken(k, SfaDone);
         int toSfa = ClusterToken(k, VpuToSfa), toVpu = ClusterToken(k, SfaToVpu);
 

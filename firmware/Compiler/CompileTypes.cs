@@ -80,6 +80,9 @@ public sealed record CompileOptions
     /// <summary>Copy each cluster's input share from host memory at the start and its output back at the end.</summary>
     public bool HostTransfers { get; init; } = true;
 
+    /// <summary>perCluster: run the whole network per micro-batch with activations in L2 (docs/compiler.md).</summary>
+    public bool MicroBatching { get; init; } = true;
+
     public static CompileOptions Default { get; } = new();
 }
 

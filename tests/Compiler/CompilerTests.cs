@@ -110,6 +110,51 @@ public class CompilerTests
     }
 
     [Test]
+    public void MicroBatchKeepsActivationsInL2AndCutsDramTraffic()
+    {
+        CardParameters card = Card("S4");
+        CompileTarget t = CompilerTarget.From(card);
+        WorkloadGraph g = SyntheticGraphs.ConvNet();
+        CompileResult mb = Antoum.Firmware.Compiler.Compiler.Compile(g, 16, t, new CompileOptions { Mode = PartitionMode.PerCluster });
+        CompileResult off = Antoum.Firmware.Compiler.Compiler.Compile(g, 16, t, new CompileOptions { Mode = PartitionMode.PerCluster, MicroBatching = false });
+
+        // 4 samples per cluster; the small net's activations fit L2 for all of them.
+        Assert.That(mb.Report.MicroBatch, Is.EqualTo(4));
+        Assert.That(off.Report.MicroBatch, Is.Zero);
+        foreach (LayerReport l in mb.Report.Layers)
+        {
+            Assert.That(l.L2Used, Is.LessThanOrEqualTo(l.L2Capacity), l.Name);
+            Assert.That(l.OutputIn, Is.EqualTo(l == mb.Report.Layers[^1] ? "dram" : "l2"), l.Name);
+        }
+
+        // Same compute: identical MACs and matmul instruction counts.
+        Assert.That(mb.Report.TotalMacs, Is.EqualTo(off.Report.TotalMacs));
+        Assert.That(ExecutedMacs(mb.Program), Is.EqualTo(Lowering.Macs(g) * 16));
+
+        // Only the network input, the staged weights (once per micro-batch per layer) and the output touch DRAM.
+        long weights = g.Layers.Sum(l => mb.Report.Layers.First(r => r.Name == l.Name).DramToL2Bytes);
+        long expected = weights + mb.Report.Layers[^1].L1ToDramBytes;
+        Assert.That(mb.Report.TotalDramBytes, Is.EqualTo(expected));
+        Assert.That(mb.Report.Layers.Sum(l => l.DramToL1Bytes), Is.Zero);
+        Assert.That(mb.Report.TotalDramBytes, Is.LessThan(off.Report.TotalDramBytes));
+        Assert.That(mb.Report.ToText(), Does.Contain("micro-batch 4 per cluster"));
+
+        // Runs to completion.
+        ProgramChecks.Check(card, mb.Program, "mb.akp");
+        Assert.That(ProgramRunner.Run(ProgramRunner.Build(card, mb.Program, "mb.akp"), ulong.MaxValue, 50_000_000).SimulatedPs, Is.GreaterThan(0UL));
+    }
+
+    [Test]
+    public void MicroBatchShrinksWithTheL2()
+    {
+        CompileTarget t = CompilerTarget.From(Card("S4")) with { L2Bytes = 512 * 1024 };
+        CompileResult r = Antoum.Firmware.Compiler.Compiler.Compile(SyntheticGraphs.ConvNet(), 64, t, new CompileOptions { Mode = PartitionMode.PerCluster });
+        Assert.That(r.Report.MicroBatch, Is.InRange(1, 15));
+        Assert.That(ExecutedMacs(r.Program), Is.EqualTo(Lowering.Macs(SyntheticGraphs.ConvNet()) * 64));
+        Assert.That(r.Report.TotalMacs, Is.EqualTo(Lowering.Macs(SyntheticGraphs.ConvNet()) * 64));
+    }
+
+    [Test]
     public void CompilationIsDeterministic()
     {
         CompileTarget t = CompilerTarget.From(Card("S30"));
