@@ -56,6 +56,8 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private ulong[] _segmentLastPs = [];
     private long[] _segmentBusy = [];
     private ulong[] _segmentWaitPs = [];
+    private ulong[] _segmentActivePs = [];
+    private ulong _visitStart = ulong.MaxValue;
     private int _pc;
     private ulong _waitSince;
     private readonly Counter _instructions;
@@ -127,7 +129,15 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         _segmentLastPs = new ulong[startPcs.Length];
         _segmentBusy = new long[startPcs.Length];
         _segmentWaitPs = new ulong[startPcs.Length];
+        _segmentActivePs = new ulong[startPcs.Length];
     }
+
+    /// <summary>
+    /// Time the engine spent in a segment, summed over its visits (a stream that loops over its segments, e.g. one
+    /// pass of the network per micro-batch, visits each several times): from the first working instruction of a
+    /// visit to the end of the visit's last instruction.
+    /// </summary>
+    public ulong SegmentActivePs(int segment) => _segmentActivePs[segment];
 
     /// <summary>Per segment: first instruction start (ulong.MaxValue if never run), last instruction end, busy cycles, wait ps.</summary>
     public (ulong FirstPs, ulong LastPs, long BusyCycles, ulong WaitPs) SegmentTimes(int segment) =>
@@ -395,15 +405,37 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
             }
         }
 
-        _segment = lo;
+        if (lo != _segment)
+        {
+            CloseVisit();
+            _segment = lo;
+        }
+
+        if (stamp && _visitStart == ulong.MaxValue)
+        {
+            _visitStart = Sim.Now;
+        }
+
         if (stamp && _segmentFirstPs[lo] == ulong.MaxValue)
         {
             _segmentFirstPs[lo] = Sim.Now;
         }
     }
 
+    // The previous instruction ended now: the visit to the current segment (if it did any work) ends here.
+    private void CloseVisit()
+    {
+        if (_segment >= 0 && _visitStart != ulong.MaxValue)
+        {
+            _segmentActivePs[_segment] += Sim.Now - _visitStart;
+        }
+
+        _visitStart = ulong.MaxValue;
+    }
+
     private void EndStream(ulong now)
     {
+        CloseVisit();
         State = EngineState.Finished;
         _finishPs.Value = (long)now;
     }

@@ -5,8 +5,9 @@ using Antoum.Sim.Engines;
 
 namespace Antoum.Sim.Reporting;
 
-/// <summary>One layer's line: when it ran (first instruction start to last instruction end over all engines),
-/// busy cycles per engine kind, MACs, and the bottleneck.</summary>
+/// <summary>One layer's line: when it first started and last ended (over all engines), its time (the longest any
+/// engine spent in it, summed over visits, so a layer run once per micro-batch counts each run), busy cycles per
+/// engine kind, MACs, and the bottleneck.</summary>
 public sealed record LayerRow(string Layer, ulong StartPs, ulong EndPs, ulong Cycles, long SpuBusy, long DmaBusy, long VpuBusy, long SfaBusy, long Macs, string Bottleneck);
 
 /// <summary>
@@ -26,6 +27,7 @@ public static class LayersCsv
         {
             ulong start = ulong.MaxValue;
             ulong end = 0;
+            ulong active = 0;
             long spu = 0, dma = 0, vpu = 0, sfa = 0;
             int nSpu = 0, nDma = 0, nVpu = 0, nSfa = 0;
             foreach (EngineCore e in engines)
@@ -43,6 +45,7 @@ public static class LayersCsv
 
                 start = Math.Min(start, first);
                 end = Math.Max(end, last);
+                active = Math.Max(active, e.SegmentActivePs(l));
                 switch (e.Id.Kind)
                 {
                     case EngineKind.Spu:
@@ -71,7 +74,7 @@ public static class LayersCsv
                 continue;
             }
 
-            ulong cycles = (ulong)(((UInt128)(end - start) * clockHz + 999_999_999_999UL) / 1_000_000_000_000UL);
+            ulong cycles = (ulong)(((UInt128)active * clockHz + 999_999_999_999UL) / 1_000_000_000_000UL);
             string bottleneck = "sync";
             double best = 1.0 / 3.0;
             foreach ((string kind, long busy, int count) in new[] { ("spu", spu, nSpu), ("dma", dma, nDma), ("vpu", vpu, nVpu), ("sfa", sfa, nSfa) })

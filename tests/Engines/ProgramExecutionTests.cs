@@ -232,4 +232,30 @@ public class ProgramExecutionTests
         Assert.That(last1, Is.EqualTo(Edge(start + 2 + 1 + (ulong)(3 * (vop + 1)), p.ClockHz)));
         Assert.That(busy1, Is.EqualTo(3 * vop));
     }
+
+    [Test]
+    public void SegmentActiveTimeSumsEveryVisitOfALoopedSegment()
+    {
+        CardParameters p = S4();
+        AkpProgram program = Assembler.Assemble(".engine vpu.0\n loop 3\n nop\n vop add, l2[0], l2[0x8000], l2[0x10000], 4480, int8\n endloop\n", "visits.s");
+        ProgramModel model = ProgramRunner.Build(p, program, "visits.s");
+        model.Engines[0].SetSegments([0, 2]); // segment 0: loop, nop; segment 1: vop, endloop
+        ProgramRunner.Run(model, ulong.MaxValue, ulong.MaxValue);
+
+        ulong v = (ulong)(((4480 + p.VpuLanes - 1) / p.VpuLanes) + p.VpuPipelineLatency);
+        ulong c = Start(p);
+        ulong active0 = 0;
+        ulong active1 = 0;
+        for (int visit = 0; visit < 3; visit++)
+        {
+            ulong zero = visit == 0 ? 2UL : 1UL; // the first visit also runs the loop instruction
+            active0 += Edge(c + zero, p.ClockHz) - Edge(c, p.ClockHz);
+            c += zero;
+            active1 += Edge(c + v + 1, p.ClockHz) - Edge(c, p.ClockHz);
+            c += v + 1;
+        }
+
+        Assert.That(model.Engines[0].SegmentActivePs(0), Is.EqualTo(active0));
+        Assert.That(model.Engines[0].SegmentActivePs(1), Is.EqualTo(active1));
+    }
 }
