@@ -58,6 +58,8 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private ulong[] _segmentWaitPs = [];
     private ulong[] _segmentActivePs = [];
     private ulong _visitStart = ulong.MaxValue;
+    private ulong _visitWorkEnd;
+    private bool _lastWasWork;
     private int _pc;
     private ulong _waitSince;
     private readonly Counter _instructions;
@@ -264,6 +266,10 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         {
             // The previous instruction ended now.
             _segmentLastPs[_segment] = Sim.Now;
+            if (_lastWasWork)
+            {
+                _visitWorkEnd = Sim.Now;
+            }
         }
 
         if (_pc >= _code.Length)
@@ -277,7 +283,8 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         {
             // A segment's span starts at its first instruction that does work: waiting for a token or a barrier
             // (for data from an earlier segment) does not start it.
-            EnterSegment(stamp: inst.Op != Opcode.Wait && inst.Op != Opcode.Barrier);
+            _lastWasWork = inst.Op != Opcode.Wait && inst.Op != Opcode.Barrier;
+            EnterSegment(stamp: _lastWasWork);
         }
 
         _instructions.Value++;
@@ -422,12 +429,13 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         }
     }
 
-    // The previous instruction ended now: the visit to the current segment (if it did any work) ends here.
+    // The visit to the current segment ends with the end of its last working instruction (waits at its tail, e.g.
+    // for the next micro-batch's data, belong to nobody's working time).
     private void CloseVisit()
     {
-        if (_segment >= 0 && _visitStart != ulong.MaxValue)
+        if (_segment >= 0 && _visitStart != ulong.MaxValue && _visitWorkEnd > _visitStart)
         {
-            _segmentActivePs[_segment] += Sim.Now - _visitStart;
+            _segmentActivePs[_segment] += _visitWorkEnd - _visitStart;
         }
 
         _visitStart = ulong.MaxValue;
@@ -435,6 +443,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     private void EndStream(ulong now)
     {
+        if (_lastWasWork)
+        {
+            _visitWorkEnd = now;
+        }
+
         CloseVisit();
         State = EngineState.Finished;
         _finishPs.Value = (long)now;
