@@ -96,7 +96,7 @@ internal static class Commands
             DefaultValueFactory = _ => ulong.MaxValue,
         };
 
-        var cmd = new Command("run", "Simulate a SKU on a workload: print a one-screen summary and write summary.json and stats.txt to --out.")
+        var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
             sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet,
         };
@@ -200,7 +200,7 @@ internal static class Commands
 
     private static Command BuildWorkloads(TextWriter stdout)
     {
-        var cmd = new Command("workloads", "List the built-in workloads.");
+        var cmd = new Command("workloads", "List the shipped networks and the built-in GEMM streams.");
         cmd.SetAction(_ =>
         {
             foreach (GemmWorkload w in BuiltInWorkloads.All)
