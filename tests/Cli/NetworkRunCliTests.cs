@@ -39,6 +39,20 @@ public class NetworkRunCliTests : CliTestBase
     }
 
     [Test]
+    [Category("Quick")]
+    public void NetworkRunsAreByteIdenticalAcrossRunsAndFolders()
+    {
+        string a = Path.Combine(Dir, "a");
+        string b = Path.Combine(Dir, "deeper", "b");
+        Assert.That(Run("run", "--sku", "S30", "--workload", "mobilenet-v2", "--batch", "6", "--out", a).Code, Is.EqualTo(0));
+        Assert.That(Run("run", "--sku", "S30", "--workload", "mobilenet-v2", "--batch", "6", "--out", b).Code, Is.EqualTo(0));
+        foreach (string f in new[] { "summary.json", "layers.csv", "blocks.csv", "stats.txt", "compile-report.txt" })
+        {
+            Assert.That(File.ReadAllBytes(Path.Combine(b, f)), Is.EqualTo(File.ReadAllBytes(Path.Combine(a, f))), f);
+        }
+    }
+
+    [Test]
     [Category("Long")]
     public void ResNet50Batch48OnS30RunsEndToEnd()
     {
