@@ -893,7 +893,8 @@ internal sealed class CompileSession
             rep.Tiles += n;
             rep.MatmulInstructions += n * tc.Chunks.Length;
             rep.Macs += n * tc.M * tc.N * tc.Chunks.Sum();
-            long aBytes = n * tc.Chunks.Sum(k => tc.M * k * plan.ElementBytes);
+            long kTotal = tc.Chunks.Sum();
+            long aBytes = n * tc.Chunks.Sum(k => Lowering.ATileBytes(layer, tc.M, k, kTotal, plan.ElementBytes));
             long wBytes = n * tc.Chunks.Sum(k => bLoc is null ? Lowering.WeightTileBytes(k, tc.N, plan.ElementBytes, plan.Flags) : k * tc.N * plan.ElementBytes);
             if (inL2)
             {
@@ -1010,6 +1011,7 @@ internal sealed class CompileSession
 
     private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, TileClass tc, long firstTile, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
     {
+        long kTotal = tc.Chunks.Sum();
         Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
         for (int j = 0; j < tc.Chunks.Length; j++)
         {
@@ -1019,7 +1021,7 @@ internal sealed class CompileSession
                 SpuState st = _dmaSide[chip, k, s];
                 int b = st.Parity;
                 long tile = firstTile + s;
-                long aBytes = tc.M * kc * plan.ElementBytes;
+                long aBytes = Lowering.ATileBytes(_graph.Layers[li], tc.M, kc, kTotal, plan.ElementBytes);
                 long wBytes = bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
                 d.Wait(SlotToken(k, s, 2 + b));
                 d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);

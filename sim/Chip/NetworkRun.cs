@@ -32,10 +32,10 @@ public static class NetworkRun
         foreach (EngineCore engine in model.Engines)
         {
             // Streams without layer work (the cpu's launches and final wait) are not attributed to any layer.
-            int[]? starts = SegmentStarts(compiled.Layers, engine.Id, layers, engine.CodeLength);
-            if (starts is not null)
+            int[]? map = SegmentMap(compiled.Layers, engine.Id, engine.CodeLength);
+            if (map is not null)
             {
-                engine.SetSegments(starts);
+                engine.SetSegmentMap(map, layers);
             }
         }
 
@@ -50,45 +50,30 @@ public static class NetworkRun
         return new NetworkRunResult(compiled, model, summary, rows);
     }
 
-    /// <summary>Start instruction of every layer in one stream; a layer the stream has no part in gets an empty range.</summary>
-    public static int[]? SegmentStarts(LayerMap map, EngineId engine, int layers, int codeLength)
+    /// <summary>
+    /// The layer of every instruction of one stream, from all the compiler's spans (a layer emitted once per
+    /// micro-batch has a span per emission); -1 where no span covers the instruction (it then counts with the
+    /// instruction before it). Null when the stream has no span at all.
+    /// </summary>
+    public static int[]? SegmentMap(LayerMap map, EngineId engine, int codeLength)
     {
-        var starts = new int[layers];
-        Array.Fill(starts, -1);
+        var segmentOfPc = new int[codeLength];
+        Array.Fill(segmentOfPc, -1);
         bool any = false;
         foreach (LayerSpan span in map.Spans)
         {
-            if (span.Engine == engine && span.Layer < layers && (starts[span.Layer] < 0 || span.Start < starts[span.Layer]))
+            if (span.Engine != engine)
             {
-                starts[span.Layer] = span.Start;
-                any = true;
+                continue;
+            }
+
+            any = true;
+            for (int pc = Math.Max(0, span.Start); pc < Math.Min(codeLength, span.End); pc++)
+            {
+                segmentOfPc[pc] = span.Layer;
             }
         }
 
-        if (!any)
-        {
-            return null;
-        }
-
-        int next = codeLength;
-        for (int l = layers - 1; l >= 0; l--)
-        {
-            if (starts[l] < 0)
-            {
-                starts[l] = next;
-            }
-
-            next = starts[l];
-        }
-
-        starts[0] = 0;
-        for (int l = 1; l < layers; l++)
-        {
-            // Keep the ranges ordered even if a compiler interleaves layers in one stream (the overlap is then
-            // attributed to the earlier layer).
-            starts[l] = Math.Max(starts[l], starts[l - 1]);
-        }
-
-        return starts;
+        return any ? segmentOfPc : null;
     }
 }

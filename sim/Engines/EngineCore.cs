@@ -48,9 +48,10 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private int _depth;
     private Instruction[] _code = [];
 
-    // Optional attribution of time to segments of the stream (e.g. the layers a compiler emitted): segment i covers
-    // instructions [_segmentStart[i], _segmentStart[i + 1]).
+    // Optional attribution of time to segments of the stream (e.g. the layers a compiler emitted): _segmentOfPc[pc]
+    // is the segment of instruction pc; _segmentStart only sizes the per-segment arrays.
     private int[] _segmentStart = [];
+    private int[] _segmentOfPc = [];
     private int _segment = -1;
     private ulong[] _segmentFirstPs = [];
     private ulong[] _segmentLastPs = [];
@@ -125,13 +126,44 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     /// </summary>
     public void SetSegments(int[] startPcs)
     {
-        _segmentStart = startPcs;
-        _segmentFirstPs = new ulong[startPcs.Length];
+        var map = new int[_code.Length];
+        int seg = 0;
+        for (int pc = 0; pc < map.Length; pc++)
+        {
+            while (seg + 1 < startPcs.Length && startPcs[seg + 1] <= pc)
+            {
+                seg++;
+            }
+
+            map[pc] = seg;
+        }
+
+        SetSegmentMap(map, startPcs.Length);
+    }
+
+    /// <summary>
+    /// Attributes each instruction to a segment: <paramref name="segmentOfPc"/>[pc] is its segment, or -1 for "the
+    /// segment of the instruction before it" (the first instructions default to segment 0). A segment may cover
+    /// several separate ranges, e.g. a layer emitted once per micro-batch.
+    /// </summary>
+    public void SetSegmentMap(int[] segmentOfPc, int segments)
+    {
+        _segmentOfPc = new int[_code.Length];
+        int last = 0;
+        for (int pc = 0; pc < _segmentOfPc.Length; pc++)
+        {
+            int seg = pc < segmentOfPc.Length ? segmentOfPc[pc] : -1;
+            last = seg >= 0 ? seg : last;
+            _segmentOfPc[pc] = last;
+        }
+
+        _segmentStart = new int[segments];
+        _segmentFirstPs = new ulong[segments];
         Array.Fill(_segmentFirstPs, ulong.MaxValue);
-        _segmentLastPs = new ulong[startPcs.Length];
-        _segmentBusy = new long[startPcs.Length];
-        _segmentWaitPs = new ulong[startPcs.Length];
-        _segmentActivePs = new ulong[startPcs.Length];
+        _segmentLastPs = new ulong[segments];
+        _segmentBusy = new long[segments];
+        _segmentWaitPs = new ulong[segments];
+        _segmentActivePs = new ulong[segments];
     }
 
     /// <summary>
@@ -396,22 +428,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     private void EnterSegment(bool stamp)
     {
-        // Segments are pc ranges; loops may jump back, so find the range of the current pc (binary search).
-        int lo = 0;
-        int hi = _segmentStart.Length - 1;
-        while (lo < hi)
-        {
-            int mid = (lo + hi + 1) >> 1;
-            if (_segmentStart[mid] <= _pc)
-            {
-                lo = mid;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
+        int lo = _segmentOfPc[_pc];
         if (lo != _segment)
         {
             CloseVisit();

@@ -25,6 +25,10 @@ public class NetworkRunCliTests : CliTestBase
         long layerMacs = layers.Skip(1).Sum(l => long.Parse(l.Split(',')[8], System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(layerMacs, Is.EqualTo(macs), "layers.csv MACs add up to the run's MACs");
         Assert.That(File.Exists(Path.Combine(outDir, "compile-report.txt")), Is.True);
+
+        // Every layer's time fits in the run (layers emitted once per micro-batch are summed over their emissions).
+        long runCycles = results.GetProperty("cycles").GetInt64();
+        Assert.That(layers.Skip(1).Select(l => long.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)), Has.All.LessThanOrEqualTo(runCycles));
     }
 
     [Test]
