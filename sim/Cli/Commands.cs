@@ -151,7 +151,9 @@ internal static class Commands
             RunSummary summary = CardRun.Run(model, w, b, new RunLimits(parse.GetValue(maxEvents), maxTimePs));
             wall.Stop();
             var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
-            output.Write("summary.json", SummaryWriter.ToJson(summary, prov));
+            Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, b);
+            output.Write("summary.json", SummaryWriter.ToJson(summary, prov, power));
+            output.Write("power.csv", power.ToCsv());
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
             output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
             output.Commit();
@@ -163,8 +165,9 @@ internal static class Commands
             {
                 stdout.Write(SummaryWriter.ToConsole(summary, prov));
                 stdout.Write(UtilizationLine(model.Sim.Stats, summary.SimulatedPs));
+                stdout.Write(power.ToConsoleLine());
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
-                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv)");
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, power.csv)");
             }
 
             return Program.ExitOk;
@@ -284,7 +287,9 @@ internal static class Commands
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions)));
+        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch);
+        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions), power));
+        output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
         output.Write("layers.csv", LayersCsv.Format(result.Layers));
@@ -306,6 +311,7 @@ internal static class Commands
         sb.Append(c, $"  throughput      {(seconds > 0 ? batch / seconds : 0):N1} samples/s\n");
         sb.Append(c, $"  traffic         DRAM {summary.DramBytes / 1e6:N1} MB, NoC {summary.NocBytes / 1e6:N1} MB, PCIe host {summary.PcieBytes / 1e6:N1} MB\n");
         sb.Append(UtilizationLine(result.Model.Sim.Stats, summary.SimulatedPs));
+        sb.Append(power.ToConsoleLine());
         var slowest = new List<LayerRow>(result.Layers);
         slowest.Sort((x, y) => y.Cycles != x.Cycles ? y.Cycles.CompareTo(x.Cycles) : string.CompareOrdinal(x.Layer, y.Layer));
         sb.Append("  slowest layers  ");
@@ -316,7 +322,7 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, stats.txt, compile-report.txt)\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, power.csv, stats.txt, compile-report.txt)\n");
         stdout.Write(sb.ToString());
         return Program.ExitOk;
     }
@@ -329,11 +335,13 @@ internal static class Commands
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov));
+        Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1);
+        output.Write("summary.json", ProgramReport.ToJson(summary, prov, null, power));
+        output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
         output.Commit();
-        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + $"  output          {target}/ (summary.json, stats.txt, blocks.csv)\n");
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, power.csv)\n");
         return Program.ExitOk;
     }
 
@@ -415,6 +423,12 @@ internal static class Commands
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The power estimate of a finished run with the default energy table (a program run counts as one sample).</summary>
+    private static Power.PowerReport EstimatePower(Stats.StatRegistry stats, ulong elapsedPs, CardParameters p, long samples)
+    {
+        return Power.PowerModel.Estimate(stats, elapsedPs, p.Chips, p.VpuLanes, p.TdpMilliwatts, samples, Power.EnergyTable.Load());
     }
 
     private static string UtilizationLine(Stats.StatRegistry stats, ulong elapsedPs)

@@ -15,7 +15,7 @@ public sealed record RunProvenance(string ProgramVersion, string CommandLine, Re
 /// </summary>
 public static class SummaryWriter
 {
-    public static string ToJson(RunSummary s, RunProvenance prov)
+    public static string ToJson(RunSummary s, RunProvenance prov, Power.PowerReport? power = null)
     {
         return SummaryWriter.Document(w =>
         {
@@ -47,6 +47,7 @@ public static class SummaryWriter
             w.WriteNumber("pcieBytes", s.PcieBytes);
             w.WriteNumber("pcieBandwidthBytesPerSecond", s.PcieBandwidthBytesPerSecond);
             w.WriteEndObject();
+            power?.WriteJson(w);
             w.WriteEndObject();
         });
     }
