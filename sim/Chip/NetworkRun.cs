@@ -15,7 +15,7 @@ public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model
 /// </summary>
 public static class NetworkRun
 {
-    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents)
+    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null)
     {
         CompileResult compiled;
         try
@@ -39,7 +39,7 @@ public static class NetworkRun
             }
         }
 
-        ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents);
+        ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, progress);
         var macs = new long[layers];
         for (int l = 0; l < layers && l < compiled.Report.Layers.Count; l++)
         {

@@ -181,12 +181,12 @@ public static class ProgramRunner
     }
 
     /// <summary>Runs to the end; a deadlock, the watchdog or the event limit ends it with a report.</summary>
-    public static ProgramSummary Run(ProgramModel model, ulong maxCycles, ulong maxEvents)
+    public static ProgramSummary Run(ProgramModel model, ulong maxCycles, ulong maxEvents, TextWriter? progress = null)
     {
         Simulator sim = model.Sim;
         ClockDomain clock = model.Clocks[0];
         ulong limitPs = maxCycles == ulong.MaxValue ? ulong.MaxValue : clock.EdgeTime(maxCycles);
-        StopReason reason = sim.Run(limitPs, maxEvents);
+        StopReason reason = RunWithProgress(sim, limitPs, maxEvents, progress);
         if (reason == StopReason.TimeLimit)
         {
             throw new SimulationStoppedException(Report(model, string.Create(CultureInfo.InvariantCulture,
@@ -271,6 +271,45 @@ public static class ProgramRunner
         {
             DramDevice = p.DramDevice,
         };
+    }
+
+    /// <summary>
+    /// Runs in slices of a million events; when a run lasts longer than a second of wall time, prints one plain
+    /// progress line per second to <paramref name="progress"/> (events, simulated time, speed). Output of the
+    /// simulation does not depend on it.
+    /// </summary>
+    public static StopReason RunWithProgress(Simulator sim, ulong limitPs, ulong maxEvents, TextWriter? progress)
+    {
+        if (progress is null)
+        {
+            return sim.Run(limitPs, maxEvents);
+        }
+
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        double nextReport = 1.0;
+        ulong left = maxEvents;
+        while (true)
+        {
+            ulong slice = Math.Min(left, 1_000_000UL);
+            StopReason reason = sim.Run(limitPs, slice);
+            if (left != ulong.MaxValue)
+            {
+                left -= Math.Min(left, slice);
+            }
+
+            if (reason != StopReason.EventLimit || left == 0)
+            {
+                return reason;
+            }
+
+            double seconds = wall.Elapsed.TotalSeconds;
+            if (seconds >= nextReport)
+            {
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"antoum: {sim.EventsExecuted / 1e6:0.0} M events, simulated {sim.Now / 1e9:0.000} ms, {sim.EventsExecuted / seconds / 1e6:0.0} M events/s"));
+                nextReport = seconds + 1.0;
+            }
+        }
     }
 
     /// <summary>Statistics name of an engine: chip, cluster, engine, e.g. <c>chip0.cluster1.spu3</c>, <c>chip0.cpu</c>.</summary>

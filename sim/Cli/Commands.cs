@@ -106,7 +106,7 @@ internal static class Commands
             string? programPath = parse.GetValue(program);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -120,7 +120,7 @@ internal static class Commands
 
                 string? m = parse.GetValue(mode);
                 return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
-                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout);
+                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -277,12 +277,12 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout, TextWriter stderr)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents);
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr);
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
@@ -327,12 +327,12 @@ internal static class Commands
         return Program.ExitOk;
     }
 
-    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout)
+    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout, TextWriter stderr)
     {
         AkpProgram program = ProgramFiles.Load(programPath);
         using OutputFolder output = OutputFolder.Begin(target);
         ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath);
-        ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents);
+        ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, quiet ? null : stderr);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
         Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1);

@@ -258,4 +258,18 @@ public class ProgramExecutionTests
         Assert.That(model.Engines[0].SegmentActivePs(0), Is.EqualTo(active0));
         Assert.That(model.Engines[0].SegmentActivePs(1), Is.EqualTo(active1));
     }
+
+    [Test]
+    public void RunningInProgressSlicesGivesTheSameResult()
+    {
+        string text = ".engine vpu.0\n loop 700000\n nop\n endloop\n.engine sfa.1\n loop 300000\n sfa exp, l2[0], l2[0x4000], 640, bf16\n endloop\n";
+        ProgramSummary plain = Run(text);
+        AkpProgram program = Assembler.Assemble(text, "slices.s");
+        ProgramModel model = ProgramRunner.Build(S4(), program, "slices.s");
+        ProgramSummary sliced = ProgramRunner.Run(model, ulong.MaxValue, ulong.MaxValue, new StringWriter());
+        Assert.That(sliced.Events, Is.GreaterThan(1_000_000UL), "the run spans several slices");
+        Assert.That(sliced.SimulatedPs, Is.EqualTo(plain.SimulatedPs));
+        Assert.That(sliced.Events, Is.EqualTo(plain.Events));
+        Assert.That(sliced.Engines.Select(e => e.FinishPs), Is.EqualTo(plain.Engines.Select(e => e.FinishPs)));
+    }
 }
