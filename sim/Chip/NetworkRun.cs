@@ -15,7 +15,7 @@ public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model
 /// </summary>
 public static class NetworkRun
 {
-    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null)
+    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false)
     {
         CompileResult compiled;
         try
@@ -27,7 +27,7 @@ public static class NetworkRun
             throw new Config.UserInputException(e.Message);
         }
 
-        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name);
+        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name, timeline);
         int layers = compiled.Layers.LayerNames.Count;
         foreach (EngineCore engine in model.Engines)
         {

@@ -47,6 +47,9 @@ public sealed class ProgramModel
     public SyncUnit Sync { get; }
 
     public IReadOnlyList<ClockDomain> Clocks { get; }
+
+    /// <summary>The timeline sampler, when the model was built with one.</summary>
+    public Reporting.TimelineSampler? Timeline { get; init; }
 }
 
 /// <summary>One engine's line in a program summary.</summary>
@@ -72,7 +75,7 @@ public sealed record ProgramSummary(string Sku, int Chips, ulong SimulatedPs, ul
 /// </summary>
 public static class ProgramRunner
 {
-    public static ProgramModel Build(CardParameters p, AkpProgram program, string programName)
+    public static ProgramModel Build(CardParameters p, AkpProgram program, string programName, bool timeline = false)
     {
         if (program.Streams.Count == 0)
         {
@@ -176,8 +179,9 @@ public static class ProgramRunner
             }
         }
 
+        Reporting.TimelineSampler? sampler = timeline ? new Reporting.TimelineSampler(sim) : null;
         sim.Start();
-        return new ProgramModel(sim, p, engines, sync, clocks);
+        return new ProgramModel(sim, p, engines, sync, clocks) { Timeline = sampler };
     }
 
     /// <summary>Runs to the end; a deadlock, the watchdog or the event limit ends it with a report.</summary>

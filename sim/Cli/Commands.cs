@@ -31,6 +31,7 @@ internal static class Commands
         root.Subcommands.Add(ValidateCommand.Build(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
+        root.Subcommands.Add(PlotCommand.Build(stdout));
         return root;
     }
 
@@ -82,6 +83,7 @@ internal static class Commands
             Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
+        var plots = new Option<bool>("--plots") { Description = "Also write utilization.svg, bandwidth.svg (and layers.svg for networks) to OUT/plots/, drawn from timeline.csv and layers.csv (network and program runs)." };
         var program = new Option<string?>("--program", "-p")
         {
             Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
@@ -98,7 +100,7 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
-            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet,
+            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots,
         };
         cmd.SetAction(parse =>
         {
@@ -106,7 +108,7 @@ internal static class Commands
             string? programPath = parse.GetValue(program);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -120,7 +122,7 @@ internal static class Commands
 
                 string? m = parse.GetValue(mode);
                 return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
-                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
+                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -277,12 +279,12 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout, TextWriter stderr)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr);
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true);
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
@@ -292,7 +294,9 @@ internal static class Commands
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
-        output.Write("layers.csv", LayersCsv.Format(result.Layers));
+        string layersCsv = LayersCsv.Format(result.Layers);
+        output.Write("layers.csv", layersCsv);
+        WriteTimeline(output, result.Model.Timeline!, plots ? layersCsv : null, plots);
         output.Write("compile-report.txt", report.ToText());
         output.Commit();
         if (quiet)
@@ -322,16 +326,16 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, power.csv, stats.txt, compile-report.txt)\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return Program.ExitOk;
     }
 
-    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, TextWriter stdout, TextWriter stderr)
+    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
     {
         AkpProgram program = ProgramFiles.Load(programPath);
         using OutputFolder output = OutputFolder.Begin(target);
-        ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath);
+        ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath, timeline: true);
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, quiet ? null : stderr);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
@@ -340,8 +344,9 @@ internal static class Commands
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
+        WriteTimeline(output, model.Timeline!, null, plots);
         output.Commit();
-        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, power.csv)\n");
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/" : string.Empty)})\n");
         return Program.ExitOk;
     }
 
@@ -390,6 +395,20 @@ internal static class Commands
             return Program.ExitOk;
         });
         return cmd;
+    }
+
+    /// <summary>Writes timeline.csv and, when asked, the plots drawn from it (and from layers.csv) into plots/.</summary>
+    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, string? layersCsv, bool plots)
+    {
+        string csv = TimelineCsv.Format(timeline);
+        output.Write("timeline.csv", csv);
+        if (plots)
+        {
+            foreach ((string name, string svg) in Plots.Render(csv, layersCsv))
+            {
+                output.Write("plots/" + name, svg);
+            }
+        }
     }
 
     private static ResolvedConfig LoadConfig(string sku, string? file, string[]? sets)

@@ -10,15 +10,23 @@ public sealed class SimTimer : IEventHandler
     private readonly Simulator _sim;
     private readonly Action _action;
     private readonly int _priority;
+    private readonly bool _background;
     private ulong _generation;
     private bool _scheduled;
     private ulong _when;
 
     public SimTimer(Simulator sim, Action action, int priority = Priorities.Message)
+        : this(sim, action, priority, background: false)
+    {
+    }
+
+    /// <summary>A timer whose events are background events (see <see cref="Simulator.ScheduleBackground"/>).</summary>
+    public SimTimer(Simulator sim, Action action, int priority, bool background)
     {
         _sim = sim;
         _action = action;
         _priority = priority;
+        _background = background;
     }
 
     /// <summary>True when the timer will fire.</summary>
@@ -37,7 +45,14 @@ public sealed class SimTimer : IEventHandler
 
         _scheduled = true;
         _when = timePs;
-        _sim.Schedule(timePs, _priority, this, _generation);
+        if (_background)
+        {
+            _sim.ScheduleBackground(timePs, _priority, this, _generation);
+        }
+        else
+        {
+            _sim.Schedule(timePs, _priority, this, _generation);
+        }
     }
 
     /// <summary>Moves the timer to a new time, scheduled or not.</summary>

@@ -64,6 +64,9 @@ public sealed class Simulator
     private ulong _seq;
     private ulong _eventsExecuted;
     private bool _stopRequested;
+    private IEventHandler? _background;
+    private int _backgroundPending;
+    private ulong _backgroundExecuted;
 
     public Simulator()
     {
@@ -80,7 +83,10 @@ public sealed class Simulator
     public ulong EventsExecuted => _eventsExecuted;
 
     /// <summary>Events waiting in the queue.</summary>
-    public int PendingEvents => _queue.Count;
+    public int PendingEvents => _queue.Count - _backgroundPending;
+
+    /// <summary>Background (observer) events executed so far; not included in <see cref="EventsExecuted"/>.</summary>
+    public ulong BackgroundEventsExecuted => _backgroundExecuted;
 
     /// <summary>Every statistic of every component, by dotted name.</summary>
     public Stats.StatRegistry Stats { get; }
@@ -123,6 +129,28 @@ public sealed class Simulator
     public void ScheduleIn(ulong delayPs, int priority, IEventHandler handler, ulong data = 0)
     {
         Schedule(checked(_now + delayPs), priority, handler, data);
+    }
+
+    /// <summary>
+    /// Schedules an event of the simulator's one background handler (an observer such as a statistics sampler).
+    /// Background events do not keep the run alive: when only background events are left, <see cref="Run"/>
+    /// drops them without advancing time and returns <see cref="StopReason.QueueEmpty"/>. They are not counted in
+    /// <see cref="EventsExecuted"/> or <see cref="PendingEvents"/> and do not use the event budget, so a model's
+    /// results do not change when an observer is added. Only one handler may use this.
+    /// </summary>
+    public void ScheduleBackground(ulong timePs, int priority, IEventHandler handler, ulong data = 0)
+    {
+        if (_background is null)
+        {
+            _background = handler;
+        }
+        else if (!ReferenceEquals(_background, handler))
+        {
+            throw new InvalidOperationException("only one background event handler is supported");
+        }
+
+        Schedule(timePs, priority, handler, data);
+        _backgroundPending++;
     }
 
     /// <summary>Asks the run loop to return after the current event.</summary>
@@ -176,10 +204,18 @@ public sealed class Simulator
         ulong budget = maxEvents;
         while (true)
         {
-            if (!_queue.TryPeek(out EventKey next))
+            if (_queue.Count == _backgroundPending)
             {
+                if (_backgroundPending != 0)
+                {
+                    _queue.Clear();
+                    _backgroundPending = 0;
+                }
+
                 return StopReason.QueueEmpty;
             }
+
+            _queue.TryPeek(out EventKey next);
 
             if (next.Time > untilPs)
             {
@@ -194,8 +230,17 @@ public sealed class Simulator
 
             _queue.TryDequeue(out EventKey key, out ScheduledEvent ev);
             _now = key.Time;
-            _eventsExecuted++;
-            budget--;
+            if (ReferenceEquals(ev.Handler, _background))
+            {
+                _backgroundPending--;
+                _backgroundExecuted++;
+            }
+            else
+            {
+                _eventsExecuted++;
+                budget--;
+            }
+
             ev.Handler.OnEvent(ev.Data);
             if (_stopRequested)
             {

@@ -53,7 +53,9 @@ public sealed class OutputFolder : IDisposable
     /// <summary>Writes one file (UTF-8, no BOM, '\n' line ends) into the staging folder.</summary>
     public void Write(string name, string content)
     {
-        File.WriteAllText(Path.Combine(_staging, name), content, new UTF8Encoding(false));
+        string path = Path.Combine(_staging, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content, new UTF8Encoding(false));
     }
 
     /// <summary>Moves the staging folder into place.</summary>

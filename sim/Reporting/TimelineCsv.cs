@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text;
+using Antoum.Sim.Config;
+using Antoum.Sim.Stats;
+
+namespace Antoum.Sim.Reporting;
+
+/// <summary>A parsed <c>timeline.csv</c>: bin bounds and one value column per utilization or bandwidth series.</summary>
+public sealed record TimelineTable(IReadOnlyList<ulong> StartPs, IReadOnlyList<ulong> EndPs, IReadOnlyList<string> Columns, IReadOnlyList<double[]> Values);
+
+/// <summary>
+/// <c>timeline.csv</c>: one row per time bin of a <see cref="TimelineSampler"/>: <c>start_ps,end_ps</c>, then
+/// <c>util_KIND</c> per block kind (mean over the kind's instances of each instance's busy fraction in the bin,
+/// clamped to [0, 1]: engines add their busy time when an operation starts, so a bin can receive more busy time than
+/// its length), then <c>LEVEL_bytes_per_s</c> per memory level. Lines starting with '#' are comments.
+/// </summary>
+public static class TimelineCsv
+{
+    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, each instance clamped to [0,1] (busy time is booked when an operation starts); *_bytes_per_s = bytes counted in the bin / bin length\n";
+
+    public static string Format(TimelineSampler t)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var kinds = new List<string>();
+        var kindOf = new int[t.Blocks.Count];
+        for (int b = 0; b < t.Blocks.Count; b++)
+        {
+            string k = t.Blocks[b].Kind;
+            int i = kinds.IndexOf(k);
+            if (i < 0)
+            {
+                i = kinds.Count;
+                kinds.Add(k);
+            }
+
+            kindOf[b] = i;
+        }
+
+        var counts = new int[kinds.Count];
+        foreach (int k in kindOf)
+        {
+            counts[k]++;
+        }
+
+        var sb = new StringBuilder(Comment).Append("start_ps,end_ps");
+        foreach (string k in kinds)
+        {
+            sb.Append(",util_").Append(k);
+        }
+
+        foreach (string l in t.Levels)
+        {
+            sb.Append(',').Append(l).Append("_bytes_per_s");
+        }
+
+        sb.Append('\n');
+        var sums = new double[kinds.Count];
+        for (int bin = 0; bin < t.BinCount; bin++)
+        {
+            ulong start = t.BinStart(bin);
+            ulong end = t.BinEnd(bin);
+            double len = end - start;
+            sb.Append(start.ToString(c)).Append(',').Append(end.ToString(c));
+            Array.Clear(sums);
+            for (int b = 0; b < kindOf.Length; b++)
+            {
+                sums[kindOf[b]] += Math.Clamp(t.Busy(bin, b) / len, 0.0, 1.0);
+            }
+
+            for (int k = 0; k < kinds.Count; k++)
+            {
+                sb.Append(',').Append((sums[k] / counts[k]).ToString("0.######", c));
+            }
+
+            for (int l = 0; l < t.Levels.Count; l++)
+            {
+                sb.Append(',').Append((t.Bytes(bin, l) * 1e12 / len).ToString("0.###", c));
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Parses <c>timeline.csv</c> text; errors are <see cref="UserInputException"/>s naming the file and line.</summary>
+    public static TimelineTable Parse(string text, string fileName)
+    {
+        string[] lines = text.Split('\n');
+        string[]? header = null;
+        var starts = new List<ulong>();
+        var ends = new List<ulong>();
+        var values = new List<double[]>();
+        for (int n = 0; n < lines.Length; n++)
+        {
+            string line = lines[n].TrimEnd('\r');
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            string[] cells = line.Split(',');
+            if (header is null)
+            {
+                if (cells.Length < 2 || cells[0] != "start_ps" || cells[1] != "end_ps")
+                {
+                    throw new UserInputException($"{fileName}:{n + 1}: expected a header starting with start_ps,end_ps");
+                }
+
+                header = cells;
+                continue;
+            }
+
+            if (cells.Length != header.Length)
+            {
+                throw new UserInputException($"{fileName}:{n + 1}: expected {header.Length} columns, found {cells.Length}");
+            }
+
+            if (!ulong.TryParse(cells[0], NumberStyles.None, CultureInfo.InvariantCulture, out ulong s)
+                || !ulong.TryParse(cells[1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong e) || e <= s)
+            {
+                throw new UserInputException($"{fileName}:{n + 1}: start_ps and end_ps must be integers with start_ps < end_ps");
+            }
+
+            var row = new double[header.Length - 2];
+            for (int i = 2; i < cells.Length; i++)
+            {
+                if (!double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out row[i - 2]) || !double.IsFinite(row[i - 2]))
+                {
+                    throw new UserInputException($"{fileName}:{n + 1}: column {header[i]}: '{cells[i]}' is not a number");
+                }
+            }
+
+            starts.Add(s);
+            ends.Add(e);
+            values.Add(row);
+        }
+
+        if (header is null)
+        {
+            throw new UserInputException($"{fileName}:1: no header line (start_ps,end_ps,...)");
+        }
+
+        return new TimelineTable(starts, ends, header[2..], values);
+    }
+
+    /// <summary>Parses <c>layers.csv</c> rows (layer, cycles, bottleneck) for the layers plot.</summary>
+    public static List<(string Layer, double Cycles, string Bottleneck)> ParseLayers(string text, string fileName)
+    {
+        string[] lines = text.Split('\n');
+        if (lines.Length == 0 || lines[0].TrimEnd('\r') != LayersCsv.Header)
+        {
+            throw new UserInputException($"{fileName}:1: expected the header {LayersCsv.Header}");
+        }
+
+        int columns = LayersCsv.Header.Split(',').Length;
+        var rows = new List<(string, double, string)>();
+        for (int n = 1; n < lines.Length; n++)
+        {
+            string line = lines[n].TrimEnd('\r');
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            string[] cells = line.Split(',');
+            if (cells.Length != columns || !double.TryParse(cells[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double cycles))
+            {
+                throw new UserInputException($"{fileName}:{n + 1}: expected {columns} columns with a numeric cycles column");
+            }
+
+            rows.Add((cells[0], cycles, cells[columns - 1]));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Sum of the raw (unclamped) busy ps of every bin for one block.</summary>
+    public static ulong BusyTotal(TimelineSampler t, int block)
+    {
+        ulong sum = 0;
+        for (int bin = 0; bin < t.BinCount; bin++)
+        {
+            sum += t.Busy(bin, block);
+        }
+
+        return sum;
+    }
+}
