@@ -16,7 +16,7 @@ public static class Plots
     private const int Width = 1000;
     private const int Height = 500;
 
-    private static readonly OxyColor[] Palette =
+    private static readonly OxyColor[] s_palette =
     [
         OxyColor.FromRgb(0x1f, 0x77, 0xb4), OxyColor.FromRgb(0xff, 0x7f, 0x0e), OxyColor.FromRgb(0x2c, 0xa0, 0x2c),
         OxyColor.FromRgb(0xd6, 0x27, 0x28), OxyColor.FromRgb(0x94, 0x67, 0xbd), OxyColor.FromRgb(0x8c, 0x56, 0x4b),
@@ -56,7 +56,7 @@ public static class Plots
                 continue;
             }
 
-            var series = new LineSeries { Title = name[prefix.Length..^suffix.Length], Color = Palette[colour++ % Palette.Length], StrokeThickness = 1.5 };
+            var series = new LineSeries { Title = name[prefix.Length..^suffix.Length], Color = s_palette[colour++ % s_palette.Length], StrokeThickness = 1.5 };
             for (int row = 0; row < t.Values.Count; row++)
             {
                 double v = t.Values[row][col] / (gb ? 1e9 : 1.0);
@@ -85,7 +85,7 @@ public static class Plots
         var legend = new StringBuilder();
         for (int i = 0; i < bottlenecks.Count; i++)
         {
-            OxyColor c = Palette[i % Palette.Length];
+            OxyColor c = s_palette[i % s_palette.Length];
             legend.Append(i == 0 ? string.Empty : ", ").Append(bottlenecks[i]).Append(" = #").Append(c.R.ToString("x2", CultureInfo.InvariantCulture))
                 .Append(c.G.ToString("x2", CultureInfo.InvariantCulture)).Append(c.B.ToString("x2", CultureInfo.InvariantCulture));
         }
@@ -96,7 +96,7 @@ public static class Plots
         foreach ((string layer, double cycles, string b) in rows)
         {
             categories.Labels.Add(layer);
-            bars.Items.Add(new BarItem(cycles) { Color = Palette[bottlenecks.IndexOf(b) % Palette.Length] });
+            bars.Items.Add(new BarItem(cycles) { Color = s_palette[bottlenecks.IndexOf(b) % s_palette.Length] });
         }
 
         model.Axes.Add(categories);
