@@ -27,7 +27,14 @@ public static class NetworkRun
             throw new Config.UserInputException(e.Message);
         }
 
-        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name, timeline);
+        return Run(p, compiled, graph.Name, maxCycles, maxEvents, progress, timeline);
+    }
+
+    /// <summary>Runs an already compiled network (the sweep reuses compiled programs; see docs/sweeps.md).</summary>
+    public static NetworkRunResult Run(CardParameters p, CompileResult compiled, string name, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false)
+    {
+        ArgumentNullException.ThrowIfNull(compiled);
+        ProgramModel model = ProgramRunner.Build(p, compiled.Program, name, timeline);
         int layers = compiled.Layers.LayerNames.Count;
         foreach (EngineCore engine in model.Engines)
         {

@@ -32,6 +32,7 @@ internal static class Commands
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
+        root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
         return root;
     }
 
