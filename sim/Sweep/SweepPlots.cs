@@ -134,7 +134,7 @@ public static class SweepPlots
             model.Series.Add(frontLine);
         }
 
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightBottom, LegendPlacement = LegendPlacement.Inside, LegendBackground = OxyColor.FromAColor(220, OxyColors.White), LegendBorder = OxyColors.Gray });
         return model;
     }
 
@@ -153,7 +153,7 @@ public static class SweepPlots
         var model = new PlotModel
         {
             Title = speedup ? $"Speed-up vs {name} (throughput / the line's first point)" : $"Throughput vs {name}",
-            Subtitle = "one line per combination of workload, SKU, batch, mode and the other parameters",
+            Subtitle = "one line per combination of the other varying columns (workload, SKU, batch, mode, parameters)",
         };
         if (numeric)
         {
@@ -169,18 +169,25 @@ public static class SweepPlots
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = speedup ? "speed-up (x)" : "throughput (samples/s)", Minimum = 0 });
         var lines = new List<string>();
         var members = new List<List<IReadOnlyList<string>>>();
+        var varying = new bool[status];
+        for (int c = 1; c < status; c++)
+        {
+            varying[c] = ok.Select(r => r[c]).Distinct(StringComparer.Ordinal).Skip(1).Any();
+        }
+
         foreach (IReadOnlyList<string> r in ok)
         {
             var key = new StringBuilder();
             for (int c = 1; c < status; c++)
             {
-                if (c != column)
+                // The line's label names the columns that vary between lines (workload, SKU, ... or other parameters).
+                if (c != column && varying[c])
                 {
                     key.Append(c <= t.Column("mode") ? string.Empty : t.Header[c] + "=").Append(r[c]).Append(' ');
                 }
             }
 
-            string k = key.ToString().TrimEnd();
+            string k = key.Length == 0 ? "all points" : key.ToString().TrimEnd();
             int i = lines.IndexOf(k);
             if (i < 0)
             {
@@ -215,7 +222,7 @@ public static class SweepPlots
             model.Series.Add(series);
         }
 
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomCenter, LegendPlacement = LegendPlacement.Outside, LegendOrientation = LegendOrientation.Horizontal, LegendFontSize = 9 });
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.LeftTop, LegendPlacement = LegendPlacement.Inside, LegendFontSize = 10, LegendBackground = OxyColor.FromAColor(220, OxyColors.White), LegendBorder = OxyColors.Gray });
         return model;
     }
 
@@ -253,6 +260,8 @@ public static class SweepPlots
 
     private static string Svg(PlotModel model)
     {
+        model.Background = OxyColors.White;
+        model.Padding = new OxyThickness(8, 16, 8, 8);
         CultureInfo saved = CultureInfo.CurrentCulture;
         try
         {
