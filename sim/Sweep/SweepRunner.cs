@@ -59,6 +59,7 @@ public static class SweepRunner
             throw new UserInputException($"--jobs: expected at least 1, got {options.Jobs}");
         }
 
+        CheckNames(spec);
         PrepareFolder(outDir);
         IReadOnlyList<string> header = SweepEvaluator.Header(spec);
         string shard = ShardText(options.ShardIndex, options.ShardCount);
@@ -138,6 +139,46 @@ public static class SweepRunner
         AtomicFile.Write(Path.Combine(outDir, CsvName), csv.ToString());
         AtomicFile.Write(Path.Combine(outDir, MetaName), Meta(spec, shard, mine.Count, infeasible));
         return new SweepOutcome(mine.Count, mine.Count - todo.Count, ran, infeasible, journal.Dropped, wall.Elapsed.TotalSeconds, cache?.Hits ?? 0, cache?.Misses ?? 0, true);
+    }
+
+    /// <summary>Workloads, SKUs and modes must exist: a typo there is a spec error, not a sweep of infeasible points.</summary>
+    private static void CheckNames(SweepSpec spec)
+    {
+        foreach (string w in spec.Workloads)
+        {
+            try
+            {
+                Cli.CompileCommand.ResolveWorkload(w);
+            }
+            catch (Exception e) when (e is UserInputException or Antoum.Firmware.Workloads.WorkloadException)
+            {
+                throw new UserInputException($"sweep workloads: {e.Message}");
+            }
+        }
+
+        foreach (string sku in spec.Skus)
+        {
+            try
+            {
+                ConfigLoader.Load(sku);
+            }
+            catch (UserInputException e)
+            {
+                throw new UserInputException($"sweep skus: {e.Message}");
+            }
+        }
+
+        foreach (string? mode in spec.Modes)
+        {
+            try
+            {
+                _ = mode is null ? default : Antoum.Firmware.Compiler.Compiler.ParseMode(mode);
+            }
+            catch (Antoum.Firmware.Compiler.CompileException e)
+            {
+                throw new UserInputException($"sweep modes: {e.Message}");
+            }
+        }
     }
 
     public static string ShardText(int index, int count) => string.Create(CultureInfo.InvariantCulture, $"{index}/{count}");

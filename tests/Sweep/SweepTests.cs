@@ -390,6 +390,15 @@ public class SweepTests : CliTestBase
         (code, _, stderr) = Run("sweep", spec, "--set", "spu.rows=8,16", "--out", Path.Combine(Dir, "o"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("not both"));
+        (code, _, stderr) = Run("sweep", "--workload", "convnet,resnet51", "--out", Path.Combine(Dir, "o"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("sweep workloads: unknown workload 'resnet51'"));
+        (code, _, stderr) = Run("sweep", "--workload", "convnet", "--sku", "S4,S5", "--out", Path.Combine(Dir, "o"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("sweep skus: ").And.Contain("unknown SKU \"S5\""));
+        (code, _, stderr) = Run("sweep", "--workload", "convnet", "--mode", "sideways", "--out", Path.Combine(Dir, "o"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("sweep modes: expected a partition mode"));
         File.WriteAllText(Path.Combine(Dir, "precious.txt"), "x");
         (code, _, stderr) = Run("sweep", spec, "--out", Dir);
         Assert.That(code, Is.EqualTo(2));
