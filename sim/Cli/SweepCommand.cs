@@ -88,7 +88,7 @@ internal static class SweepCommand
             }
 
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{csv}: {outcome.Points} points ({outcome.Resumed} from the journal, {outcome.Ran} run now, {outcome.Infeasible} infeasible) in {outcome.Seconds:0.0} s; {(outcome.Ran > 0 ? outcome.Ran / Math.Max(outcome.Seconds, 1e-9) : 0):0.00} points/s; {outcome.CompileMisses} compile(s)"));
+                $"{csv}: {outcome.Points} points ({outcome.Resumed} from the journal, {outcome.Ran} run now, {outcome.Infeasible} infeasible) in {outcome.Seconds:0.0} s; {(outcome.Ran > 0 ? outcome.Ran / Math.Max(outcome.Seconds, 1e-9) : 0):0.00} points/s; {(options.CompileCache ? outcome.CompileMisses.ToString(CultureInfo.InvariantCulture) + " compile(s)" : "compile cache off")}"));
             return Program.ExitOk;
         });
 
