@@ -47,11 +47,12 @@ public sealed class SweepJournal : IDisposable
     /// <param name="path">The journal file.</param>
     /// <param name="specHash">The spec's hash (a journal of another spec is refused).</param>
     /// <param name="shard">The shard, "i/n".</param>
+    /// <param name="configs">Fingerprint of the configs/ folder (a journal written with other config files is refused).</param>
     /// <param name="belongs">Whether a canonical point index is part of this run (its shard).</param>
     /// <param name="columns">Fields every row has.</param>
-    public static SweepJournal Open(string path, string specHash, string shard, Func<int, bool> belongs, int columns)
+    public static SweepJournal Open(string path, string specHash, string shard, string configs, Func<int, bool> belongs, int columns)
     {
-        string header = $"{Magic} spec {specHash} shard {shard}";
+        string header = $"{Magic} spec {specHash} shard {shard} configs {configs}";
         var done = new Dictionary<int, string>();
         int dropped = 0;
         bool rewrite = true;
@@ -72,10 +73,15 @@ public sealed class SweepJournal : IDisposable
 
                     if (parts[2] != specHash)
                     {
-                        throw new UserInputException($"{path}: this folder holds a sweep of another spec (spec hash {parts[2][..Math.Min(12, parts[2].Length)]}, this spec {specHash[..12]}); resume only with the same spec, or use another --out folder");
+                        throw new UserInputException($"{path}: this folder holds a sweep of another spec (spec hash {Short(parts[2])}, this spec {Short(specHash)}); resume only with the same spec, or use another --out folder");
                     }
 
-                    throw new UserInputException($"{path}: this folder holds shard {parts[4]} of the sweep, not shard {shard}; use another --out folder per shard");
+                    if (parts[4] != shard)
+                    {
+                        throw new UserInputException($"{path}: this folder holds shard {parts[4]} of the sweep, not shard {shard}; use another --out folder per shard");
+                    }
+
+                    throw new UserInputException($"{path}: the configs/ files changed since this sweep started (fingerprint {(parts.Length > 6 ? Short(parts[6]) : "none")}, now {Short(configs)}); its rows would mix two configurations: use another --out folder");
                 }
 
                 for (int i = 1; i < lines.Length - 1; i++)
@@ -109,6 +115,8 @@ public sealed class SweepJournal : IDisposable
         var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
         return new SweepJournal(stream, done, dropped);
     }
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
 
     private static string Trim(string s) => s.Length > 60 ? s[..60] + "..." : s;
 

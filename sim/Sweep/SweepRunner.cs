@@ -73,7 +73,8 @@ public static class SweepRunner
         }
 
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        using SweepJournal journal = SweepJournal.Open(Path.Combine(outDir, SweepJournal.FileName), spec.Hash, shard,
+        string configs = ConfigsFingerprint();
+        using SweepJournal journal = SweepJournal.Open(Path.Combine(outDir, SweepJournal.FileName), spec.Hash, shard, configs,
             i => i >= 0 && i < spec.Points.Count && i % options.ShardCount == options.ShardIndex, header.Count);
         AtomicFile.Write(Path.Combine(outDir, SpecName), spec.CanonicalJson());
         IReadOnlyDictionary<int, string> done = journal.Done;
@@ -137,7 +138,7 @@ public static class SweepRunner
         }
 
         AtomicFile.Write(Path.Combine(outDir, CsvName), csv.ToString());
-        AtomicFile.Write(Path.Combine(outDir, MetaName), Meta(spec, shard, mine.Count, infeasible));
+        AtomicFile.Write(Path.Combine(outDir, MetaName), Meta(spec, configs, shard, mine.Count, infeasible));
         return new SweepOutcome(mine.Count, mine.Count - todo.Count, ran, infeasible, journal.Dropped, wall.Elapsed.TotalSeconds, cache?.Hits ?? 0, cache?.Misses ?? 0, true);
     }
 
@@ -213,13 +214,44 @@ public static class SweepRunner
     }
 
     /// <summary>sweep.json: what the sweep.csv beside it holds.</summary>
-    public static string Meta(SweepSpec spec, string shard, int rows, int infeasible)
+    public static string Meta(SweepSpec spec, string configs, string shard, int rows, int infeasible)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return Meta(spec.Name, spec.Hash, spec.Points.Count, shard, rows, infeasible);
+        return Meta(spec.Name, spec.Hash, configs, spec.Points.Count, shard, rows, infeasible);
     }
 
-    private static string Meta(string name, string hash, int points, string shard, int rows, int infeasible)
+    /// <summary>
+    /// SHA-256 over every file of the configs folder (relative path and bytes, in ordinal path order): the SKU files
+    /// and the energy table the points are computed from. Kept in the journal and sweep.json so a sweep is never
+    /// resumed or merged across different configuration files.
+    /// </summary>
+    public static string ConfigsFingerprint(string? configsDir = null)
+    {
+        string dir = Path.GetFullPath(configsDir ?? ConfigLoader.DefaultConfigsDirectory());
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        if (Directory.Exists(dir))
+        {
+            string[] files = Directory.GetFiles(dir, "*", SearchOption.AllDirectories);
+            var rel = new List<string>(files.Length);
+            foreach (string f in files)
+            {
+                rel.Add(Path.GetRelativePath(dir, f).Replace('\\', '/'));
+            }
+
+            rel.Sort(StringComparer.Ordinal);
+            foreach (string r in rel)
+            {
+                sha.AppendData(Encoding.UTF8.GetBytes(r + "\n"));
+                byte[] bytes = File.ReadAllBytes(Path.Combine(dir, r));
+                sha.AppendData(Encoding.UTF8.GetBytes(bytes.Length.ToString(CultureInfo.InvariantCulture) + "\n"));
+                sha.AppendData(bytes);
+            }
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static string Meta(string name, string hash, string configs, int points, string shard, int rows, int infeasible)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -228,6 +260,7 @@ public static class SweepRunner
             w.WriteString("format", "antoumsim.sweep/1");
             w.WriteString("name", name);
             w.WriteString("spec", hash);
+            w.WriteString("configs", configs);
             w.WriteNumber("points", points);
             w.WriteString("shard", shard);
             w.WriteNumber("rows", rows);
@@ -252,6 +285,7 @@ public static class SweepRunner
 
         string? specText = null;
         SweepMeta? meta = null;
+        string? firstConfigs = null;
         IReadOnlyList<string>? header = null;
         var shardsSeen = new SortedDictionary<int, string>();
         int shardCount = -1;
@@ -282,6 +316,12 @@ public static class SweepRunner
             string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
             meta = ReadMeta(metaPath, hash);
             (int index, int count) = (meta.ShardIndex, meta.ShardCount);
+            if (shardsSeen.Count > 0 && meta.Configs != firstConfigs)
+            {
+                throw new UserInputException($"{metaPath}: computed with other configs/ files than {shardsSeen.First().Value} (fingerprint {meta.Configs[..Math.Min(12, meta.Configs.Length)]} vs {firstConfigs![..Math.Min(12, firstConfigs!.Length)]}); rerun that shard with the same configuration");
+            }
+
+            firstConfigs ??= meta.Configs;
             if (shardCount >= 0 && count != shardCount)
             {
                 throw new UserInputException($"{metaPath}: shard {index}/{count}, but {shardsSeen.First().Value} is a shard of {shardCount}");
@@ -339,11 +379,11 @@ public static class SweepRunner
 
         AtomicFile.Write(Path.Combine(outDir, SpecName), specText!);
         AtomicFile.Write(Path.Combine(outDir, CsvName), csv.ToString());
-        AtomicFile.Write(Path.Combine(outDir, MetaName), Meta(meta.Name, meta.Hash, meta.Points, ShardText(0, 1), rows.Count, infeasible));
+        AtomicFile.Write(Path.Combine(outDir, MetaName), Meta(meta.Name, meta.Hash, meta.Configs, meta.Points, ShardText(0, 1), rows.Count, infeasible));
         return rows.Count;
     }
 
-    private sealed record SweepMeta(string Name, string Hash, int Points, int ShardIndex, int ShardCount);
+    private sealed record SweepMeta(string Name, string Hash, string Configs, int Points, int ShardIndex, int ShardCount);
 
     private static SweepMeta ReadMeta(string metaPath, string specHash)
     {
@@ -357,7 +397,7 @@ public static class SweepRunner
             }
 
             (int i, int n) = ParseShard(root.GetProperty("shard").GetString()!);
-            return new SweepMeta(root.GetProperty("name").GetString()!, specHash, root.GetProperty("points").GetInt32(), i, n);
+            return new SweepMeta(root.GetProperty("name").GetString()!, specHash, root.GetProperty("configs").GetString()!, root.GetProperty("points").GetInt32(), i, n);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

@@ -302,6 +302,33 @@ public class SweepTests : CliTestBase
         Assert.That(t.Rows[4][t.Column("samples_per_s")], Is.Empty);
     }
 
+    [Test]
+    [Category("Quick")]
+    public void TheJournalRefusesOtherConfigFilesAndDropsBadLines()
+    {
+        string path = Path.Combine(Dir, SweepJournal.FileName);
+        using (SweepJournal j = SweepJournal.Open(path, "spec1", "0/1", "configsA", _ => true, 2))
+        {
+            j.Append(0, "0,a");
+            j.Append(1, "1,\"b,c\"");
+        }
+
+        File.AppendAllText(path, "00000000 2,x\n");        // a complete line with a wrong CRC
+        File.AppendAllText(path, "12345678 3,");           // torn: no line end
+        using (SweepJournal j = SweepJournal.Open(path, "spec1", "0/1", "configsA", i => i < 10, 2))
+        {
+            Assert.That(j.Dropped, Is.EqualTo(2));
+            Assert.That(j.Done.Keys.Order(), Is.EqualTo(new[] { 0, 1 }));
+            Assert.That(j.Done[1], Is.EqualTo("1,\"b,c\""));
+        }
+
+        Assert.That(File.ReadAllText(path), Does.EndWith("\n").And.Not.Contain("12345678"), "rewritten without the bad lines");
+        UserInputException e = Assert.Throws<UserInputException>(() => SweepJournal.Open(path, "spec1", "0/1", "configsB", _ => true, 2))!;
+        Assert.That(e.Message, Does.Contain("the configs/ files changed since this sweep started"));
+        e = Assert.Throws<UserInputException>(() => SweepJournal.Open(path, "spec1", "1/2", "configsA", _ => true, 2))!;
+        Assert.That(e.Message, Does.Contain("holds shard 0/1 of the sweep, not shard 1/2"));
+    }
+
     [TestCase("0%", 1)]
     [TestCase("50%", 2)]
     [TestCase("87.5%", 8)]
