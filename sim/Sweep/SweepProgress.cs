@@ -6,9 +6,10 @@ namespace Antoum.Sim.Sweep;
 
 /// <summary>
 /// Progress of a sweep: points done of the total, rate (points/s over this run) and ETA. On a terminal one bar line
-/// is redrawn in place (at most 5 times a second); otherwise a plain line is printed every 10 s, or at every 10 %.
+/// is redrawn in place (at most 5 times a second, and every second while points run, so the elapsed time moves);
+/// otherwise a plain line is printed every 10 s, or at every 10 %.
 /// </summary>
-public sealed class SweepProgress
+public sealed class SweepProgress : IDisposable
 {
     private const int BarWidth = 30;
     private readonly TextWriter? _out;
@@ -22,6 +23,7 @@ public sealed class SweepProgress
     private double _lastDraw = double.NegativeInfinity;
     private int _lastDecile;
     private int _drawnDone = -1;
+    private readonly Timer? _timer;
 
     public SweepProgress(TextWriter? output, bool interactive, int total, int alreadyDone)
     {
@@ -31,6 +33,28 @@ public sealed class SweepProgress
         _startDone = alreadyDone;
         _done = alreadyDone;
         _lastDecile = total == 0 ? 10 : alreadyDone * 10 / total;
+        if (interactive && output is not null)
+        {
+            _timer = new Timer(_ => Tick(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private void Tick()
+    {
+        lock (_lock)
+        {
+            double t = _wall.Elapsed.TotalSeconds;
+            if (t - _lastDraw >= 0.9 && _done < _total)
+            {
+                Draw(t);
+                _lastDraw = t;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
     }
 
     public void PointDone(bool infeasible)
@@ -52,6 +76,7 @@ public sealed class SweepProgress
 
     public void Finish()
     {
+        _timer?.Dispose();
         lock (_lock)
         {
             if (_out is null)

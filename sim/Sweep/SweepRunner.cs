@@ -89,7 +89,7 @@ public static class SweepRunner
 
         CompileCache? cache = options.CompileCache ? new CompileCache() : null;
         var evaluator = new SweepEvaluator(spec, cache);
-        var progress = new SweepProgress(options.Progress, options.Interactive, mine.Count, mine.Count - todo.Count);
+        using var progress = new SweepProgress(options.Progress, options.Interactive, mine.Count, mine.Count - todo.Count);
         if (journal.Dropped > 0)
         {
             options.Progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweep: resuming: {done.Count} points already done, {journal.Dropped} incomplete journal line(s) dropped"));
