@@ -28,6 +28,8 @@ public static class SweepPlots
         OxyColor.FromRgb(0x17, 0xbe, 0xcf),
     ];
 
+    private static readonly MarkerType[] s_markers = [MarkerType.Circle, MarkerType.Square, MarkerType.Triangle, MarkerType.Diamond];
+
     /// <summary>File name → SVG text for a sweep.csv.</summary>
     public static SortedDictionary<string, string> Render(string csvText, string fileName = "sweep.csv")
     {
@@ -206,9 +208,11 @@ public static class SweepPlots
                 Title = l < MaxLegendEntries ? lines[l] : null,
                 Color = s_palette[l % s_palette.Length],
                 StrokeThickness = 1.5,
-                MarkerType = MarkerType.Circle,
-                MarkerSize = 3,
+                // Colours repeat after 10 lines; the marker shape changes with each round, so lines stay apart.
+                MarkerType = s_markers[l / s_palette.Length % s_markers.Length],
+                MarkerSize = 3.5,
                 MarkerFill = s_palette[l % s_palette.Length],
+                LineStyle = l / s_palette.Length % 2 == 0 ? LineStyle.Solid : LineStyle.Dash,
             };
             var sorted = members[l].OrderBy(r => values.IndexOf(r[column])).ToList();
             double baseline = Num(sorted[0][y]);
