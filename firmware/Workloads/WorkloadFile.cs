@@ -505,7 +505,7 @@ public static class WorkloadFile
 
             if (layersElement.ValueKind != JsonValueKind.Array || layersElement.GetArrayLength() == 0)
             {
-                throw Fail("layers", $"expected a non-empty array of layer objects, got {Kind(layersElement)}");
+                throw Fail("layers", $"expected a non-empty array of layer objects, got {(layersElement.ValueKind == JsonValueKind.Array ? "an empty array" : Kind(layersElement))}");
             }
 
             var layers = new List<Layer>();

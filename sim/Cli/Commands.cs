@@ -121,7 +121,7 @@ internal static class Commands
                 }
 
                 string? m = parse.GetValue(mode);
-                return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
+                return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
                     parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
             }
 
@@ -408,6 +408,19 @@ internal static class Commands
             {
                 output.Write("plots/" + name, svg);
             }
+        }
+    }
+
+    /// <summary>--mode of <c>run</c>: a bad name is the user's error (exit code 2), not a compiler failure.</summary>
+    private static Antoum.Firmware.Compiler.PartitionMode ParseMode(string text)
+    {
+        try
+        {
+            return Antoum.Firmware.Compiler.Compiler.ParseMode(text);
+        }
+        catch (Antoum.Firmware.Compiler.CompileException e)
+        {
+            throw new UserInputException("--mode: " + e.Message);
         }
     }
 
