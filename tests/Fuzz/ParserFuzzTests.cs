@@ -114,7 +114,7 @@ public class ParserFuzzTests
         Fuzz("workload JSON", seeds, input =>
         {
             WorkloadGraph g = WorkloadFile.Parse(Encoding.UTF8.GetString(input), "w.json");
-            _ = LayerMath.TotalMacs(g);
+            CheckedMacs(g);
         }, typeof(WorkloadException));
     }
 
@@ -128,12 +128,20 @@ public class ParserFuzzTests
         Fuzz("topology CSV (antoum layers)", seeds, input =>
         {
             IReadOnlyList<TopologyLayer> layers = Topologies.Parse(Lines(input), "t.csv");
-            _ = LayersCommand.Report(p, layers);
+            string csv = LayersCommand.Report(p, layers);
+            foreach (string row in csv.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                // Every count after the layer name is non-negative: a '-' would be an overflow that wrapped around.
+                if (row[(row.IndexOf(',', StringComparison.Ordinal) + 1)..].Contains('-', StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException("negative count (overflow) in: " + row);
+                }
+            }
         }, typeof(UserInputException));
         Fuzz("topology CSV (workload import)", seeds, input =>
         {
             WorkloadGraph g = WorkloadFile.ParseScaleSimCsv(Lines(input), "t.csv");
-            _ = LayerMath.TotalMacs(g);
+            CheckedMacs(g);
         }, typeof(WorkloadException));
     }
 
@@ -166,6 +174,22 @@ public class ParserFuzzTests
             AkpProgram p = AkpContainer.Read(input, "m.akp");
             _ = Disassembler.Disassemble(p);
         }, typeof(IsaException), fixup: FixCrc);
+    }
+
+    /// <summary>An accepted graph's MAC counts are non-negative and add up without overflow.</summary>
+    private static void CheckedMacs(WorkloadGraph g)
+    {
+        long total = 0;
+        foreach (Layer l in g.Layers)
+        {
+            long m = l.Macs();
+            if (m < 0)
+            {
+                throw new InvalidOperationException($"layer {l.Name}: negative MAC count {m} (overflow)");
+            }
+
+            total = checked(total + m);
+        }
     }
 
     private static byte[] FixCrc(byte[] input, Random rng)
