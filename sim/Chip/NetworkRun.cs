@@ -7,7 +7,11 @@ using Antoum.Sim.Reporting;
 namespace Antoum.Sim.Chip;
 
 /// <summary>What a network run produced: the compiled program and its report, the run's summary and the per-layer rows.</summary>
-public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model, ProgramSummary Summary, IReadOnlyList<LayerRow> Layers);
+public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model, ProgramSummary Summary, IReadOnlyList<LayerRow> Layers)
+{
+    /// <summary>Functional mode: the comparison of the output with the reference (null in timing mode).</summary>
+    public Functional.FunctionalOutcome? Functional { get; init; }
+}
 
 /// <summary>
 /// Runs a network the way a user does: compile the graph for the card (firmware compiler), load the programs,
@@ -15,19 +19,36 @@ public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model
 /// </summary>
 public static class NetworkRun
 {
-    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false)
+    /// <summary>
+    /// Compiles and runs <paramref name="graph"/>; with <paramref name="functional"/> the compile is functional, the
+    /// engines compute values from seeded inputs and the output is compared with the reference (docs/functional.md).
+    /// </summary>
+    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalRequest? functional = null)
     {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(graph);
+        Functional.FunctionalInputs? inputs = functional is null ? null : Functional.FunctionalRun.Generate(graph, batch, functional.Seed);
         CompileResult compiled;
         try
         {
-            compiled = Compiler.Compile(graph, batch, CompilerTarget.From(p), new CompileOptions { Mode = mode });
+            compiled = Compiler.Compile(graph, batch, CompilerTarget.From(p), new CompileOptions
+            {
+                Mode = mode,
+                Data = inputs is null ? null : new FunctionalData(inputs.Layers),
+            });
         }
         catch (CompileException e)
         {
             throw new Config.UserInputException(e.Message);
         }
 
-        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name, timeline);
+        if (functional?.Transform is { } transform)
+        {
+            compiled = transform(compiled);
+        }
+
+        Functional.FunctionalMemory? memory = inputs is null ? null : Functional.FunctionalRun.Load(p, compiled, inputs);
+        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name, timeline, memory);
         int layers = compiled.Layers.LayerNames.Count;
         foreach (EngineCore engine in model.Engines)
         {
@@ -47,7 +68,10 @@ public static class NetworkRun
         }
 
         List<LayerRow> rows = LayersCsv.Rows(compiled.Layers.LayerNames, macs, model.Engines, p.ClockHz);
-        return new NetworkRunResult(compiled, model, summary, rows);
+        return new NetworkRunResult(compiled, model, summary, rows)
+        {
+            Functional = inputs is null ? null : Functional.FunctionalRun.Compare(graph, batch, functional!.Seed, compiled, inputs, memory!).Outcome,
+        };
     }
 
     /// <summary>
