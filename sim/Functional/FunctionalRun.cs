@@ -23,6 +23,22 @@ public sealed record FunctionalOutcome(ulong Seed, long Elements, long Mismatche
 {
     public bool Pass => Mismatches == 0;
 
+    /// <summary>The "functional" object of summary.json.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WriteStartObject("functional");
+        w.WriteNumber("seed", Seed);
+        w.WriteString("outputSha256", OutputSha256);
+        w.WriteString("referenceSha256", ReferenceSha256);
+        w.WriteNumber("elements", Elements);
+        w.WriteNumber("mismatches", Mismatches);
+        w.WriteNumber("firstMismatch", FirstMismatch);
+        w.WriteBoolean("equalsReference", Pass);
+        w.WriteNumber("memoryBytes", MemoryBytes);
+        w.WriteEndObject();
+    }
+
     public string ToConsoleLine()
     {
         return Pass
