@@ -93,6 +93,19 @@ public class FunctionalModeTests : CliTestBase
     }
 
     [Test]
+    public void Obf16Flag_RoundTrips_AndNeedsBf16()
+    {
+        const string text = ".engine spu.0.0\nmatmul 2, 32, 16, l1[0], l1[0x100], l1[0x400], bf16, fmt=csr:4 acc obf16\n";
+        AkpProgram p = Assembler.Assemble(text, "t.s");
+        Instruction mm = p.Streams[0].Code[0];
+        Assert.That(SpuFlags.Unpack(mm.H & SpuFlags.Mask), Is.EqualTo(new SpuFlags(SparseFormat.Csr, 4, true, false, false, 0, 0) { OutBf16 = true }));
+        Assert.That(Disassembler.Disassemble(p), Does.Contain("fmt=csr:4 acc obf16"));
+        Assert.That(AkpContainer.Read(AkpContainer.Write(p), "t.akp").Streams[0].Code[0], Is.EqualTo(mm));
+        var e = Assert.Throws<AsmException>(() => Assembler.Assemble(text.Replace("bf16,", "int8,", StringComparison.Ordinal), "t.s"));
+        Assert.That(e!.Message, Does.Contain("obf16"));
+    }
+
+    [Test]
     public void Int8Attention_AndUnsupportedLayers_AreRefusedWithTheLayerName()
     {
         Layer attn = Attention(2, 16, 8) with { Precision = LayerPrecision.Int8 };
