@@ -242,6 +242,13 @@ internal sealed partial class CompileSession
             throw new CompileException(Compiler.Str($"layer '{layer.Name}': expected {perProblem * g.Problems} weight bytes ({g.Problems} x {g.K} x {fullN} x {es} B), got {dense.LongLength}"));
         }
 
+        long chunkCount = (g.K + plan.Kt - 1) / plan.Kt;
+        if (plan.Flags.Format == SparseFormat.NofM && chunkCount > 1 && plan.Kt % plan.Flags.Ratio != 0)
+        {
+            throw new CompileException(Compiler.Str(
+                $"layer '{layer.Name}': K chunks of {plan.Kt} rows split the groups of {plan.Flags.Ratio} rows of its nofm weights (a chunk must start at a group boundary; the timing compile does not check this)"));
+        }
+
         var blocks = new Dictionary<(long, long, int), (long, long)>();
         var bytes = new List<byte>();
         long chunks = (g.K + plan.Kt - 1) / plan.Kt;

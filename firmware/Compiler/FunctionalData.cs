@@ -164,20 +164,36 @@ public static class WeightPacking
 
             case SparseFormat.Bitmap:
                 {
-                    var map = new byte[((kc * nt) + 7) / 8];
+                    // Hierarchical: one bit per (column, 32-row segment) holding nonzeros, then one byte per nonzero
+                    // (row within its segment in bits 0-4, bit 7 = last nonzero of the segment), then the values.
+                    long segs = (kc + 31) / 32;
+                    var top = new byte[((nt * segs) + 7) / 8];
+                    var index = new List<byte>();
                     for (long c = 0; c < nt; c++)
                     {
-                        for (long k = 0; k < kc; k++)
+                        for (long g = 0; g < segs; g++)
                         {
-                            if (Nonzero(k0 + k, n0 + c, dense))
+                            int last = -1;
+                            for (long k = g * 32; k < Math.Min(kc, (g * 32) + 32); k++)
                             {
-                                long bit = (c * kc) + k;
-                                map[bit / 8] |= (byte)(1 << (int)(bit % 8));
+                                if (Nonzero(k0 + k, n0 + c, dense))
+                                {
+                                    index.Add((byte)(k - (g * 32)));
+                                    last = index.Count - 1;
+                                }
+                            }
+
+                            if (last >= 0)
+                            {
+                                long bit = (c * segs) + g;
+                                top[bit / 8] |= (byte)(1 << (int)(bit % 8));
+                                index[last] |= 0x80;
                             }
                         }
                     }
 
-                    outp.AddRange(map);
+                    outp.AddRange(top);
+                    outp.AddRange(index);
                     for (long c = 0; c < nt; c++)
                     {
                         for (long k = 0; k < kc; k++)

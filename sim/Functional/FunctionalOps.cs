@@ -109,24 +109,51 @@ public static class FunctionalOps
 
             case SparseFormat.Bitmap:
                 {
-                    long mapBytes = ((k * n) + 7) / 8;
-                    long v = mapBytes;
+                    long segs = (k + 31) / 32;
+                    long topBytes = ((n * segs) + 7) / 8;
+                    var rows = new List<(long Row, long Col)>();
+                    long at = topBytes;
                     for (long col = 0; col < n; col++)
                     {
-                        for (long row = 0; row < k; row++)
+                        for (long g = 0; g < segs; g++)
                         {
-                            long bit = (col * k) + row;
-                            if (((packed[(int)(bit >> 3)] >> (int)(bit & 7)) & 1) != 0)
+                            long bit = (col * segs) + g;
+                            if (((packed[(int)(bit >> 3)] >> (int)(bit & 7)) & 1) == 0)
                             {
-                                if (v + es > packed.Length)
+                                continue;
+                            }
+
+                            while (true)
+                            {
+                                if (at >= packed.Length)
                                 {
-                                    return "bitmap tile shorter than its values";
+                                    return "bitmap tile shorter than its indices";
                                 }
 
-                                Put(row, col, packed[(int)v..], dense);
-                                v += es;
+                                byte b = packed[(int)at++];
+                                long row = (g * 32) + (b & 31);
+                                if (row >= k || (b & 0x60) != 0)
+                                {
+                                    return "bitmap index points past the tile";
+                                }
+
+                                rows.Add((row, col));
+                                if ((b & 0x80) != 0)
+                                {
+                                    break;
+                                }
                             }
                         }
+                    }
+
+                    if (at + (rows.Count * es) > packed.Length)
+                    {
+                        return "bitmap tile shorter than its values";
+                    }
+
+                    for (int i = 0; i < rows.Count; i++)
+                    {
+                        Put(rows[i].Row, rows[i].Col, packed[(int)(at + (i * es))..], dense);
                     }
 
                     return null;
@@ -181,7 +208,7 @@ public static class FunctionalOps
         return flags.Format switch
         {
             SparseFormat.NofM => ((k + r - 1) / r * n * es) + ((((k + r - 1) / r * n * 5) + 7) / 8),
-            SparseFormat.Bitmap => (((k * n) + 7) / 8) + (k * n * es),
+            SparseFormat.Bitmap => ((((k + 31) / 32 * n) + 7) / 8) + (k * n * (1 + es)),
             SparseFormat.Csr => ((n + 1) * 4) + (k * n * (2 + es)),
             SparseFormat.BlockCsr => ((n + 1) * 4) + ((k + 3) / 4 * n * (2 + (4 * es))),
             _ => k * n * es,

@@ -23,10 +23,10 @@ public static class FunctionalWorkloads
         "func-conv" => new WorkloadGraph
         {
             Name = "func-conv",
-            Description = "INT8 conv stack on 16x16x16: 3x3 pad 1 (bitmap 1:4), 3x3 stride 2 grouped (dense), 1x1 (blockcsr 1:2), for functional mode",
+            Description = "INT8 conv stack on 16x16x16: 3x3 pad 1 (bitmap 1:8), 3x3 stride 2 grouped (dense), 1x1 (blockcsr 1:2), for functional mode",
             Layers =
             [
-                new Layer { Name = "conv1", Op = OpKind.Conv, H = 16, W = 16, C = 16, K = 32, R = 3, S = 3, Pad = 1, Sparsity = new LayerSparsity(4, "bitmap") },
+                new Layer { Name = "conv1", Op = OpKind.Conv, H = 16, W = 16, C = 16, K = 32, R = 3, S = 3, Pad = 1, Sparsity = new LayerSparsity(8, "bitmap") },
                 new Layer { Name = "conv2", Op = OpKind.Conv, H = 16, W = 16, C = 32, K = 32, R = 3, S = 3, Stride = 2, Pad = 1, Groups = 2 },
                 new Layer { Name = "conv3", Op = OpKind.Conv, H = 8, W = 8, C = 32, K = 64, R = 1, S = 1, Sparsity = new LayerSparsity(2, "blockcsr") },
             ],

@@ -54,7 +54,7 @@ public class FunctionalModeTests : CliTestBase
     public void FunctionalCompile_KeepsTheTimingCompilesTiling_AndTimingCompileIsUntouched()
     {
         CardParameters card = Card("S30", "chip.l1.capacity=8kB");
-        WorkloadGraph g = Graph(Conv("c1", 12, 12, 8, 24, 3, 1, 1, LayerPrecision.Bf16, ratio: 2, format: "bitmap"));
+        WorkloadGraph g = Graph(Conv("c1", 12, 12, 8, 24, 3, 1, 1, LayerPrecision.Bf16, ratio: 8, format: "bitmap"));
         CompileResult timing = Compile(card, g, 9, null);
         CompileResult functional = Compile(card, g, 9, FunctionalRun.Generate(g, 9, 1));
         Assert.That(timing.Tensors, Is.Null);
@@ -90,6 +90,46 @@ public class FunctionalModeTests : CliTestBase
         RunProgram(card, c, mem);
         FunctionalOutcome o = FunctionalRun.Compare(g, batch, 3, c, inputs, mem).Outcome;
         Assert.That(o.Mismatches, Is.EqualTo(0), o.ToConsoleLine());
+    }
+
+    [TestCase(SparseFormat.Dense, 1, 1)]
+    [TestCase(SparseFormat.NofM, 4, 1)]
+    [TestCase(SparseFormat.NofM, 3, 2)]
+    [TestCase(SparseFormat.Bitmap, 8, 1)]
+    [TestCase(SparseFormat.Bitmap, 2, 2)]
+    [TestCase(SparseFormat.Csr, 4, 2)]
+    [TestCase(SparseFormat.BlockCsr, 2, 1)]
+    public void PackedTiles_DecodeToTheDenseTile(SparseFormat format, int ratio, int es)
+    {
+        // A 70 x 9 matrix; the tile is 61 rows (odd) from row 5 (nofm: a group boundary) x columns 2..8.
+        const int k = 70, n = 9, kc = 61, n0 = 2, nt = 7;
+        int k0 = format == SparseFormat.NofM ? 2 * ratio : 5;
+        var rng = new Random(ratio * 10 + es);
+        var dense = new byte[k * n * es];
+        for (int col = 0; col < n; col++)
+        {
+            for (int row = 0; row < k; row++)
+            {
+                bool keep = format == SparseFormat.NofM ? row % ratio == (col + (row / ratio)) % ratio : rng.Next(ratio) == 0;
+                if (keep)
+                {
+                    dense[((row * n) + col) * es] = (byte)rng.Next(1, 256);
+                }
+            }
+        }
+
+        var flags = format == SparseFormat.Dense ? SpuFlags.Dense : SpuFlags.Dense with { Format = format, Ratio = ratio };
+        byte[] packed = WeightPacking.Pack(dense, n, k0, kc, n0, nt, es, flags, "t");
+        Assert.That(packed.Length, Is.LessThanOrEqualTo(FunctionalOps.MaxPackedBytes(kc, nt, es, flags)));
+        var decoded = new byte[kc * nt * es];
+        Assert.That(FunctionalOps.DecodeWeights(packed, kc, nt, es, flags, decoded), Is.Null);
+        for (int row = 0; row < kc; row++)
+        {
+            for (int col = 0; col < nt; col++)
+            {
+                Assert.That(decoded.AsSpan(((row * nt) + col) * es, es).ToArray(), Is.EqualTo(dense.AsSpan((((k0 + row) * n) + n0 + col) * es, es).ToArray()), $"row {row} col {col}");
+            }
+        }
     }
 
     [Test]

@@ -79,12 +79,12 @@ public class FunctionalTests
 
     [TestCase(LayerPrecision.Int8, 1, "dense")]
     [TestCase(LayerPrecision.Int8, 2, "nofm")]
-    [TestCase(LayerPrecision.Int8, 4, "bitmap")]
+    [TestCase(LayerPrecision.Int8, 8, "bitmap")]
     [TestCase(LayerPrecision.Int8, 4, "csr")]
     [TestCase(LayerPrecision.Int8, 2, "blockcsr")]
     [TestCase(LayerPrecision.Bf16, 1, "dense")]
     [TestCase(LayerPrecision.Bf16, 4, "nofm")]
-    [TestCase(LayerPrecision.Bf16, 2, "bitmap")]
+    [TestCase(LayerPrecision.Bf16, 16, "bitmap")]
     [TestCase(LayerPrecision.Bf16, 2, "csr")]
     [TestCase(LayerPrecision.Bf16, 2, "blockcsr")]
     public void Gemm_OnS4_MatchesReference_InEveryFormat(LayerPrecision prec, int ratio, string format)
@@ -107,12 +107,12 @@ public class FunctionalTests
         Assert.That(r.Compiled.Program.Streams.Select(s => s.Engine.Chip).Distinct().Count(), Is.EqualTo(2));
     }
 
-    [TestCase("bitmap")]
-    [TestCase("csr")]
-    [TestCase("blockcsr")]
-    public void Conv_OnS30_MatchesReference_SparseFormats(string format)
+    [TestCase("bitmap", 8)]
+    [TestCase("csr", 4)]
+    [TestCase("blockcsr", 4)]
+    public void Conv_OnS30_MatchesReference_SparseFormats(string format, int ratio)
     {
-        WorkloadGraph g = Graph(Conv("conv", 8, 8, 16, 48, 3, 1, 1, LayerPrecision.Int8, ratio: 4, format: format));
+        WorkloadGraph g = Graph(Conv("conv", 8, 8, 16, 48, 3, 1, 1, LayerPrecision.Int8, ratio: ratio, format: format));
         NetworkRunResult r = Run(Card("S30"), g, batch: 7);
         AssertMatches(r);
         Assert.That(r.Compiled.Program.Streams.Select(s => s.Engine.Chip).Distinct().Count(), Is.EqualTo(3));
