@@ -38,6 +38,18 @@ public sealed record TensorMap
     public IReadOnlyList<PackedWeights> Weights { get; init; } = [];
 
     public IReadOnlyList<TensorPlacement> Placements { get; init; } = [];
+
+    /// <summary>tensors.csv: one row per placement (tensor, engines, location, offset, bytes).</summary>
+    public string ToCsv()
+    {
+        var sb = new System.Text.StringBuilder("tensor,where,space,offset,bytes\n");
+        foreach (TensorPlacement p in Placements)
+        {
+            sb.Append(Compiler.Str($"\"{p.Tensor.Replace("\"", "'", StringComparison.Ordinal)}\",\"{p.Engines}\",{p.Location},0x{p.Offset:x},{p.Bytes}\n"));
+        }
+
+        return sb.ToString();
+    }
 }
 
 /// <summary>

@@ -300,6 +300,11 @@ internal static class Commands
         output.Write("layers.csv", layersCsv);
         WriteTimeline(output, result.Model.Timeline!, plots ? layersCsv : null, plots);
         output.Write("compile-report.txt", report.ToText());
+        if (result.Compiled.Tensors is { } tensors)
+        {
+            output.Write("tensors.csv", tensors.ToCsv());
+        }
+
         output.Commit();
         int exit = result.Functional is { Pass: false } ? Program.ExitFunctionalMismatch : Program.ExitOk;
         if (quiet)
@@ -330,7 +335,7 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/" : string.Empty)})\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(result.Functional is null ? string.Empty : ", tensors.csv")}{(plots ? ", plots/" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return exit;
     }

@@ -170,6 +170,8 @@ public class FunctionalModeTests : CliTestBase
         Assert.That(f.GetProperty("outputSha256").GetString(), Is.EqualTo(f.GetProperty("referenceSha256").GetString()));
         Assert.That(Run("run", "--sku", "S10", "--workload", "func-conv", "--batch", "3", "--functional", "--seed", "5", "--out", b).Code, Is.EqualTo(0));
         Assert.That(File.ReadAllText(Path.Combine(b, "summary.json")), Is.EqualTo(File.ReadAllText(Path.Combine(a, "summary.json"))));
+        string tensors = File.ReadAllText(Path.Combine(a, "tensors.csv"));
+        Assert.That(tensors, Does.StartWith("tensor,where,space,offset,bytes\n").And.Contain("layer 'conv1' packed weights (fmt=bitmap:8)").And.Contain("network input"));
     }
 
     [Test]
