@@ -48,7 +48,21 @@ public static class NetworkRun
         }
 
         Functional.FunctionalMemory? memory = inputs is null ? null : Functional.FunctionalRun.Load(p, compiled, inputs);
-        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name, timeline, memory);
+        NetworkRunResult result = Run(p, compiled, graph.Name, maxCycles, maxEvents, progress, timeline, memory);
+        return inputs is null ? result : result with
+        {
+            Functional = Functional.FunctionalRun.Compare(graph, batch, functional!.Seed, compiled, inputs, memory!).Outcome,
+        };
+    }
+
+    /// <summary>
+    /// Runs an already compiled network (the sweep reuses compiled programs; see docs/sweeps.md); with
+    /// <paramref name="memory"/> the engines also compute values (functional mode).
+    /// </summary>
+    public static NetworkRunResult Run(CardParameters p, CompileResult compiled, string name, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalMemory? memory = null)
+    {
+        ArgumentNullException.ThrowIfNull(compiled);
+        ProgramModel model = ProgramRunner.Build(p, compiled.Program, name, timeline, memory);
         int layers = compiled.Layers.LayerNames.Count;
         foreach (EngineCore engine in model.Engines)
         {
@@ -68,10 +82,7 @@ public static class NetworkRun
         }
 
         List<LayerRow> rows = LayersCsv.Rows(compiled.Layers.LayerNames, macs, model.Engines, p.ClockHz);
-        return new NetworkRunResult(compiled, model, summary, rows)
-        {
-            Functional = inputs is null ? null : Functional.FunctionalRun.Compare(graph, batch, functional!.Seed, compiled, inputs, memory!).Outcome,
-        };
+        return new NetworkRunResult(compiled, model, summary, rows);
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ internal static class Commands
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
+        root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
         return root;
     }
 
@@ -80,7 +81,7 @@ internal static class Commands
         };
         var maxTime = new Option<string?>("--max-time")
         {
-            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
+            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms (network and program runs: the core clock cycles in it, as --max-cycles).",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write utilization.svg, bandwidth.svg (and layers.svg for networks) to OUT/plots/, drawn from timeline.csv and layers.csv (network and program runs)." };
@@ -110,7 +111,7 @@ internal static class Commands
             Functional.FunctionalRequest? request = FunctionalOptions.Request(parse.GetValue(functional), parse.GetValue(seed), programPath, parse.GetValue(workload)!);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -123,8 +124,8 @@ internal static class Commands
                 }
 
                 string? m = parse.GetValue(mode);
-                return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
-                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr, request);
+                return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
+                    parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr, request);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -417,6 +418,19 @@ internal static class Commands
             {
                 output.Write("plots/" + name, svg);
             }
+        }
+    }
+
+    /// <summary>--mode of <c>run</c>: a bad name is the user's error (exit code 2), not a compiler failure.</summary>
+    private static Antoum.Firmware.Compiler.PartitionMode ParseMode(string text)
+    {
+        try
+        {
+            return Antoum.Firmware.Compiler.Compiler.ParseMode(text);
+        }
+        catch (Antoum.Firmware.Compiler.CompileException e)
+        {
+            throw new UserInputException("--mode: " + e.Message);
         }
     }
 
