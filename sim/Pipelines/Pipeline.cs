@@ -75,7 +75,13 @@ public readonly record struct FrameRecord(int Stream, int Index, int Cluster, in
 }
 
 /// <summary>A stream's result.</summary>
-public readonly record struct StreamResult(int Stream, int Frames, ulong P50Ps, ulong P99Ps, ulong MaxPs, double SustainedFps, bool RealTime);
+/// <summary>
+/// A stream's result. <see cref="RealTime"/>: every frame was classified within the deadline in the simulated run
+/// and the stages it uses are not overloaded in the long run (<see cref="DecoderLoad"/> and the classifier's load,
+/// closed forms over a group of pictures, at most 1), so a backlog too slow to pass the deadline within a short run
+/// still counts as a failure.
+/// </summary>
+public readonly record struct StreamResult(int Stream, int Frames, ulong P50Ps, ulong P99Ps, ulong MaxPs, double SustainedFps, bool OnTime, double DecoderLoad, bool RealTime);
 
 /// <summary>Busy fraction of one stage at its busiest block.</summary>
 public readonly record struct StageLoad(string Stage, string Block, double Utilization);
@@ -551,6 +557,10 @@ public sealed class PipelineModel : IEventHandler
 
         ulong elapsed = _frames.Length == 0 ? 0 : last - first;
         int streamCount = video ? _o.Streams : 1;
+        double[] unitLoad = UnitLoads();
+        double classLoad = _o.Kind == PipelineKind.VideoAnalytics || _o.Fps > 0
+            ? (video ? (double)_o.Streams * _o.Fps : _o.Fps) * _c.BatchPs / 1e12 / _c.Batch
+            : 0;
         var streams = new List<StreamResult>(streamCount);
         int per = video ? _o.Frames : _frames.Length;
         var lat = new ulong[per];
@@ -569,7 +579,8 @@ public sealed class PipelineModel : IEventHandler
 
             Array.Sort(lat);
             double fps = Rate(per, sFirstDone, sLast);
-            streams.Add(new StreamResult(s, per, Percentile(lat, 0.50), Percentile(lat, 0.99), lat[^1], fps, onTime));
+            double load = video ? unitLoad[UnitOf(s)] : Max(unitLoad);
+            streams.Add(new StreamResult(s, per, Percentile(lat, 0.50), Percentile(lat, 0.99), lat[^1], fps, onTime, load, onTime && load <= 1.0 && classLoad <= 1.0));
         }
 
         ulong firstDone = ulong.MaxValue;
@@ -645,6 +656,57 @@ public sealed class PipelineModel : IEventHandler
 
         streams = 0;
         return _imageCosts.Length == 0 ? 0 : units * _imageCosts.Length * (double)_p.ClockHz / sum;
+    }
+
+    /// <summary>
+    /// Long-run load of every decoder unit: video, its streams x fps x the mean frame cycles over a group of pictures /
+    /// clock; JPEG with --fps, its share of the offered images x the mean image cycles / clock (0 without --fps).
+    /// </summary>
+    private double[] UnitLoads()
+    {
+        int units = _clusters * _unitsPerCluster;
+        var load = new double[units];
+        if (_o.Kind == PipelineKind.VideoAnalytics)
+        {
+            int gop = _p.Codec.Video.GopLength;
+            long cycles = 0;
+            for (int k = 0; k < gop; k++)
+            {
+                cycles += VideoFrame(k).Cycles;
+            }
+
+            double perStream = _o.Fps * ((double)cycles / gop) / _p.ClockHz;
+            for (int s = 0; s < _o.Streams; s++)
+            {
+                load[UnitOf(s)] += perStream;
+            }
+        }
+        else if (_o.Fps > 0 && _imageCosts.Length > 0)
+        {
+            double mean = 0;
+            foreach (JpegImageCost j in _imageCosts)
+            {
+                mean += (double)j.Cycles / _imageCosts.Length;
+            }
+
+            for (int u = 0; u < units; u++)
+            {
+                load[u] = (double)_o.Fps / units * mean / _p.ClockHz;
+            }
+        }
+
+        return load;
+    }
+
+    private static double Max(double[] values)
+    {
+        double m = 0;
+        foreach (double v in values)
+        {
+            m = Math.Max(m, v);
+        }
+
+        return m;
     }
 
     private static StageLoad MaxLoad(string stage, Counter[] busy, Func<int, string> name, ulong elapsed)

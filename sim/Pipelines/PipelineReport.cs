@@ -98,10 +98,10 @@ public static class PipelineReport
     public static string StreamsCsv(PipelineResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var sb = new StringBuilder("stream,frames,latency_p50_ps,latency_p99_ps,latency_max_ps,sustained_fps,real_time\n");
+        var sb = new StringBuilder("stream,frames,latency_p50_ps,latency_p99_ps,latency_max_ps,sustained_fps,on_time,decoder_load,real_time\n");
         foreach (StreamResult s in r.Streams)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"{s.Stream},{s.Frames},{s.P50Ps},{s.P99Ps},{s.MaxPs},{s.SustainedFps.ToString("0.###", CultureInfo.InvariantCulture)},{(s.RealTime ? 1 : 0)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{s.Stream},{s.Frames},{s.P50Ps},{s.P99Ps},{s.MaxPs},{s.SustainedFps.ToString("0.###", CultureInfo.InvariantCulture)},{(s.OnTime ? 1 : 0)},{s.DecoderLoad.ToString("0.######", CultureInfo.InvariantCulture)},{(s.RealTime ? 1 : 0)}\n");
         }
 
         return sb.ToString();
@@ -131,7 +131,16 @@ public static class PipelineReport
         sb.Append(c, $"  simulated       {r.Frames.Count:N0} frames over {r.ElapsedPs / 1e9:0.000} ms; offered {(r.OfferedFps > 0 ? r.OfferedFps.ToString("N0", c) + " frames/s" : "all at once")}, sustained {r.SustainedFps:N1} frames/s\n");
         if (video || o.Fps > 0)
         {
-            sb.Append(c, $"  real time       {(r.RealTimeAll ? "HOLDS" : "FAILS")}: {r.RealTimeStreams} of {r.Streams.Count} stream{(r.Streams.Count == 1 ? string.Empty : "s")} classified every frame within {o.DeadlinePs / 1e9:0.###} ms\n");
+            int onTime = 0, overloaded = 0;
+            double worst = 0;
+            foreach (StreamResult s in r.Streams)
+            {
+                onTime += s.OnTime ? 1 : 0;
+                overloaded += s.DecoderLoad > 1.0 ? 1 : 0;
+                worst = Math.Max(worst, s.DecoderLoad);
+            }
+
+            sb.Append(c, $"  real time       {(r.RealTimeAll ? "HOLDS" : "FAILS")}: {r.RealTimeStreams} of {r.Streams.Count} stream{(r.Streams.Count == 1 ? string.Empty : "s")} real time ({onTime} classified every frame within {o.DeadlinePs / 1e9:0.###} ms; {overloaded} on a decoder loaded past capacity over a GOP, busiest at {worst * 100:0.0}%)\n");
         }
 
         sb.Append(c, $"  latency         p50 {r.P50Ps / 1e9:0.000} ms, p99 {r.P99Ps / 1e9:0.000} ms, max {r.MaxLatencyPs / 1e9:0.000} ms (arrival to classified)\n");
