@@ -169,3 +169,28 @@ public class VideoAndPipelineTests
     internal static PipelineResult Jpeg(CardParameters card, JpegImage image, int images, ClassifierModel? cls = null) =>
         new PipelineModel(card, new PipelineOptions { Kind = PipelineKind.JpegClassify, Fps = 0, Frames = images, Images = [image] }, cls ?? FastClassifier).Run();
 }
+
+/// <summary>The ISA's vdec and jdec on a codec engine take the decoder models' cycles.</summary>
+[TestFixture]
+[Category("Quick")]
+[Category("Codec")]
+public class CodecInstructionTests
+{
+    [Test]
+    public void VdecAndJdec_TakeTheModelCycles()
+    {
+        CardParameters p = VideoAndPipelineTests.Card("S4");
+        string text = ".engine codec.1\n vdec h265, dram[0], 1920, 1080, 300000\n vdec h264, dram[0], 1280, 720, 2000000\n jdec dram[0], dram[0x1000000], 90000, 1920, 1080, s422\n end\n";
+        Antoum.Isa.AkpProgram program = Antoum.Isa.Assembler.Assemble(text, "codec.s");
+        ProgramModel model = ProgramRunner.Build(p, program, "codec.s");
+        ProgramSummary s = ProgramRunner.Run(model, ulong.MaxValue, ulong.MaxValue);
+        long expected = VideoDecoderModel.Frame(p.Codec.Video, VideoCodec.H265, 1920, 1080, 300000, VideoFrameType.P).Cycles
+            + VideoDecoderModel.Frame(p.Codec.Video, VideoCodec.H264, 1280, 720, 2000000, VideoFrameType.P).Cycles
+            + JpegDecoderModel.Uniform(p.Codec.Jpeg, 90000, 1920, 1080, 1).Cycles;
+        Assert.That(s.Engines.Single().BusyCycles, Is.EqualTo(expected));
+
+        // Closed forms: 510 CTUs x 14112 + 2000; 1280x720 = 80 x 45 macroblocks, entropy-bound at 2 Mbit; 4:2:2 1080p:
+        // 120 x 135 MCUs x 116 cycles against 720,000 bits / 2.
+        Assert.That(expected, Is.EqualTo((2000 + (510 * 14112L)) + (2000 + Math.Max(2_000_000L, 80 * 45 * 882L)) + (2000 + Math.Max(360_000L, 120 * 135 * 116L))));
+    }
+}
