@@ -140,7 +140,7 @@ public static class PipelineReport
                 worst = Math.Max(worst, s.DecoderLoad);
             }
 
-            sb.Append(c, $"  real time       {(r.RealTimeAll ? "HOLDS" : "FAILS")}: {r.RealTimeStreams} of {r.Streams.Count} stream{(r.Streams.Count == 1 ? string.Empty : "s")} real time ({onTime} classified every frame within {o.DeadlinePs / 1e9:0.###} ms; {overloaded} on a decoder loaded past capacity over a GOP, busiest at {worst * 100:0.0}%)\n");
+            sb.Append(c, $"  real time       {(r.RealTimeAll ? "HOLDS" : "FAILS")}: {r.RealTimeStreams} of {r.Streams.Count} stream{(r.Streams.Count == 1 ? string.Empty : "s")} real time ({onTime} classified every frame within {o.DeadlinePs / 1e9:0.###} ms; {overloaded} on a decoder loaded past its long-run capacity, busiest at {worst * 100:0.0}%)\n");
         }
 
         sb.Append(c, $"  latency         p50 {r.P50Ps / 1e9:0.000} ms, p99 {r.P99Ps / 1e9:0.000} ms, max {r.MaxLatencyPs / 1e9:0.000} ms (arrival to classified)\n");
