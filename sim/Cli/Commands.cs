@@ -289,14 +289,14 @@ internal static class Commands
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
-        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch);
+        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch, result.Model.Timeline);
         output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions), power));
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
         string layersCsv = LayersCsv.Format(result.Layers);
         output.Write("layers.csv", layersCsv);
-        WriteTimeline(output, result.Model.Timeline!, plots ? layersCsv : null, plots);
+        WriteTimeline(output, result.Model.Timeline!, power, plots ? layersCsv : null, plots);
         output.Write("compile-report.txt", report.ToText());
         output.Commit();
         if (quiet)
@@ -339,12 +339,12 @@ internal static class Commands
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, quiet ? null : stderr);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
-        Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1);
+        Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1, model.Timeline);
         output.Write("summary.json", ProgramReport.ToJson(summary, prov, null, power));
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
-        WriteTimeline(output, model.Timeline!, null, plots);
+        WriteTimeline(output, model.Timeline!, power, null, plots);
         output.Commit();
         stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/" : string.Empty)})\n");
         return Program.ExitOk;
@@ -398,9 +398,9 @@ internal static class Commands
     }
 
     /// <summary>Writes timeline.csv and, when asked, the plots drawn from it (and from layers.csv) into plots/.</summary>
-    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, string? layersCsv, bool plots)
+    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, Power.PowerReport power, string? layersCsv, bool plots)
     {
-        string csv = TimelineCsv.Format(timeline);
+        string csv = TimelineCsv.Format(timeline, power.BinWatts);
         output.Write("timeline.csv", csv);
         if (plots)
         {
@@ -445,9 +445,10 @@ internal static class Commands
     }
 
     /// <summary>The power estimate of a finished run with the default energy table (a program run counts as one sample).</summary>
-    private static Power.PowerReport EstimatePower(Stats.StatRegistry stats, ulong elapsedPs, CardParameters p, long samples)
+    private static Power.PowerReport EstimatePower(Stats.StatRegistry stats, ulong elapsedPs, CardParameters p, long samples, TimelineSampler? timeline = null)
     {
-        return Power.PowerModel.Estimate(stats, elapsedPs, p.Chips, p.VpuLanes, p.TdpMilliwatts, samples, Power.EnergyTable.Load());
+        var ctx = new Power.PowerContext(p.Chips, p.Chips * p.Clusters, p.VpuLanes, p.TdpMilliwatts);
+        return Power.PowerModel.Estimate(stats, elapsedPs, ctx, samples, Power.EnergyTable.Load(), timeline);
     }
 
     private static string UtilizationLine(Stats.StatRegistry stats, ulong elapsedPs)

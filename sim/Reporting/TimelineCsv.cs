@@ -16,10 +16,11 @@ public sealed record TimelineTable(IReadOnlyList<ulong> StartPs, IReadOnlyList<u
 /// </summary>
 public static class TimelineCsv
 {
-    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, each instance clamped to [0,1] (busy time is booked when an operation starts); *_bytes_per_s = bytes counted in the bin / bin length\n";
+    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, each instance clamped to [0,1] (busy time is booked when an operation starts); *_bytes_per_s = bytes counted in the bin / bin length; power_w = estimated card power in the bin (docs/power.md)\n";
 
-    public static string Format(TimelineSampler t)
+    public static string Format(TimelineSampler t, IReadOnlyList<double>? binWatts = null)
     {
+        bool power = binWatts is not null && binWatts.Count == t.BinCount && t.BinCount > 0;
         CultureInfo c = CultureInfo.InvariantCulture;
         var kinds = new List<string>();
         var kindOf = new int[t.Blocks.Count];
@@ -53,6 +54,11 @@ public static class TimelineCsv
             sb.Append(',').Append(l).Append("_bytes_per_s");
         }
 
+        if (power)
+        {
+            sb.Append(",power_w");
+        }
+
         sb.Append('\n');
         var sums = new double[kinds.Count];
         for (int bin = 0; bin < t.BinCount; bin++)
@@ -75,6 +81,11 @@ public static class TimelineCsv
             for (int l = 0; l < t.Levels.Count; l++)
             {
                 sb.Append(',').Append((t.Bytes(bin, l) * 1e12 / len).ToString("0.###", c));
+            }
+
+            if (power)
+            {
+                sb.Append(',').Append(binWatts![bin].ToString("0.####", c));
             }
 
             sb.Append('\n');
