@@ -41,12 +41,14 @@ public static class NetworkRun
 
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, progress);
         var macs = new long[layers];
+        var dramBytes = new long[layers];
         for (int l = 0; l < layers && l < compiled.Report.Layers.Count; l++)
         {
             macs[l] = compiled.Report.Layers[l].Macs;
+            dramBytes[l] = compiled.Report.Layers[l].DramBytes;
         }
 
-        List<LayerRow> rows = LayersCsv.Rows(compiled.Layers.LayerNames, macs, model.Engines, p.ClockHz);
+        List<LayerRow> rows = LayersCsv.Rows(compiled.Layers.LayerNames, macs, model.Engines, p.ClockHz, dramBytes);
         return new NetworkRunResult(compiled, model, summary, rows);
     }
 

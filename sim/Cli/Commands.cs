@@ -83,7 +83,7 @@ internal static class Commands
             Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
-        var plots = new Option<bool>("--plots") { Description = "Also write utilization.svg, bandwidth.svg (and layers.svg for networks) to OUT/plots/, drawn from timeline.csv and layers.csv (network and program runs)." };
+        var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
         var program = new Option<string?>("--program", "-p")
         {
             Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
@@ -149,15 +149,17 @@ internal static class Commands
             string target = parse.GetValue(outDir)!;
             using OutputFolder output = OutputFolder.Begin(target);
             var wall = System.Diagnostics.Stopwatch.StartNew();
-            CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b);
+            CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b, timeline: true);
             RunSummary summary = CardRun.Run(model, w, b, new RunLimits(parse.GetValue(maxEvents), maxTimePs));
             wall.Stop();
             var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
-            Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, b);
-            output.Write("summary.json", SummaryWriter.ToJson(summary, prov, power));
+            Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, b, model.Timeline);
+            string summaryJson = SummaryWriter.ToJson(summary, prov, power);
+            output.Write("summary.json", summaryJson);
             output.Write("power.csv", power.ToCsv());
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
             output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
+            WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
             output.Commit();
             if (parse.GetValue(quiet))
             {
@@ -169,7 +171,7 @@ internal static class Commands
                 stdout.Write(UtilizationLine(model.Sim.Stats, summary.SimulatedPs));
                 stdout.Write(power.ToConsoleLine());
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
-                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, power.csv)");
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(parse.GetValue(plots) ? ", plots/, report.html" : string.Empty)})");
             }
 
             return Program.ExitOk;
@@ -290,13 +292,14 @@ internal static class Commands
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
         Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch, result.Model.Timeline);
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions), power));
+        string summaryJson = ProgramReport.ToJson(summary, prov, NetworkFactsFor(result.Model.Parameters, batch, report), power);
+        output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
         string layersCsv = LayersCsv.Format(result.Layers);
         output.Write("layers.csv", layersCsv);
-        WriteTimeline(output, result.Model.Timeline!, power, plots ? layersCsv : null, plots);
+        WriteTimeline(output, result.Model.Timeline!, power, layersCsv, plots, summaryJson);
         output.Write("compile-report.txt", report.ToText());
         output.Commit();
         if (quiet)
@@ -326,7 +329,7 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/" : string.Empty)})\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/, report.html" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return Program.ExitOk;
     }
@@ -340,13 +343,14 @@ internal static class Commands
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
         Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1, model.Timeline);
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov, null, power));
+        string summaryJson = ProgramReport.ToJson(summary, prov, null, power);
+        output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
-        WriteTimeline(output, model.Timeline!, power, null, plots);
+        WriteTimeline(output, model.Timeline!, power, null, plots, summaryJson);
         output.Commit();
-        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/" : string.Empty)})\n");
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/, report.html" : string.Empty)})\n");
         return Program.ExitOk;
     }
 
@@ -397,16 +401,16 @@ internal static class Commands
         return cmd;
     }
 
-    /// <summary>Writes timeline.csv and, when asked, the plots drawn from it (and from layers.csv) into plots/.</summary>
-    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, Power.PowerReport power, string? layersCsv, bool plots)
+    /// <summary>Writes timeline.csv and, when asked, the plots and report.html drawn from the folder's files.</summary>
+    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, Power.PowerReport power, string? layersCsv, bool plots, string? summaryJson = null)
     {
         string csv = TimelineCsv.Format(timeline, power.BinWatts);
         output.Write("timeline.csv", csv);
         if (plots)
         {
-            foreach ((string name, string svg) in Plots.Render(csv, layersCsv))
+            foreach ((string name, byte[] bytes) in Plots.RenderFolder(new PlotInputs(csv, layersCsv, power.ToCsv(), summaryJson)))
             {
-                output.Write("plots/" + name, svg);
+                output.Write(name, bytes);
             }
         }
     }
@@ -449,6 +453,15 @@ internal static class Commands
     {
         var ctx = new Power.PowerContext(p.Chips, p.Chips * p.Clusters, p.VpuLanes, p.TdpMilliwatts);
         return Power.PowerModel.Estimate(stats, elapsedPs, ctx, samples, Power.EnergyTable.Load(), timeline);
+    }
+
+    private static NetworkFacts NetworkFactsFor(CardParameters p, int batch, Antoum.Firmware.Compiler.CompileReport report)
+    {
+        return new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions)
+        {
+            PeakOpsPerSecond = 2.0 * p.Chips * p.SpusPerChip * p.SpuRows * p.SpuCols * p.ClockHz,
+            DramBytesPerSecond = (double)p.Chips * p.Clusters * p.DramBytesPerSecondPerInterface,
+        };
     }
 
     private static string UtilizationLine(Stats.StatRegistry stats, ulong elapsedPs)
