@@ -15,7 +15,7 @@ public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model
 /// </summary>
 public static class NetworkRun
 {
-    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false)
+    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Action<ProgramModel>? beforeRun = null)
     {
         CompileResult compiled;
         try
@@ -39,6 +39,7 @@ public static class NetworkRun
             }
         }
 
+        beforeRun?.Invoke(model);
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, progress);
         var macs = new long[layers];
         var dramBytes = new long[layers];

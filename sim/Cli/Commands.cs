@@ -84,6 +84,7 @@ internal static class Commands
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
+        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network and program runs)." };
         var program = new Option<string?>("--program", "-p")
         {
             Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
@@ -100,7 +101,7 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
-            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots,
+            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace,
         };
         cmd.SetAction(parse =>
         {
@@ -108,7 +109,7 @@ internal static class Commands
             string? programPath = parse.GetValue(program);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -122,7 +123,7 @@ internal static class Commands
 
                 string? m = parse.GetValue(mode);
                 return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
-                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -281,12 +282,14 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true);
+        List<TraceTrack>? tracks = null;
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true,
+            beforeRun: trace ? m => tracks = TraceJson.Attach(m.Engines) : null);
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
@@ -299,7 +302,12 @@ internal static class Commands
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
         string layersCsv = LayersCsv.Format(result.Layers);
         output.Write("layers.csv", layersCsv);
-        WriteTimeline(output, result.Model.Timeline!, power, layersCsv, plots, summaryJson);
+        string timelineCsv = WriteTimeline(output, result.Model.Timeline!, power, layersCsv, plots, summaryJson);
+        if (tracks is not null)
+        {
+            output.Write("trace.json", TraceJson.Format(tracks, timelineCsv, graph.Name, summary.Sku));
+        }
+
         output.Write("compile-report.txt", report.ToText());
         output.Commit();
         if (quiet)
@@ -329,16 +337,17 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/, report.html" : string.Empty)})\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return Program.ExitOk;
     }
 
-    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
+    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
     {
         AkpProgram program = ProgramFiles.Load(programPath);
         using OutputFolder output = OutputFolder.Begin(target);
         ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath, timeline: true);
+        List<TraceTrack>? tracks = trace ? TraceJson.Attach(model.Engines) : null;
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, quiet ? null : stderr);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
@@ -348,9 +357,14 @@ internal static class Commands
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
-        WriteTimeline(output, model.Timeline!, power, null, plots, summaryJson);
+        string timelineCsv = WriteTimeline(output, model.Timeline!, power, null, plots, summaryJson);
+        if (tracks is not null)
+        {
+            output.Write("trace.json", TraceJson.Format(tracks, timelineCsv, name, summary.Sku));
+        }
+
         output.Commit();
-        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/, report.html" : string.Empty)})\n");
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         return Program.ExitOk;
     }
 
@@ -402,7 +416,7 @@ internal static class Commands
     }
 
     /// <summary>Writes timeline.csv and, when asked, the plots and report.html drawn from the folder's files.</summary>
-    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, Power.PowerReport power, string? layersCsv, bool plots, string? summaryJson = null)
+    private static string WriteTimeline(OutputFolder output, TimelineSampler timeline, Power.PowerReport power, string? layersCsv, bool plots, string? summaryJson = null)
     {
         string csv = TimelineCsv.Format(timeline, power.BinWatts);
         output.Write("timeline.csv", csv);
@@ -413,6 +427,8 @@ internal static class Commands
                 output.Write(name, bytes);
             }
         }
+
+        return csv;
     }
 
     private static ResolvedConfig LoadConfig(string sku, string? file, string[]? sets)
