@@ -32,6 +32,7 @@ internal static class Commands
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
+        root.Subcommands.Add(DiffCommand.Build(stdout));
         return root;
     }
 
@@ -159,6 +160,7 @@ internal static class Commands
             output.Write("summary.json", summaryJson);
             output.Write("power.csv", power.ToCsv());
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+            output.Write("config.txt", config.FormatTree());
             output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
             WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
             output.Commit();
@@ -299,6 +301,7 @@ internal static class Commands
         output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
+        output.Write("config.txt", config.FormatTree());
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
         string layersCsv = LayersCsv.Format(result.Layers);
         output.Write("layers.csv", layersCsv);
@@ -356,6 +359,7 @@ internal static class Commands
         output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+        output.Write("config.txt", config.FormatTree());
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
         string timelineCsv = WriteTimeline(output, model.Timeline!, power, null, plots, summaryJson);
         if (tracks is not null)
