@@ -4,7 +4,7 @@ using Antoum.Isa;
 namespace Antoum.Firmware.Compiler;
 
 /// <summary>One compilation: memory layout, partition, per-layer lowering and emission (rules in docs/compiler.md).</summary>
-internal sealed class CompileSession
+internal sealed partial class CompileSession
 {
     // Tokens (chip-scoped). SPU slot (cluster k, SPU s): base (k*8+s)*8: full0, full1, free0, free1, cready0, cready1, cfree0, cfree1.
     private const int ClusterTokenBase = 256;
@@ -116,7 +116,13 @@ internal sealed class CompileSession
         public Drain? Pending;
     }
 
-    private sealed record Drain(long Bytes, int CBuffer, ulong COffset, MemRef Dst);
+    private sealed record Drain(long Bytes, int CBuffer, ulong COffset, MemRef Dst)
+    {
+        /// <summary>Functional compiles: the tile lands as Rows rows of Bytes / Rows bytes, DstStride apart.</summary>
+        public long Rows { get; init; } = 1;
+
+        public long DstStride { get; init; }
+    }
 
     private sealed record TileClass(long M, long N, long[] Chunks, long Count);
 
@@ -137,7 +143,7 @@ internal sealed class CompileSession
 
     private StreamBuilder Add(EngineId id)
     {
-        var b = new StreamBuilder(id);
+        var b = new StreamBuilder(id) { NoLoops = Fn };
         _order.Add(b);
         return b;
     }
@@ -162,7 +168,11 @@ internal sealed class CompileSession
         Loc input = _dramAct[1];
         long inPerUnit = Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(_graph.Layers[0]) * Lowering.ElementBytes(_graph.Layers[0]));
         long outPerUnit = Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]));
-        if (_options.HostTransfers)
+        if (Fn)
+        {
+            FnHostInput(input, inPerUnit);
+        }
+        else if (_options.HostTransfers)
         {
             ForEachDma((c, k, d) =>
             {
@@ -196,7 +206,11 @@ internal sealed class CompileSession
         ForEachDma((c, k, d) =>
         {
             long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
-            if (_options.HostTransfers && bytes > 0)
+            if (Fn)
+            {
+                FnHostOutput(d, c, k, inLoc, outPerUnit);
+            }
+            else if (_options.HostTransfers && bytes > 0)
             {
                 ulong hostOut = (ulong)((chips * clusters * input.Size) + (((c * clusters) + k) * inLoc.Size));
                 d.Copy(MemRef.Of(MemSpace.Host, hostOut), inLoc.At(0), bytes);
@@ -251,7 +265,10 @@ internal sealed class CompileSession
             BatchSplit = BatchSplitText(),
             MicroBatch = _mb,
         };
-        return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans));
+        return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans))
+        {
+            Tensors = Fn ? FnMap(inPerUnit, outPerUnit) : null,
+        };
     }
 
     /// <summary>The report of layer <paramref name="li"/>, created on first use.</summary>
@@ -318,6 +335,17 @@ internal sealed class CompileSession
                 streams.Add(_vpu[c, k]!);
                 streams.Add(_sfa[c, k]!);
                 long full = n / _mb, rem = n % _mb;
+                if (Fn)
+                {
+                    for (long first = 0; first < n; first += _mb)
+                    {
+                        _mbFirst = first;
+                        MicroBatch(c, k, Math.Min(_mb, n - first));
+                    }
+
+                    continue;
+                }
+
                 if (full > 0)
                 {
                     long pairs = full / 2;
@@ -367,7 +395,7 @@ internal sealed class CompileSession
         long inBytes = samples * InputBytesPerSample();
         Loc cur = new(MemSpace.L2, TopOfArea(inBytes), inBytes);
         LayerReport first = ReportFor(0, cur, 0);
-        d.Copy(cur.At(0), _dramAct[1].At(0), inBytes);
+        d.Copy(cur.At(0), _dramAct[1].At(Fn ? _mbFirst * InputBytesPerSample() : 0), inBytes);
         first.DramToL2Bytes += inBytes;
         int slot = 1;
         for (int li = 0; li < _graph.Layers.Count; li++)
@@ -378,7 +406,7 @@ internal sealed class CompileSession
             int outSlot = -1;
             if (li == _graph.Layers.Count - 1)
             {
-                outLoc = _dramAct[0];
+                outLoc = Fn ? _dramAct[0] with { Base = _dramAct[0].Base + (ulong)(_mbFirst * outBytes / samples) } : _dramAct[0];
             }
             else if (KeepsResidual(l))
             {
@@ -511,6 +539,11 @@ internal sealed class CompileSession
         at += (ulong)scratch;
         _dramTemp = new Loc(MemSpace.Dram, at, temp);
         at += (ulong)temp;
+        if (Fn)
+        {
+            FnLayout(ref at);
+        }
+
         if (at > (ulong)_t.DramBytesPerInterface)
         {
             Layer big = _graph.Layers.MaxBy(l => Math.Max(Lowering.OutputElements(l), Lowering.InputElements(l)))!;
@@ -725,7 +758,11 @@ internal sealed class CompileSession
 
             // Micro-batched: the layer's weights are staged DRAM → L2 once per micro-batch; tiles read them from L2.
             _weightsFromL2 = _only is not null && _stageWeights && g.SharedWeights && _layerWeightBytes[li] > 0;
-            if (_weightsFromL2)
+            if (Fn)
+            {
+                FnBeginGroup(li, layer, pi, chip, slots, g, plan, rep);
+            }
+            else if (_weightsFromL2)
             {
                 long wb = _layerWeightBytes[li];
                 _dma[chip, slots[0].K]!.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), wb);
@@ -929,18 +966,29 @@ internal sealed class CompileSession
         foreach (int k in slots.Select(x => x.K).Distinct())
         {
             StreamBuilder d = _dma[chip, k]!;
-            var local = new List<(Step Step, int[] Spus)>();
+            var local = new List<(Step Step, int[] Spus, long[] Tiles)>();
             foreach (Step st in steps)
             {
                 int[] spus = st.Slots.Where(i => slots[i].K == k).Select(i => slots[i].S).ToArray();
+                long[] tiles = st.Slots.Select((i, j) => (i, j)).Where(x => slots[x.i].K == k).Select(x => st.FirstTile + x.j).ToArray();
                 if (spus.Length > 0)
                 {
-                    local.Add((st, spus));
+                    local.Add((st, spus, tiles));
                 }
             }
 
             Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.SequenceEqual(b.Spus), d,
-                x => EmitDmaStep(li, d, chip, k, x.Spus, classes[x.Step.Class], x.Step.FirstTile, plan, src, dst, bLoc));
+                x =>
+                {
+                    if (Fn)
+                    {
+                        FnDmaStep(li, d, chip, k, x.Spus, x.Tiles, classes[x.Step.Class], plan, src, dst, bLoc);
+                    }
+                    else
+                    {
+                        EmitDmaStep(li, d, chip, k, x.Spus, classes[x.Step.Class], x.Step.FirstTile, plan, src, dst, bLoc);
+                    }
+                });
         }
 
         // SPU streams: runs of identical tiles become loops.
@@ -985,7 +1033,7 @@ internal sealed class CompileSession
             int run = j - i;
             emit(items[i]);
             int pairs = (run - 1) / 2;
-            if (pairs >= 2 && b.LoopDepth < IsaLimits.MaxLoopDepth)
+            if (pairs >= 2 && b.LoopDepth < IsaLimits.MaxLoopDepth && !b.NoLoops)
             {
                 b.Loop(pairs);
                 emit(items[i + 1]);
@@ -1061,12 +1109,19 @@ internal sealed class CompileSession
         }
 
         d.Wait(SlotToken(k, s, 4 + p.CBuffer));
-        d.Copy(p.Dst, L1(s, p.COffset), p.Bytes);
+        if (p.Rows > 1)
+        {
+            d.Copy2d(p.Dst, L1(s, p.COffset), p.Rows, p.Bytes / p.Rows, p.DstStride, p.Bytes / p.Rows);
+        }
+        else
+        {
+            d.Copy(p.Dst, L1(s, p.COffset), p.Bytes);
+        }
         d.Signal(SlotToken(k, s, 6 + p.CBuffer));
         st.Pending = null;
     }
 
-    private static void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, TileClass tc, GemmPlan plan)
+    private void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, TileClass tc, GemmPlan plan)
     {
         int cb = st.CParity;
         st.CParity ^= 1;
@@ -1083,7 +1138,11 @@ internal sealed class CompileSession
             SpuFlags f = plan.Flags with { Accumulate = j > 0 };
             if (last && plan.Prec == Precision.Int8)
             {
-                f = f with { Requantize = true, RqScale = 1, RqShift = 0 };
+                f = f with { Requantize = true, RqScale = Fn ? _fnRqScale : 1, RqShift = Fn ? _fnRqShift : 0 };
+            }
+            else if (last && Fn && plan.Prec == Precision.Bf16)
+            {
+                f = f with { OutBf16 = true };
             }
 
             b.Matmul(tc.M, tc.N, tc.Chunks[j], MemRef.Of(MemSpace.L1, plan.A(buf)), MemRef.Of(MemSpace.L1, plan.W(buf)), MemRef.Of(MemSpace.L1, plan.C(cb)), plan.Prec, f);
@@ -1128,6 +1187,12 @@ internal sealed class CompileSession
 
             if (v.Rows == 0 || v.Cols == 0)
             {
+                continue;
+            }
+
+            if (Fn)
+            {
+                FnVector(layer, d, _vpu[chip, k]!, _sfa[chip, k]!, k, v, FnRowOffset(layer, pi, chip, k), src, dst, rep);
                 continue;
             }
 

@@ -33,6 +33,7 @@ internal static class Commands
         root.Subcommands.Add(CompileCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
         root.Subcommands.Add(DiffCommand.Build(stdout));
+        root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
         return root;
     }
 
@@ -81,11 +82,12 @@ internal static class Commands
         };
         var maxTime = new Option<string?>("--max-time")
         {
-            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
+            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms (network and program runs: the core clock cycles in it, as --max-cycles).",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
         var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network and program runs)." };
+        (Option<bool> functional, Option<ulong> seed) = FunctionalOptions.Create();
         var program = new Option<string?>("--program", "-p")
         {
             Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
@@ -102,15 +104,16 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
-            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace,
+            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace, functional, seed,
         };
         cmd.SetAction(parse =>
         {
             ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
             string? programPath = parse.GetValue(program);
+            Functional.FunctionalRequest? request = FunctionalOptions.Request(parse.GetValue(functional), parse.GetValue(seed), programPath, parse.GetValue(workload)!);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -123,8 +126,8 @@ internal static class Commands
                 }
 
                 string? m = parse.GetValue(mode);
-                return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
-                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
+                return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
+                    parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, request);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -284,20 +287,20 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
         List<TraceTrack>? tracks = null;
-        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true,
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true, functional,
             beforeRun: trace ? m => tracks = TraceJson.Attach(m.Engines) : null);
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
         Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch, result.Model.Timeline);
-        string summaryJson = ProgramReport.ToJson(summary, prov, NetworkFactsFor(result.Model.Parameters, batch, report), power);
+        string summaryJson = ProgramReport.ToJson(summary, prov, NetworkFactsFor(result.Model.Parameters, batch, report), power, result.Functional);
         output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
@@ -312,11 +315,17 @@ internal static class Commands
         }
 
         output.Write("compile-report.txt", report.ToText());
+        if (result.Compiled.Tensors is { } tensors)
+        {
+            output.Write("tensors.csv", tensors.ToCsv());
+        }
+
         output.Commit();
+        int exit = result.Functional is { Pass: false } ? Program.ExitFunctionalMismatch : Program.ExitOk;
         if (quiet)
         {
             stdout.WriteLine(target);
-            return Program.ExitOk;
+            return exit;
         }
 
         CultureInfo c = CultureInfo.InvariantCulture;
@@ -330,6 +339,7 @@ internal static class Commands
         sb.Append(c, $"  traffic         DRAM {summary.DramBytes / 1e6:N1} MB, NoC {summary.NocBytes / 1e6:N1} MB, PCIe host {summary.PcieBytes / 1e6:N1} MB\n");
         sb.Append(UtilizationLine(result.Model.Sim.Stats, summary.SimulatedPs));
         sb.Append(power.ToConsoleLine());
+        sb.Append(result.Functional?.ToConsoleLine());
         var slowest = new List<LayerRow>(result.Layers);
         slowest.Sort((x, y) => y.Cycles != x.Cycles ? y.Cycles.CompareTo(x.Cycles) : string.CompareOrdinal(x.Layer, y.Layer));
         sb.Append("  slowest layers  ");
@@ -340,9 +350,9 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, config.txt, compile-report.txt{(result.Functional is null ? string.Empty : ", tensors.csv")}{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         stdout.Write(sb.ToString());
-        return Program.ExitOk;
+        return exit;
     }
 
     private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
@@ -433,6 +443,19 @@ internal static class Commands
         }
 
         return csv;
+    }
+
+    /// <summary>--mode of <c>run</c>: a bad name is the user's error (exit code 2), not a compiler failure.</summary>
+    private static Antoum.Firmware.Compiler.PartitionMode ParseMode(string text)
+    {
+        try
+        {
+            return Antoum.Firmware.Compiler.Compiler.ParseMode(text);
+        }
+        catch (Antoum.Firmware.Compiler.CompileException e)
+        {
+            throw new UserInputException("--mode: " + e.Message);
+        }
     }
 
     private static ResolvedConfig LoadConfig(string sku, string? file, string[]? sets)

@@ -37,6 +37,11 @@ public sealed class SfaEngine : EngineCore
         }
 
         var func = (SfaFunc)(i.A & 0xFF);
+        if (Data is { } data && Functional.FunctionalOps.Sfa(data, func, Resolve(i.B), Resolve(i.C), i.D, EngineTiming.IsBf16(i.E)) is { } problem)
+        {
+            throw ProgramError(problem);
+        }
+
         long cycles = EngineTiming.Sfa(_t, func, i.D);
         _elements[(int)func].Value += i.D;
         return cycles;
