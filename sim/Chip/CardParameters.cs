@@ -142,6 +142,9 @@ public sealed record CardParameters
 
     public int SpuActivationSkipEfficiencyPercent { get; init; } = 100;
 
+    /// <summary>Calibration: share of the SPU fold fill/drain hidden (chip.calibration.spuFoldOverlapPercent).</summary>
+    public int SpuFoldOverlapPercent { get; init; }
+
     /// <summary>The SPU timing parameters of this card.</summary>
     public SpuModelParams SpuModel => new()
     {
@@ -157,6 +160,7 @@ public sealed record CardParameters
         BlockCsr = SpuBlockCsr,
         ActivationZeroPercent = SpuActivationZeroPercent,
         ActivationSkipEfficiencyPercent = SpuActivationSkipEfficiencyPercent,
+        FoldOverlapPercent = SpuFoldOverlapPercent,
     };
 
     public ulong SyncLatencyPs { get; init; } = 10_000;
@@ -237,6 +241,7 @@ public sealed record CardParameters
             SpuBlockCsr = SpuConfigMapping.Format(chip.Spu.Formats.BlockCsr),
             SpuActivationZeroPercent = chip.Spu.ActivationSparsity.ZeroFractionPercent,
             SpuActivationSkipEfficiencyPercent = chip.Spu.ActivationSparsity.SkipEfficiencyPercent,
+            SpuFoldOverlapPercent = chip.Calibration.SpuFoldOverlapPercent,
             SyncLatencyPs = chip.Control.SyncLatency.Picoseconds,
         };
     }

@@ -1,4 +1,6 @@
 using Antoum.Firmware.Compiler;
+using Antoum.Isa;
+using Antoum.Sim.Blocks.Spu;
 
 namespace Antoum.Sim.Chip;
 
@@ -8,6 +10,10 @@ public static class CompilerTarget
     public static CompileTarget From(CardParameters p)
     {
         ArgumentNullException.ThrowIfNull(p);
+        SpuModelParams spu = p.SpuModel;
+        ulong psPerCycle = 1_000_000_000_000UL / Math.Max(1UL, p.ClockHz);
+        long pathCycles = p.L2LatencyCycles + p.L1LatencyCycles + (long)((p.CrossbarLatencyPs + psPerCycle - 1) / psPerCycle);
+        long xbarPerCycle = (long)(p.CrossbarBytesPerSecond / Math.Max(1UL, p.ClockHz));
         return new CompileTarget
         {
             Sku = p.Sku,
@@ -20,6 +26,10 @@ public static class CompilerTarget
             L2Bytes = (long)p.L2Bytes,
             DramBytesPerInterface = (long)p.DramBytesPerInterface,
             DmaBurstBytes = (long)p.DmaBurstBytes,
+            DmaCopyCycles = p.DmaSetupCycles + pathCycles,
+            DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
+            SyncCycles = (long)((p.SyncLatencyPs + psPerCycle - 1) / psPerCycle),
+            SpuCycles = (m, n, k, prec, flags) => SpuTiming.Gemm(spu, new GemmShape(m, n, k), prec, flags.Format, Math.Max(1, flags.Ratio)).Cycles,
         };
     }
 }
