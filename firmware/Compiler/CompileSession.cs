@@ -497,7 +497,7 @@ internal sealed class CompileSession
             if (w > 0)
             {
                 long wbytes = l.Op is OpKind.Conv or OpKind.Gemm
-                    ? Lowering.WeightTileBytes((long)l.R * l.S * (l.C / Math.Max(1, l.Groups)) + (l.Op == OpKind.Gemm ? l.K : 0), l.Op == OpKind.Gemm ? l.N : l.K, es, Lowering.Flags(l.Sparsity)) * Math.Max(1, l.Op == OpKind.Conv ? l.Groups : 1)
+                    ? WeightTileBytes((long)l.R * l.S * (l.C / Math.Max(1, l.Groups)) + (l.Op == OpKind.Gemm ? l.K : 0), l.Op == OpKind.Gemm ? l.N : l.K, es, Lowering.Flags(l.Sparsity)) * Math.Max(1, l.Op == OpKind.Conv ? l.Groups : 1)
                     : w * es;
                 weights += (ulong)Align(wbytes);
                 _layerWeightBytes.Add(wbytes);
@@ -901,6 +901,10 @@ internal sealed class CompileSession
         return plan;
     }
 
+    /// <summary>Stored bytes of a k × n weight tile: the target's format model, else <see cref="Lowering.WeightTileBytes"/>.</summary>
+    private long WeightTileBytes(long k, long n, int elementBytes, SpuFlags flags) =>
+        _t.WeightTileBytes is { } f ? f(k, n, elementBytes, flags) : Lowering.WeightTileBytes(k, n, elementBytes, flags);
+
     /// <summary>Cycles of one matmul on one SPU: the target's SPU model, else a weight-stationary fold estimate.</summary>
     private long SpuCycles(long m, long n, long k, Precision prec, SpuFlags flags)
     {
@@ -930,7 +934,7 @@ internal sealed class CompileSession
         long rounds = (tiles + p - 1) / p;
         long spu = chunks * SpuCycles(mt, nt, kt, prec, flags);
         long a = Lowering.ATileBytes(layer, mt, kt, g.K, es);
-        long w = g.SharedWeights ? Lowering.WeightTileBytes(kt, nt, es, flags) : kt * nt * es;
+        long w = g.SharedWeights ? WeightTileBytes(kt, nt, es, flags) : kt * nt * es;
 
         // Weight reuse: a SPU takes a contiguous run of tiles (M fastest), so per run of mTiles tiles sharing a weight
         // tile it loads the weight twice (once per buffer) when chunks ≤ 2.
@@ -990,7 +994,7 @@ internal sealed class CompileSession
                 }
 
                 int cEs = prec == Precision.Int8 && chunks == 1 ? 1 : 4;
-                long w = Lowering.WeightTileBytes(kt, nt, es, flags);
+                long w = WeightTileBytes(kt, nt, es, flags);
                 long avail = _t.L1Bytes - (2 * w);
                 long per = (2 * kt * es) + (2 * nt * cEs);
                 long mtMax = avail <= 0 ? 0 : Math.Min(Math.Min(avail / per, g.M), 65535);
@@ -1040,7 +1044,7 @@ internal sealed class CompileSession
 
         if (best is null)
         {
-            long w = Lowering.WeightTileBytes(minK, minN, es, flags);
+            long w = WeightTileBytes(minK, minN, es, flags);
             long need = (2 * ((minK * es) + w)) + (2 * minN * 4);
             throw new CompileException(Compiler.Str(
                 $"layer '{layer.Name}': the minimal tile (1 x {minN} x {minK}) needs {need} B of L1 for two operand buffers (A + weight tile) and two output buffers; the L1 has {_t.L1Bytes} B"));
@@ -1096,7 +1100,7 @@ internal sealed class CompileSession
     /// tile for weights, same K chunk). Both tile orders (M fastest: weight reuse; N fastest: activation reuse) are
     /// tried and the one that moves fewer bytes wins. Buffers start empty for every group (no reuse across layers).
     /// </summary>
-    private static List<Step> DealTiles(Layer layer, List<TileClass> classes, int[] startParity, GemmPlan plan, bool sharedWeights)
+    private List<Step> DealTiles(Layer layer, List<TileClass> classes, int[] startParity, GemmPlan plan, bool sharedWeights)
     {
         List<Step>? best = null;
         long bestBytes = long.MaxValue;
@@ -1163,7 +1167,7 @@ internal sealed class CompileSession
 
                             long kc = tc.Chunks[j];
                             bytes += (bits & LoadA) != 0 ? Lowering.ATileBytes(layer, tc.M, kc, kTotal, plan.ElementBytes) : 0;
-                            bytes += (bits & LoadW) != 0 ? (sharedWeights ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
+                            bytes += (bits & LoadW) != 0 ? (sharedWeights ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
                             parity[i] ^= 1;
                         }
 
@@ -1211,7 +1215,7 @@ internal sealed class CompileSession
                     long kc = tc.Chunks[j];
                     int bits = ChunkMask(mask, j);
                     aBytes += (bits & LoadA) != 0 ? Lowering.ATileBytes(layer, tc.M, kc, kTotal, plan.ElementBytes) : 0;
-                    wBytes += (bits & LoadW) != 0 ? (bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
+                    wBytes += (bits & LoadW) != 0 ? (bLoc is null ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
                 }
             }
 
@@ -1355,7 +1359,7 @@ internal sealed class CompileSession
                 long tile = tiles[x];
                 int bits = ChunkMask(masks[x], j);
                 long aBytes = Lowering.ATileBytes(_graph.Layers[li], tc.M, kc, kTotal, plan.ElementBytes);
-                long wBytes = bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
+                long wBytes = bLoc is null ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
                 d.Wait(SlotToken(k, s, 2 + b));
                 if ((bits & LoadA) != 0)
                 {

@@ -59,6 +59,12 @@ public sealed record CompileTarget
     /// </summary>
     public Func<long, long, long, Precision, SpuFlags, long>? SpuCycles { get; init; }
 
+    /// <summary>
+    /// Stored bytes (values + metadata) of a K × N weight tile (K, N, element bytes, flags) in the SPU's sparse format;
+    /// the simulator passes its format model so the compiler moves what the SPU reads. Null: <see cref="Lowering.WeightTileBytes"/>.
+    /// </summary>
+    public Func<long, long, int, SpuFlags, long>? WeightTileBytes { get; init; }
+
     /// <summary>Null when the numbers are usable, else what is wrong.</summary>
     public string? Check()
     {

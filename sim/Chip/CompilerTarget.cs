@@ -7,6 +7,19 @@ namespace Antoum.Sim.Chip;
 /// <summary>Fills the compiler's target record from the simulator's card parameters (the compiler never sees the config).</summary>
 public static class CompilerTarget
 {
+    /// <summary>Values + metadata of a k × n weight tile as the SPU stores it (<see cref="SpuTiming.Storage"/>; dense: k·n elements).</summary>
+    public static long WeightBytes(SpuModelParams spu, long k, long n, int elementBytes, SpuFlags flags)
+    {
+        if (flags.Format == SparseFormat.Dense || flags.Ratio <= 1)
+        {
+            return k * n * elementBytes;
+        }
+
+        int step = SpuTiming.NativeRatio(flags.Ratio, spu.MaxWeightSparsity);
+        (long values, long meta) = SpuTiming.Storage(spu.Format(flags.Format), flags.Format, n, k, step, elementBytes);
+        return values + meta;
+    }
+
     public static CompileTarget From(CardParameters p)
     {
         ArgumentNullException.ThrowIfNull(p);
@@ -29,6 +42,7 @@ public static class CompilerTarget
             DmaCopyCycles = p.DmaSetupCycles + pathCycles,
             DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
             SyncCycles = (long)((p.SyncLatencyPs + psPerCycle - 1) / psPerCycle),
+            WeightTileBytes = (k, n, es, flags) => WeightBytes(spu, k, n, es, flags),
             SpuCycles = (m, n, k, prec, flags) => SpuTiming.Gemm(spu, new GemmShape(m, n, k), prec, flags.Format, Math.Max(1, flags.Ratio)).Cycles,
         };
     }
