@@ -1159,7 +1159,11 @@ internal sealed class CompileSession
                             int bits = LoadA | LoadW;
                             if (tc.Chunks.Length <= 2)
                             {
-                                bits = (held[i, b, 0] == (aKey, j) ? 0 : LoadA) | (held[i, b, 1] == (wKey, j) ? 0 : LoadW);
+                                if (_options.OperandReuse)
+                                {
+                                    bits = (held[i, b, 0] == (aKey, j) ? 0 : LoadA) | (held[i, b, 1] == (wKey, j) ? 0 : LoadW);
+                                }
+
                                 held[i, b, 0] = (aKey, j);
                                 held[i, b, 1] = (wKey, j);
                                 mask |= bits << (2 * j);

@@ -104,6 +104,9 @@ public sealed record CompileOptions
     /// <summary>perCluster: run the whole network per micro-batch with activations in L2 (docs/compiler.md).</summary>
     public bool MicroBatching { get; init; } = true;
 
+    /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md).</summary>
+    public bool OperandReuse { get; init; } = true;
+
     public static CompileOptions Default { get; } = new();
 }
 

@@ -117,6 +117,12 @@ public sealed record CardParameters
 
     public int DmaSetupCycles { get; init; } = 16;
 
+    /// <summary>Calibration: share of the descriptor setup hidden by prefetch (chip.calibration.dmaSetupOverlapPercent).</summary>
+    public int DmaSetupOverlapPercent { get; init; }
+
+    /// <summary>Setup cycles a copy pays: <see cref="DmaSetupCycles"/> less the calibrated overlap.</summary>
+    public int DmaEffectiveSetupCycles => DmaSetupCycles * (100 - DmaSetupOverlapPercent) / 100;
+
     public int CodecCyclesPerMacroblock { get; init; } = 24;
 
     public int CodecEntropyBitsPerCycle { get; init; } = 2;
@@ -229,6 +235,7 @@ public sealed record CardParameters
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,
             DmaMaxOutstanding = chip.Dma.MaxOutstanding,
             DmaSetupCycles = chip.Dma.SetupCycles,
+            DmaSetupOverlapPercent = chip.Calibration.DmaSetupOverlapPercent,
             CodecCyclesPerMacroblock = chip.Codec.CyclesPerMacroblock,
             CodecEntropyBitsPerCycle = chip.Codec.EntropyBitsPerCycle,
             CodecCyclesPerJpegMcu = chip.Codec.CyclesPerJpegMcu,

@@ -39,7 +39,7 @@ public static class CompilerTarget
             L2Bytes = (long)p.L2Bytes,
             DramBytesPerInterface = (long)p.DramBytesPerInterface,
             DmaBurstBytes = (long)p.DmaBurstBytes,
-            DmaCopyCycles = p.DmaSetupCycles + pathCycles,
+            DmaCopyCycles = p.DmaEffectiveSetupCycles + pathCycles,
             DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
             SyncCycles = (long)((p.SyncLatencyPs + psPerCycle - 1) / psPerCycle),
             WeightTileBytes = (k, n, es, flags) => WeightBytes(spu, k, n, es, flags),

@@ -97,7 +97,7 @@ public static class ProgramRunner
             VpuBf16Factor = p.VpuBf16Factor,
             SfaFunctions = p.SfaFunctions,
         };
-        var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaSetupCycles);
+        var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaEffectiveSetupCycles);
         bool hasCpu = false;
         foreach (EngineStream s in program.Streams)
         {

@@ -12,8 +12,12 @@ public sealed record CalibrationConfig
     [Description("Share (percent) of the SPU's per-fold fill and drain (2R + C - 2 cycles for ws/is, R + C - 2 for os) hidden by preloading the next fold's weights while the current fold streams; the first fold of an operation pays it in full. 0 = SCALE-Sim's fold count.")]
     public int SpuFoldOverlapPercent { get; init; }
 
+    [Description("Share (percent) of a DMA descriptor's setup (chip.dma.setupCycles) hidden by decoding it while the previous descriptor's bursts are in flight (descriptor prefetch). 0 = every copy pays the full setup.")]
+    public int DmaSetupOverlapPercent { get; init; }
+
     public void Validate(string path)
     {
         ConfigChecks.InRange(SpuFoldOverlapPercent, 0, 100, ConfigChecks.Join(path, "spuFoldOverlapPercent"));
+        ConfigChecks.InRange(DmaSetupOverlapPercent, 0, 100, ConfigChecks.Join(path, "dmaSetupOverlapPercent"));
     }
 }

@@ -58,6 +58,7 @@ public static class Validator
     public static IReadOnlyList<(string Key, int Neutral, int Min, int Max)> CalibrationParameters { get; } =
     [
         ("chip.calibration.spuFoldOverlapPercent", 0, 0, 100),
+        ("chip.calibration.dmaSetupOverlapPercent", 0, 0, 100),
     ];
 
     /// <summary>--set overrides that put every calibration parameter at its neutral value.</summary>
