@@ -633,7 +633,16 @@ internal sealed class CompileSession
         long w = wMax > 0 && wMax <= avail / 2 ? wMax : 0;
         long perSample = Align(res) + Align(Math.Max(1, live));
         long mb = Math.Min(_unitSamples, (avail - w - _t.L1Bytes) / perSample);
-        return mb < 1 ? null : new Segment(first, last, mb, w, Align(res), inRes);
+        if (mb < 1)
+        {
+            return null;
+        }
+
+        // Balanced: the fewest passes the L2 allows, with equal micro-batches (8 samples at most 7 per pass → 4 + 4,
+        // not 7 + 1: the same weight fetches, and no pass with a tiny M).
+        long passes = (_unitSamples + mb - 1) / mb;
+        mb = (_unitSamples + passes - 1) / passes;
+        return new Segment(first, last, mb, w, Align(res), inRes);
     }
 
     /// <summary>
