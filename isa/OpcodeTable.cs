@@ -455,8 +455,8 @@ public static class OpcodeTable
 
     private static OperandInfo Flags(string name, int slot)
     {
-        return new OperandInfo(name, OperandKind.Flags, slot, 0, 34, 0, 0, null, OperandPresence.Required, 0,
-            "sparse format, ratio, acc, bias, rq (see SpuFlags)");
+        return new OperandInfo(name, OperandKind.Flags, slot, 0, 35, 0, 0, null, OperandPresence.Required, 0,
+            "sparse format, ratio, acc, bias, rq, obf16 (see SpuFlags)");
     }
 
     private static OperandInfo Keyword(string name, int slot, string description)
@@ -478,6 +478,11 @@ public static class OpcodeTable
     {
         SpuFlags f = SpuFlags.Unpack(instruction.H & SpuFlags.Mask);
         var prec = (Precision)((instruction.H >> 48) & 0xFF);
+        if (prec == Precision.Int8 && f.OutBf16)
+        {
+            return "obf16 (round the result to BF16) needs prec bf16";
+        }
+
         return prec == Precision.Bf16 && f.Requantize ? "rq (requantize to INT8) needs prec int8" : null;
     }
 

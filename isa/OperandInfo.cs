@@ -124,7 +124,7 @@ public sealed class OperandInfo
         OperandKind.Token => "token t0..t4095 or g:tN",
         OperandKind.Engine => "engine id",
         OperandKind.Enum => string.Join('|', EnumNames),
-        OperandKind.Flags => "fmt=F[:R] [acc] [bias] [rq=S:H]",
+        OperandKind.Flags => "fmt=F[:R] [acc] [bias] [rq=S:H] [obf16]",
         OperandKind.Scalar => "memory reference or immediate",
         OperandKind.Target => "instruction index (assembler)",
         _ => string.Empty,

@@ -4,13 +4,13 @@ using System.Text;
 namespace Antoum.Isa;
 
 /// <summary>
-/// FLAGS operand of <c>matmul</c> and <c>conv</c>. Text: space-separated "fmt=NAME[:RATIO] [acc] [bias] [rq=SCALE:SHIFT]".
+/// FLAGS operand of <c>matmul</c> and <c>conv</c>. Text: space-separated "fmt=NAME[:RATIO] [acc] [bias] [rq=SCALE:SHIFT] [obf16]".
 /// Packed (bits of the slot): format 0-2, sparsity ratio 3-8 (1..32), acc 9, bias 10, rq 11, rq scale 12-27 (0..65535),
-/// rq shift 28-33 (0..31). Precision shares the slot at bits 48-55.
+/// rq shift 28-33 (0..31), obf16 34 (BF16 result rounded from the FP32 accumulators). Precision shares the slot at bits 48-55.
 /// </summary>
 public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accumulate, bool Bias, bool Requantize, int RqScale, int RqShift)
 {
-    public const long Mask = (1L << 34) - 1;
+    public const long Mask = (1L << 35) - 1;
     public const int MaxRatio = 32;
     public const int MaxRqScale = 65535;
     public const int MaxRqShift = 31;
@@ -18,6 +18,12 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
     private static readonly string[] s_formats = ["dense", "nofm", "bitmap", "csr", "blockcsr"];
 
     public static SpuFlags Dense => new(SparseFormat.Dense, 1, false, false, false, 0, 0);
+
+    /// <summary>
+    /// BF16 only: the result is rounded to BF16 (nearest even) from the FP32 accumulators and written as BF16 (2 bytes
+    /// per element) over the first M×N×2 bytes of C, like <c>rq</c> does for INT8.
+    /// </summary>
+    public bool OutBf16 { get; init; }
 
     public long Pack()
     {
@@ -27,7 +33,8 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
             | (Bias ? 1L << 10 : 0)
             | (Requantize ? 1L << 11 : 0)
             | ((long)(RqScale & 0xFFFF) << 12)
-            | ((long)(RqShift & 0x3F) << 28);
+            | ((long)(RqShift & 0x3F) << 28)
+            | (OutBf16 ? 1L << 34 : 0);
     }
 
     public static SpuFlags Unpack(long packed)
@@ -39,7 +46,10 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
             (packed & (1L << 10)) != 0,
             (packed & (1L << 11)) != 0,
             (int)((packed >> 12) & 0xFFFF),
-            (int)((packed >> 28) & 0x3F));
+            (int)((packed >> 28) & 0x3F))
+        {
+            OutBf16 = (packed & (1L << 34)) != 0,
+        };
     }
 
     /// <summary>Null when the packed value is valid, else what is wrong.</summary>
@@ -69,6 +79,11 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
         if (!f.Requantize && (f.RqScale != 0 || f.RqShift != 0))
         {
             return "requantize scale/shift set without rq";
+        }
+
+        if (f.OutBf16 && f.Requantize)
+        {
+            return "obf16 and rq exclude each other";
         }
 
         if (f.RqShift > MaxRqShift)
@@ -101,6 +116,11 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
         if (Requantize)
         {
             sb.Append(CultureInfo.InvariantCulture, $" rq={RqScale}:{RqShift}");
+        }
+
+        if (OutBf16)
+        {
+            sb.Append(" obf16");
         }
 
         return sb.ToString();
@@ -157,6 +177,10 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
             {
                 flags = flags with { Bias = true };
             }
+            else if (word == "obf16")
+            {
+                flags = flags with { OutBf16 = true };
+            }
             else if (key == "rq" && word.Length > 3)
             {
                 string[] parts = word[3..].Split(':');
@@ -171,7 +195,7 @@ public readonly record struct SpuFlags(SparseFormat Format, int Ratio, bool Accu
             }
             else
             {
-                return ("expected a flag (fmt=FORMAT[:RATIO], acc, bias, rq=SCALE:SHIFT)", raw);
+                return ("expected a flag (fmt=FORMAT[:RATIO], acc, bias, rq=SCALE:SHIFT, obf16)", raw);
             }
         }
 

@@ -4,7 +4,7 @@ using Antoum.Isa;
 namespace Antoum.Firmware.Compiler;
 
 /// <summary>One compilation: memory layout, partition, per-layer lowering and emission (rules in docs/compiler.md).</summary>
-internal sealed class CompileSession
+internal sealed partial class CompileSession
 {
     // Tokens (chip-scoped). SPU slot (cluster k, SPU s): base (k*8+s)*8: full0, full1, free0, free1, cready0, cready1, cfree0, cfree1.
     private const int ClusterTokenBase = 256;
@@ -118,7 +118,13 @@ internal sealed class CompileSession
         public Drain? Pending;
     }
 
-    private sealed record Drain(long Bytes, int CBuffer, ulong COffset, MemRef Dst);
+    private sealed record Drain(long Bytes, int CBuffer, ulong COffset, MemRef Dst)
+    {
+        /// <summary>Functional compiles: the tile lands as Rows rows of Bytes / Rows bytes, DstStride apart.</summary>
+        public long Rows { get; init; } = 1;
+
+        public long DstStride { get; init; }
+    }
 
     /// <summary>Tiles of one shape: MCount × NCount tiles per problem (Count over all problems), each with its K chunks.</summary>
     private sealed record TileClass(long M, long N, long[] Chunks, long Count, long MCount, long NCount);
@@ -150,7 +156,7 @@ internal sealed class CompileSession
 
     private StreamBuilder Add(EngineId id)
     {
-        var b = new StreamBuilder(id);
+        var b = new StreamBuilder(id) { NoLoops = Fn };
         _order.Add(b);
         return b;
     }
@@ -175,7 +181,11 @@ internal sealed class CompileSession
         Loc input = _mb > 0 ? BoundaryLoc(-1) : _dramAct[1];
         long inPerUnit = Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(_graph.Layers[0]) * Lowering.ElementBytes(_graph.Layers[0]));
         long outPerUnit = Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]));
-        if (_options.HostTransfers)
+        if (Fn)
+        {
+            FnHostInput(input, inPerUnit);
+        }
+        else if (_options.HostTransfers)
         {
             ForEachDma((c, k, d) =>
             {
@@ -209,7 +219,11 @@ internal sealed class CompileSession
         ForEachDma((c, k, d) =>
         {
             long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
-            if (_options.HostTransfers && bytes > 0)
+            if (Fn)
+            {
+                FnHostOutput(d, c, k, inLoc, outPerUnit);
+            }
+            else if (_options.HostTransfers && bytes > 0)
             {
                 ulong hostOut = (ulong)((chips * clusters * input.Size) + (((c * clusters) + k) * inLoc.Size));
                 d.Copy(MemRef.Of(MemSpace.Host, hostOut), inLoc.At(0), bytes);
@@ -265,7 +279,10 @@ internal sealed class CompileSession
             MicroBatch = _mb,
             Segments = _segments.Select(g => Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}")).ToArray(),
         };
-        return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans));
+        return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans))
+        {
+            Tensors = Fn ? FnMap(inPerUnit, outPerUnit) : null,
+        };
     }
 
     /// <summary>The report of layer <paramref name="li"/>, created on first use.</summary>
@@ -340,6 +357,17 @@ internal sealed class CompileSession
                     EnterSegment(seg);
                     long mb = seg.Mb;
                     long full = n / mb, rem = n % mb;
+                    if (Fn)
+                    {
+                        for (long first = 0; first < n; first += mb)
+                        {
+                            _mbFirst = first;
+                            MicroBatch(c, k, Math.Min(mb, n - first), si);
+                        }
+
+                        continue;
+                    }
+
                     if (full > 0)
                     {
                         long pairs = full / 2;
@@ -389,10 +417,11 @@ internal sealed class CompileSession
         Segment seg = _segments[si];
         _only = (chip, k, samples);
         StreamBuilder d = _dma[chip, k]!;
-        long inBytes = samples * SegmentInputPerSample(seg.First);
+        long inPerSample = SegmentInputPerSample(seg.First);
+        long inBytes = samples * inPerSample;
         Loc cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
         LayerReport first = ReportFor(seg.First, cur, 0);
-        d.Copy(cur.At(0), BoundaryLoc(si - 1).At(0), inBytes);
+        d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
         first.DramToL2Bytes += inBytes;
         int slot = seg.InputInResidual ? -1 : 1;
         for (int li = seg.First; li <= seg.Last; li++)
@@ -403,7 +432,7 @@ internal sealed class CompileSession
             int outSlot = -1;
             if (li == seg.Last)
             {
-                outLoc = BoundaryLoc(si);
+                outLoc = Fn ? BoundaryLoc(si) with { Base = BoundaryLoc(si).Base + (ulong)(_mbFirst * outBytes / samples) } : BoundaryLoc(si);
             }
             else if (KeepsResidual(l))
             {
@@ -536,6 +565,11 @@ internal sealed class CompileSession
         at += (ulong)scratch;
         _dramTemp = new Loc(MemSpace.Dram, at, temp);
         at += (ulong)temp;
+        if (Fn)
+        {
+            FnLayout(ref at);
+        }
+
         if (at > (ulong)_t.DramBytesPerInterface)
         {
             Layer big = _graph.Layers.MaxBy(l => Math.Max(Lowering.OutputElements(l), Lowering.InputElements(l)))!;
@@ -697,6 +731,20 @@ internal sealed class CompileSession
     private void ChooseSegments(long l2Scratch)
     {
         int count = _graph.Layers.Count;
+        if (Fn)
+        {
+            // Functional compiles keep one segment (the whole network per micro-batch; docs/functional.md).
+            _segments.Clear();
+            Segment? whole = FitSegment(0, count - 1, l2Scratch);
+            if (whole is not null)
+            {
+                _segments.Add(whole);
+            }
+
+            _mb = whole?.Mb ?? 0;
+            return;
+        }
+
         var best = new (long Bytes, int Segments, int Prev, Segment? Seg)[count + 1];
         best[0] = (0, 0, -1, null);
         for (int j = 1; j <= count; j++)
@@ -874,7 +922,11 @@ internal sealed class CompileSession
 
             // Micro-batched: the layer's weights are staged DRAM → L2 once per micro-batch; tiles read them from L2.
             _weightsFromL2 = _only is not null && _stageWeights && g.SharedWeights && _layerWeightBytes[li] > 0;
-            if (_weightsFromL2)
+            if (Fn)
+            {
+                FnBeginGroup(li, layer, pi, chip, slots, g, plan, rep);
+            }
+            else if (_weightsFromL2)
             {
                 long wb = _layerWeightBytes[li];
                 _dma[chip, slots[0].K]!.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), wb);
@@ -987,6 +1039,11 @@ internal sealed class CompileSession
             }
 
             long chunks = (g.K + kt - 1) / kt;
+            if (chunks > 1 && flags.Format == SparseFormat.NofM && flags.Ratio > 1 && kt % flags.Ratio != 0)
+            {
+                continue; // a K chunk must start at a balanced group boundary
+            }
+
             long lastNt = -1;
             for (long jn = 1; jn <= g.N; jn++)
             {
@@ -1168,7 +1225,7 @@ internal sealed class CompileSession
                             int bits = LoadA | LoadW;
                             if (tc.Chunks.Length <= 2)
                             {
-                                if (_options.OperandReuse)
+                                if (_options.OperandReuse && !Fn)
                                 {
                                     bits = (held[i, b, 0] == (aKey, j) ? 0 : LoadA) | (held[i, b, 1] == (wKey, j) ? 0 : LoadW);
                                 }
@@ -1288,7 +1345,17 @@ internal sealed class CompileSession
             }
 
             Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.AsSpan().SequenceEqual(b.Spus) && a.Masks.AsSpan().SequenceEqual(b.Masks), d,
-                x => EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, classes[x.Step.Class], plan, src, dst, bLoc));
+                x =>
+                {
+                    if (Fn)
+                    {
+                        FnDmaStep(li, d, chip, k, x.Spus, x.Tiles, classes[x.Step.Class], plan, src, dst, bLoc);
+                    }
+                    else
+                    {
+                        EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, classes[x.Step.Class], plan, src, dst, bLoc);
+                    }
+                });
         }
 
         // SPU streams: runs of identical tiles become loops.
@@ -1333,7 +1400,7 @@ internal sealed class CompileSession
             int run = j - i;
             emit(items[i]);
             int pairs = (run - 1) / 2;
-            if (pairs >= 2 && b.LoopDepth < IsaLimits.MaxLoopDepth)
+            if (pairs >= 2 && b.LoopDepth < IsaLimits.MaxLoopDepth && !b.NoLoops)
             {
                 b.Loop(pairs);
                 emit(items[i + 1]);
@@ -1419,12 +1486,19 @@ internal sealed class CompileSession
         }
 
         d.Wait(SlotToken(k, s, 4 + p.CBuffer));
-        d.Copy(p.Dst, L1(s, p.COffset), p.Bytes);
+        if (p.Rows > 1)
+        {
+            d.Copy2d(p.Dst, L1(s, p.COffset), p.Rows, p.Bytes / p.Rows, p.DstStride, p.Bytes / p.Rows);
+        }
+        else
+        {
+            d.Copy(p.Dst, L1(s, p.COffset), p.Bytes);
+        }
         d.Signal(SlotToken(k, s, 6 + p.CBuffer));
         st.Pending = null;
     }
 
-    private static void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, TileClass tc, GemmPlan plan)
+    private void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, TileClass tc, GemmPlan plan)
     {
         int cb = st.CParity;
         st.CParity ^= 1;
@@ -1441,7 +1515,11 @@ internal sealed class CompileSession
             SpuFlags f = plan.Flags with { Accumulate = j > 0 };
             if (last && plan.Prec == Precision.Int8)
             {
-                f = f with { Requantize = true, RqScale = 1, RqShift = 0 };
+                f = f with { Requantize = true, RqScale = Fn ? _fnRqScale : 1, RqShift = Fn ? _fnRqShift : 0 };
+            }
+            else if (last && Fn && plan.Prec == Precision.Bf16)
+            {
+                f = f with { OutBf16 = true };
             }
 
             b.Matmul(tc.M, tc.N, tc.Chunks[j], MemRef.Of(MemSpace.L1, plan.A(buf)), MemRef.Of(MemSpace.L1, plan.W(buf)), MemRef.Of(MemSpace.L1, plan.C(cb)), plan.Prec, f);
@@ -1486,6 +1564,12 @@ internal sealed class CompileSession
 
             if (v.Rows == 0 || v.Cols == 0)
             {
+                continue;
+            }
+
+            if (Fn)
+            {
+                FnVector(layer, d, _vpu[chip, k]!, _sfa[chip, k]!, k, v, FnRowOffset(layer, pi, chip, k), src, dst, rep);
                 continue;
             }
 

@@ -104,8 +104,14 @@ public sealed record CompileOptions
     /// <summary>perCluster: run the whole network per micro-batch with activations in L2 (docs/compiler.md).</summary>
     public bool MicroBatching { get; init; } = true;
 
-    /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md).</summary>
+    /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md; off in functional compiles).</summary>
     public bool OperandReuse { get; init; } = true;
+
+    /// <summary>
+    /// Functional compile (docs/functional.md): weights and requantization per layer. The program then has no loops,
+    /// exact addresses for every tile, packed weights and a <see cref="CompileResult.Tensors"/> map. Null: timing compile.
+    /// </summary>
+    public FunctionalData? Data { get; init; }
 
     public static CompileOptions Default { get; } = new();
 }
@@ -129,7 +135,11 @@ public sealed class CompileException : Exception
 }
 
 /// <summary>The compiled program, its report and the layer → instruction map.</summary>
-public sealed record CompileResult(AkpProgram Program, CompileReport Report, LayerMap Layers);
+public sealed record CompileResult(AkpProgram Program, CompileReport Report, LayerMap Layers)
+{
+    /// <summary>Where the tensors live (functional compiles only; null otherwise).</summary>
+    public TensorMap? Tensors { get; init; }
+}
 
 /// <summary>The instruction index range [Start, End) of one layer in one stream.</summary>
 public readonly record struct LayerSpan(int Layer, string LayerName, EngineId Engine, int Start, int End);

@@ -40,6 +40,9 @@ public static class Compiler
         return graph.Layers.Any(l => l.Op is OpKind.Attention or OpKind.LayerNorm) ? PartitionMode.Split : PartitionMode.PerCluster;
     }
 
+    /// <summary>Null when a functional compile supports the layer (docs/functional.md), else why not.</summary>
+    public static string? FunctionalSupport(Layer layer) => CompileSession.FunctionalSupport(layer);
+
     /// <summary>Parses perCluster | split | broadcast (case-insensitive).</summary>
     public static PartitionMode ParseMode(string text)
     {

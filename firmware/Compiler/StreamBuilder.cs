@@ -21,6 +21,9 @@ internal sealed class StreamBuilder
 
     public int LoopDepth => _loops.Count;
 
+    /// <summary>Functional compiles emit no loops (loop bodies would reuse their first iteration's addresses).</summary>
+    public bool NoLoops { get; init; }
+
     public void Add(in Instruction i)
     {
         _code.Add(i);
@@ -54,6 +57,11 @@ internal sealed class StreamBuilder
     public void Launch(EngineId e) => Add(new Instruction(Opcode.Launch, e.Pack(), 0, 0, 0, 0, 0, 0, 0));
 
     public void Copy(MemRef dst, MemRef src, long bytes) => Add(new Instruction(Opcode.Copy, dst.Pack(), src.Pack(), bytes, 0, 0, 0, 0, 0));
+
+    public void Copy2d(MemRef dst, MemRef src, long rows, long rowBytes, long dstStride, long srcStride)
+    {
+        Add(new Instruction(Opcode.Copy2d, dst.Pack(), src.Pack(), rows, rowBytes, dstStride, srcStride, 0, 0));
+    }
 
     public void Matmul(long m, long n, long k, MemRef a, MemRef b, MemRef c, Precision prec, SpuFlags flags)
     {

@@ -61,6 +61,27 @@ public static class LayerMath
         };
     }
 
+    /// <summary>
+    /// The most dense multiply-accumulates per sample one layer may have: 10^15 (a thousand times the largest shipped
+    /// network, BERT-large at 1.2·10^11 for all its layers), so that every size product the compiler and the
+    /// timing models form stays far inside 64 bits. The workload readers reject larger layers.
+    /// </summary>
+    public const double MaxLayerMacs = 1e15;
+
+    /// <summary><see cref="Macs"/> in floating point: exact enough to compare with <see cref="MaxLayerMacs"/>, and it
+    /// cannot overflow for any sizes that fit in the layer's int fields.</summary>
+    public static double MacsEstimate(this Layer l)
+    {
+        return l.Op switch
+        {
+            OpKind.Conv => (double)l.OutH() * l.OutW() * l.K * l.R * l.S * ((double)l.C / Math.Max(1, l.Groups)),
+            OpKind.Gemm => (double)l.M * l.N * l.K,
+            OpKind.BatchMatmul => (double)l.Batch * l.M * l.N * l.K,
+            OpKind.Attention => 2.0 * l.Heads * l.Seq * l.Seq * l.HeadDim,
+            _ => 0,
+        };
+    }
+
     /// <summary>Dense weight count (biases and folded batch-norm not counted): conv K·R·S·C/Groups, gemm N·K.</summary>
     public static long Weights(this Layer l)
     {

@@ -230,6 +230,13 @@ public static class WorkloadFile
                 sparsity = CsvSparsity(cells[numbers + 1], file, line);
             }
 
+            double macs = gemm ? (double)v[0] * v[1] * v[2] : ((double)v[0] - v[2] + 1) * (v[1] - v[3] + 1) / ((double)v[6] * v[6]) * v[2] * v[3] * v[4] * v[5];
+            if (macs > LayerMath.MaxLayerMacs)
+            {
+                throw new WorkloadException(file, line, 0, string.Create(CultureInfo.InvariantCulture,
+                    $"layer \"{cells[0]}\" needs about {macs:0.###e+0} multiply-accumulates, more than the {LayerMath.MaxLayerMacs:0e+0} this simulator accepts for one layer"));
+            }
+
             if (gemm)
             {
                 layers.Add(new Layer { Name = cells[0], Op = OpKind.Gemm, M = v[0], N = v[1], K = v[2], Sparsity = sparsity });
@@ -505,7 +512,7 @@ public static class WorkloadFile
 
             if (layersElement.ValueKind != JsonValueKind.Array || layersElement.GetArrayLength() == 0)
             {
-                throw Fail("layers", $"expected a non-empty array of layer objects, got {Kind(layersElement)}");
+                throw Fail("layers", $"expected a non-empty array of layer objects, got {(layersElement.ValueKind == JsonValueKind.Array ? "an empty array" : Kind(layersElement))}");
             }
 
             var layers = new List<Layer>();
@@ -517,6 +524,12 @@ public static class WorkloadFile
                 if (seen.TryGetValue(layer.Name, out int first))
                 {
                     throw Fail($"layers[{index}].name", $"duplicate layer name \"{layer.Name}\" (first at layers[{first}])");
+                }
+
+                if (layer.MacsEstimate() > LayerMath.MaxLayerMacs)
+                {
+                    throw Fail($"layers[{index}]", string.Create(CultureInfo.InvariantCulture,
+                        $"layer \"{layer.Name}\" needs {layer.MacsEstimate():0.###e+0} multiply-accumulates per sample, more than the {LayerMath.MaxLayerMacs:0e+0} this simulator accepts for one layer"));
                 }
 
                 seen[layer.Name] = index;

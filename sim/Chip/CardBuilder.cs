@@ -58,6 +58,16 @@ public static class CardBuilder
         foreach (GemmLayer l in workload.Layers)
         {
             int depth = ControlCpu.ChunkDepthFor(l.Name, p.SpuRows, p.SpuCols, l.K, p.CommandSlots, p.L1Bytes);
+            // The control CPU numbers a chip's tiles of a layer with an int: refuse a batch whose tile count would wrap.
+            long samplesPerChip = (batch + (long)p.Chips - 1) / p.Chips;
+            long tileRows = ((samplesPerChip * l.RowsPerSample) + p.SpuRows - 1) / p.SpuRows;
+            long tiles = tileRows * ((l.N + (long)p.SpuCols - 1) / p.SpuCols);
+            if (tiles > int.MaxValue - (long)p.SpusPerChip)
+            {
+                throw new Config.UserInputException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"--batch {batch}: layer '{l.Name}' of {workload.Name} would need {tiles} tiles per chip, more than the {int.MaxValue - p.SpusPerChip} the model counts; use a smaller batch"));
+            }
+
             layers.Add(new LayerPlan(l.Name, l.RowsPerSample, l.N, l.K, p.SpuRows, p.SpuCols, depth));
         }
 

@@ -7,7 +7,11 @@ using Antoum.Sim.Reporting;
 namespace Antoum.Sim.Chip;
 
 /// <summary>What a network run produced: the compiled program and its report, the run's summary and the per-layer rows.</summary>
-public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model, ProgramSummary Summary, IReadOnlyList<LayerRow> Layers);
+public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model, ProgramSummary Summary, IReadOnlyList<LayerRow> Layers)
+{
+    /// <summary>Functional mode: the comparison of the output with the reference (null in timing mode).</summary>
+    public Functional.FunctionalOutcome? Functional { get; init; }
+}
 
 /// <summary>
 /// Runs a network the way a user does: compile the graph for the card (firmware compiler), load the programs,
@@ -15,19 +19,50 @@ public sealed record NetworkRunResult(CompileResult Compiled, ProgramModel Model
 /// </summary>
 public static class NetworkRun
 {
-    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false)
+    /// <summary>
+    /// Compiles and runs <paramref name="graph"/>; with <paramref name="functional"/> the compile is functional, the
+    /// engines compute values from seeded inputs and the output is compared with the reference (docs/functional.md).
+    /// </summary>
+    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalRequest? functional = null)
     {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(graph);
+        Functional.FunctionalInputs? inputs = functional is null ? null : Functional.FunctionalRun.Generate(graph, batch, functional.Seed);
         CompileResult compiled;
         try
         {
-            compiled = Compiler.Compile(graph, batch, CompilerTarget.From(p), new CompileOptions { Mode = mode });
+            compiled = Compiler.Compile(graph, batch, CompilerTarget.From(p), new CompileOptions
+            {
+                Mode = mode,
+                Data = inputs is null ? null : new FunctionalData(inputs.Layers),
+            });
         }
         catch (CompileException e)
         {
             throw new Config.UserInputException(e.Message);
         }
 
-        ProgramModel model = ProgramRunner.Build(p, compiled.Program, graph.Name, timeline);
+        if (functional?.Transform is { } transform)
+        {
+            compiled = transform(compiled);
+        }
+
+        Functional.FunctionalMemory? memory = inputs is null ? null : Functional.FunctionalRun.Load(p, compiled, inputs);
+        NetworkRunResult result = Run(p, compiled, graph.Name, maxCycles, maxEvents, progress, timeline, memory);
+        return inputs is null ? result : result with
+        {
+            Functional = Functional.FunctionalRun.Compare(graph, batch, functional!.Seed, compiled, inputs, memory!).Outcome,
+        };
+    }
+
+    /// <summary>
+    /// Runs an already compiled network (the sweep reuses compiled programs; see docs/sweeps.md); with
+    /// <paramref name="memory"/> the engines also compute values (functional mode).
+    /// </summary>
+    public static NetworkRunResult Run(CardParameters p, CompileResult compiled, string name, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalMemory? memory = null)
+    {
+        ArgumentNullException.ThrowIfNull(compiled);
+        ProgramModel model = ProgramRunner.Build(p, compiled.Program, name, timeline, memory);
         int layers = compiled.Layers.LayerNames.Count;
         foreach (EngineCore engine in model.Engines)
         {

@@ -75,7 +75,8 @@ public sealed record ProgramSummary(string Sku, int Chips, ulong SimulatedPs, ul
 /// </summary>
 public static class ProgramRunner
 {
-    public static ProgramModel Build(CardParameters p, AkpProgram program, string programName, bool timeline = false)
+    /// <summary>Builds the card for <paramref name="program"/>; with <paramref name="data"/> (functional mode) the engines also compute values.</summary>
+    public static ProgramModel Build(CardParameters p, AkpProgram program, string programName, bool timeline = false, Functional.FunctionalMemory? data = null)
     {
         if (program.Streams.Count == 0)
         {
@@ -140,6 +141,7 @@ public static class ProgramRunner
             index[id] = e;
             bool autoStart = !hasCpu || id.Kind == EngineKind.Cpu;
             engine.Load(program.Streams[e].Code, autoStart, p.LaunchOverheadPs);
+            engine.Data = data;
             engines.Add(engine);
         }
 

@@ -32,6 +32,7 @@ internal static class Commands
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
+        root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
         return root;
     }
 
@@ -80,10 +81,11 @@ internal static class Commands
         };
         var maxTime = new Option<string?>("--max-time")
         {
-            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms.",
+            Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms (network and program runs: the core clock cycles in it, as --max-cycles).",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write utilization.svg, bandwidth.svg (and layers.svg for networks) to OUT/plots/, drawn from timeline.csv and layers.csv (network and program runs)." };
+        (Option<bool> functional, Option<ulong> seed) = FunctionalOptions.Create();
         var program = new Option<string?>("--program", "-p")
         {
             Description = "Run a kernel program (.akp, or .s assembly) instead of a workload; every stream runs on its engine.",
@@ -100,15 +102,16 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
-            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots,
+            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, functional, seed,
         };
         cmd.SetAction(parse =>
         {
             ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
             string? programPath = parse.GetValue(program);
+            Functional.FunctionalRequest? request = FunctionalOptions.Request(parse.GetValue(functional), parse.GetValue(seed), programPath, parse.GetValue(workload)!);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -121,8 +124,8 @@ internal static class Commands
                 }
 
                 string? m = parse.GetValue(mode);
-                return RunNetwork(args, config, workloadName, nb, m is null ? null : Antoum.Firmware.Compiler.Compiler.ParseMode(m),
-                    parse.GetValue(outDir)!, parse.GetValue(maxCycles), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
+                    parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr, request);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -279,18 +282,18 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true);
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true, functional);
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
         Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch);
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions), power));
+        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions), power, result.Functional));
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
@@ -298,11 +301,17 @@ internal static class Commands
         output.Write("layers.csv", layersCsv);
         WriteTimeline(output, result.Model.Timeline!, plots ? layersCsv : null, plots);
         output.Write("compile-report.txt", report.ToText());
+        if (result.Compiled.Tensors is { } tensors)
+        {
+            output.Write("tensors.csv", tensors.ToCsv());
+        }
+
         output.Commit();
+        int exit = result.Functional is { Pass: false } ? Program.ExitFunctionalMismatch : Program.ExitOk;
         if (quiet)
         {
             stdout.WriteLine(target);
-            return Program.ExitOk;
+            return exit;
         }
 
         CultureInfo c = CultureInfo.InvariantCulture;
@@ -316,6 +325,7 @@ internal static class Commands
         sb.Append(c, $"  traffic         DRAM {summary.DramBytes / 1e6:N1} MB, NoC {summary.NocBytes / 1e6:N1} MB, PCIe host {summary.PcieBytes / 1e6:N1} MB\n");
         sb.Append(UtilizationLine(result.Model.Sim.Stats, summary.SimulatedPs));
         sb.Append(power.ToConsoleLine());
+        sb.Append(result.Functional?.ToConsoleLine());
         var slowest = new List<LayerRow>(result.Layers);
         slowest.Sort((x, y) => y.Cycles != x.Cycles ? y.Cycles.CompareTo(x.Cycles) : string.CompareOrdinal(x.Layer, y.Layer));
         sb.Append("  slowest layers  ");
@@ -326,9 +336,9 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(plots ? ", plots/" : string.Empty)})\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(result.Functional is null ? string.Empty : ", tensors.csv")}{(plots ? ", plots/" : string.Empty)})\n");
         stdout.Write(sb.ToString());
-        return Program.ExitOk;
+        return exit;
     }
 
     private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
@@ -408,6 +418,19 @@ internal static class Commands
             {
                 output.Write("plots/" + name, svg);
             }
+        }
+    }
+
+    /// <summary>--mode of <c>run</c>: a bad name is the user's error (exit code 2), not a compiler failure.</summary>
+    private static Antoum.Firmware.Compiler.PartitionMode ParseMode(string text)
+    {
+        try
+        {
+            return Antoum.Firmware.Compiler.Compiler.ParseMode(text);
+        }
+        catch (Antoum.Firmware.Compiler.CompileException e)
+        {
+            throw new UserInputException("--mode: " + e.Message);
         }
     }
 

@@ -89,7 +89,7 @@ internal static class CompileCommand
     /// </summary>
     internal static WorkloadGraph ResolveWorkload(string nameOrFile)
     {
-        WorkloadGraph? synthetic = SyntheticGraphs.TryGet(nameOrFile);
+        WorkloadGraph? synthetic = SyntheticGraphs.TryGet(nameOrFile) ?? Functional.FunctionalWorkloads.TryGet(nameOrFile);
         if (synthetic is not null)
         {
             return synthetic;

@@ -5,12 +5,13 @@ using Antoum.Sim.Reporting;
 
 namespace Antoum.Sim.Cli;
 
-/// <summary><c>antoum plot OUT/</c>: redraws OUT/plots/*.svg from OUT/timeline.csv (and OUT/layers.csv) without simulating.</summary>
+/// <summary><c>antoum plot OUT/</c>: redraws OUT/plots/*.svg from OUT/timeline.csv (and OUT/layers.csv) without simulating;
+/// <c>antoum plot sweep.csv</c> (or a sweep's folder) draws the sweep's Pareto and sensitivity charts.</summary>
 internal static class PlotCommand
 {
     internal static Command Build(TextWriter stdout)
     {
-        var folder = new Argument<string>("folder") { Description = "A finished run's output folder (with timeline.csv; layers.csv is used when present)." };
+        var folder = new Argument<string>("folder") { Description = "A finished run's output folder (with timeline.csv; layers.csv is used when present), or a sweep's sweep.csv (or its folder)." };
         var cmd = new Command("plot", "Draw utilization.svg, bandwidth.svg (and layers.svg) into FOLDER/plots/ from the folder's timeline.csv and layers.csv, without re-simulating.")
         {
             folder,
@@ -18,6 +19,14 @@ internal static class PlotCommand
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(folder)!;
+            string? sweepCsv = File.Exists(dir) && dir.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? dir
+                : !File.Exists(Path.Combine(dir, "timeline.csv")) && File.Exists(Path.Combine(dir, Sweep.SweepRunner.CsvName)) ? Path.Combine(dir, Sweep.SweepRunner.CsvName) : null;
+            if (sweepCsv is not null)
+            {
+                WriteSweepPlots(sweepCsv, stdout);
+                return Program.ExitOk;
+            }
+
             string timelinePath = Path.Combine(dir, "timeline.csv");
             if (!File.Exists(timelinePath))
             {
@@ -38,5 +47,18 @@ internal static class PlotCommand
             return Program.ExitOk;
         });
         return cmd;
+    }
+
+    /// <summary>Draws a sweep.csv's charts into plots/ beside it (see <see cref="Sweep.SweepPlots"/>).</summary>
+    internal static void WriteSweepPlots(string csvPath, TextWriter stdout)
+    {
+        SortedDictionary<string, string> svgs = Sweep.SweepPlots.Render(File.ReadAllText(csvPath), csvPath);
+        string plots = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(csvPath))!, "plots");
+        Directory.CreateDirectory(plots);
+        foreach ((string name, string svg) in svgs)
+        {
+            Sweep.AtomicFile.Write(Path.Combine(plots, name), svg);
+            stdout.WriteLine(Path.Combine(plots, name));
+        }
     }
 }

@@ -6,13 +6,15 @@ namespace Antoum.Sim.Cli;
 
 /// <summary>
 /// The <c>antoum</c> program: wires the library together and holds no model logic. Exit codes: 0 success,
-/// 1 internal error (a bug: the stack trace is printed), 2 bad input (one clear message, no stack trace).
+/// 1 internal error (a bug: the stack trace is printed), 2 bad input (one clear message, no stack trace), 3 a
+/// functional run (<c>run --functional</c>) whose output differs from the reference.
 /// </summary>
 internal static class Program
 {
     public const int ExitOk = 0;
     public const int ExitInternal = 1;
     public const int ExitUser = 2;
+    public const int ExitFunctionalMismatch = 3;
 
     private static int Main(string[] args)
     {

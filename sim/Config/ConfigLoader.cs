@@ -289,8 +289,36 @@ public static partial class ConfigLoader
             $"{{ \"value\": \"900MHz\", \"assumed\": \"why\" }} with one label of {string.Join(", ", ProvenanceLabels.FileLabels)}");
     }
 
+    /// <summary>A configuration file must be UTF-8 (the JSON reader would fail later, deep inside, with no position).</summary>
+    private static void RejectInvalidUtf8(byte[] bytes, string display)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return;
+        }
+
+        int line = 1, column = 1, at = 0;
+        ReadOnlySpan<byte> rest = bytes;
+        while (System.Text.Rune.DecodeFromUtf8(rest, out System.Text.Rune rune, out int used) == System.Buffers.OperationStatus.Done)
+        {
+            if (rune.Value == '\n')
+            {
+                line++;
+                column = 0;
+            }
+
+            column++;
+            at += used;
+            rest = rest[used..];
+        }
+
+        throw new ConfigException(display, string.Empty,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"not UTF-8 text at line {line}, column {column} (byte {at}): save the file as UTF-8"));
+    }
+
     private static void CheckJson(byte[] bytes, string display)
     {
+        RejectInvalidUtf8(bytes, display);
         var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         try
         {

@@ -95,6 +95,15 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     /// <summary>Bytes the engine moved out (for blocks.csv).</summary>
     protected virtual long BytesOut => 0;
 
+    /// <summary>
+    /// Functional mode only: the card's memory contents. When set, engines also compute the data of every operation
+    /// (docs/functional.md); timing does not depend on it. Null in timing mode.
+    /// </summary>
+    public Functional.FunctionalMemory? Data { get; set; }
+
+    /// <summary>A memory operand of the executing instruction with its "local" parts resolved for this engine.</summary>
+    protected MemRef Resolve(long packed) => Chip.ProgramChecks.Resolve(MemRef.Unpack(packed), Id);
+
     /// <summary>The engine this component executes for.</summary>
     public EngineId Id { get; }
 

@@ -11,7 +11,7 @@ public sealed record NetworkFacts(int Batch, string Mode, long Macs, long Instru
 /// <summary>summary.json and the console summary of a program run (<c>antoum run --program</c>).</summary>
 public static class ProgramReport
 {
-    public static string ToJson(ProgramSummary s, RunProvenance prov, NetworkFacts? network = null, Power.PowerReport? power = null)
+    public static string ToJson(ProgramSummary s, RunProvenance prov, NetworkFacts? network = null, Power.PowerReport? power = null, Functional.FunctionalOutcome? functional = null)
     {
         return SummaryWriter.Document(w =>
         {
@@ -60,6 +60,7 @@ public static class ProgramReport
             w.WriteEndArray();
             w.WriteEndObject();
             power?.WriteJson(w);
+            functional?.WriteJson(w);
             w.WriteEndObject();
         });
     }

@@ -53,6 +53,9 @@ public static class Topologies
     public const string GemmHeader = "Layer, M, N, K, Sparsity,";
 
     /// <summary>Names accepted by <see cref="Generate"/>.</summary>
+    /// <summary>The most multiply-accumulates (and IFMAP elements) one layer may have: 10^15, as the workload readers.</summary>
+    public const double MaxLayerMacs = 1e15;
+
     public static IReadOnlyList<string> Generators { get; } = ["resnet50", "gemm-suite"];
 
     /// <summary>Reads a topology file; errors name the file and line and say what was expected.</summary>
@@ -126,7 +129,7 @@ public static class Topologies
             {
                 if (!long.TryParse(cells[c + 1], NumberStyles.None, CultureInfo.InvariantCulture, out v[c]) || v[c] < 1 || v[c] > 1_000_000_000)
                 {
-                    throw new UserInputException($"{where}: column {c + 2} ({header[c + 1]}): expected a positive integer, got \"{cells[c + 1]}\"");
+                    throw new UserInputException($"{where}: column {c + 2} ({header[c + 1]}): expected an integer from 1 to 1000000000, got \"{cells[c + 1]}\"");
                 }
             }
 
@@ -148,6 +151,17 @@ public static class Topologies
                 }
 
                 layers.Add(TopologyLayer.Conv(cells[0], v[0], v[1], v[2], v[3], v[4], v[5], v[6], sn, sm));
+            }
+
+            // Each value is at most 10^9, but their products are not: keep every count the SPU model forms
+            // (MACs, cycles, SRAM bytes) far inside 64 bits instead of letting it wrap around.
+            GemmShape shape = layers[^1].Shape;
+            double macs = (double)shape.M * shape.N * shape.K;
+            double ifmap = (double)v[0] * v[1] * (gemm ? v[2] : v[4]);
+            if (macs > MaxLayerMacs || ifmap > MaxLayerMacs)
+            {
+                throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{where}: layer \"{cells[0]}\" needs {macs:0.###e+0} multiply-accumulates, more than the {MaxLayerMacs:0e+0} this simulator accepts for one layer"));
             }
         }
 

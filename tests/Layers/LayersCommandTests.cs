@@ -1,3 +1,4 @@
+using System.Globalization;
 using NUnit.Framework;
 using CliProgram = Antoum.Sim.Cli.Program;
 
@@ -81,13 +82,13 @@ public class LayersCommandTests
         {
             // Independent im2col of the topology row: P = (H - R) / stride + 1.
             string[] t = topoLines[i].Split(',').Select(x => x.Trim()).ToArray();
-            long h = long.Parse(t[1]), w = long.Parse(t[2]), r = long.Parse(t[3]), s = long.Parse(t[4]), c = long.Parse(t[5]), f = long.Parse(t[6]), st = long.Parse(t[7]);
+            long h = long.Parse(t[1], CultureInfo.InvariantCulture), w = long.Parse(t[2], CultureInfo.InvariantCulture), r = long.Parse(t[3], CultureInfo.InvariantCulture), s = long.Parse(t[4], CultureInfo.InvariantCulture), c = long.Parse(t[5], CultureInfo.InvariantCulture), f = long.Parse(t[6], CultureInfo.InvariantCulture), st = long.Parse(t[7], CultureInfo.InvariantCulture);
             long m = (((h - r) / st) + 1) * (((w - s) / st) + 1), k = r * s * c;
             string[] row = lines[i + 1].Split(',');
             Assert.That(row[0], Is.EqualTo(t[0]));
             long expected = ScaleSim(df, 32, 32, m, f, k);
-            Assert.That(long.Parse(row[9]), Is.EqualTo(expected), $"{df} {t[0]}");
-            Assert.That(long.Parse(row[10]), Is.EqualTo(m * f * k));
+            Assert.That(long.Parse(row[9], CultureInfo.InvariantCulture), Is.EqualTo(expected), $"{df} {t[0]}");
+            Assert.That(long.Parse(row[10], CultureInfo.InvariantCulture), Is.EqualTo(m * f * k));
             total += expected;
             macs += m * f * k;
         }
@@ -96,7 +97,7 @@ public class LayersCommandTests
         Assert.That(macs, Is.InRange(3_800_000_000L, 4_200_000_000L));
         string[] totals = lines[^1].Split(',');
         Assert.That(totals[0], Is.EqualTo("total"));
-        Assert.That(long.Parse(totals[9]), Is.EqualTo(total));
+        Assert.That(long.Parse(totals[9], CultureInfo.InvariantCulture), Is.EqualTo(total));
     }
 
     [Test]
@@ -110,9 +111,9 @@ public class LayersCommandTests
         foreach (string line in lines.Skip(1).SkipLast(1))
         {
             string[] row = line.Split(',');
-            long m = long.Parse(row[1]), n = long.Parse(row[2]), k = long.Parse(row[3]);
+            long m = long.Parse(row[1], CultureInfo.InvariantCulture), n = long.Parse(row[2], CultureInfo.InvariantCulture), k = long.Parse(row[3], CultureInfo.InvariantCulture);
             string[] nm = row[4].Split(':');
-            int ratio = int.Parse(nm[1]) / int.Parse(nm[0]);
+            int ratio = int.Parse(nm[1], CultureInfo.InvariantCulture) / int.Parse(nm[0], CultureInfo.InvariantCulture);
             int step = 1;
             while (step * 2 <= ratio && step < 32)
             {
@@ -123,7 +124,7 @@ public class LayersCommandTests
             long kr = Ceil(k, step);
             long folds = df switch { "os" => Ceil(m, 16) * Ceil(n, 32), "ws" => Ceil(kr, 16) * Ceil(n, 32), _ => Ceil(kr, 16) * Ceil(m, 32) };
             long expected = ScaleSim(df, 16, 32, m, n, kr) + (step > 1 ? folds : 0);
-            Assert.That(long.Parse(row[9]), Is.EqualTo(expected), $"{df} {row[0]}");
+            Assert.That(long.Parse(row[9], CultureInfo.InvariantCulture), Is.EqualTo(expected), $"{df} {row[0]}");
         }
     }
 

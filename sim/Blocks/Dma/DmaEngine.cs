@@ -103,6 +103,8 @@ public sealed class DmaEngine : EngineCore, IReceiver<MemResponse>
         _outstanding--;
         if (_allIssued && _outstanding == 0)
         {
+            // Functional mode: the data land when the last burst has.
+            Data?.Copy(_dst, _src, _planes, _rows, _rowBytes, _dstStride, _srcStride, _planeStride);
             AddBusyCycles((long)Clock.CyclesCeil(Sim.Now - _startPs));
             OperationDone();
             return;

@@ -22,6 +22,12 @@ public sealed class SfaEngine : EngineCore
     protected override long Execute(in Instruction instruction)
     {
         ref readonly Instruction i = ref instruction;
+        if (Data is { } data && i.Op == Opcode.Sfa
+            && Functional.FunctionalOps.Sfa(data, (SfaFunc)(i.A & 0xFF), Resolve(i.B), Resolve(i.C), i.D, EngineTiming.IsBf16(i.E)) is { } problem)
+        {
+            throw ProgramError(problem);
+        }
+
         return i.Op == Opcode.Sfa ? EngineTiming.Sfa(_t, (SfaFunc)(i.A & 0xFF), i.D) : throw ProgramError("not an SFA instruction");
     }
 }

@@ -61,6 +61,17 @@ public sealed class SpuEngine : EngineCore
                 throw ProgramError("not an SPU instruction");
         }
 
+        if (Data is { } data)
+        {
+            string? problem = i.Op != Opcode.Matmul ? "functional mode executes matmul only (conv instructions are not computed)"
+                : Functional.FunctionalOps.Matmul(data, i.A, i.B, i.C, Resolve(i.D), Resolve(i.E), Resolve(i.F),
+                    flags.Bias ? Resolve(i.G) : null, precision == Precision.Bf16, flags);
+            if (problem is not null)
+            {
+                throw ProgramError(problem);
+            }
+        }
+
         SpuCost cost = SpuTiming.Gemm(_p, shape, precision, flags.Format, Math.Max(1, flags.Ratio));
         _macs.Value += cost.UsefulMacs;
         _issued.Value += cost.IssuedMacs;

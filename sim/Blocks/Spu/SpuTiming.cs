@@ -298,7 +298,7 @@ public static class SpuTiming
         long cycles = compute + (p.PipelineLatency * divisor);
 
         long kNonZero = CeilDiv(k, Math.Max(1, ratio));
-        long useful = m * n * kNonZero * (10_000 - skipBasis) / 10_000;
+        long useful = (long)((Int128)m * n * kNonZero * (10_000 - skipBasis) / 10_000); // Int128: the product exceeds 64 bits near 10^15 MACs
         long issued = (long)p.Rows * p.Cols * compute;
         int elemBytes = precision == Precision.Bf16 ? 2 : 1;
         (long weightBytes, long metadataBytes) = Storage(f, format, n, k, step, elemBytes);

@@ -23,6 +23,21 @@ public sealed class VpuEngine : EngineCore
     protected override long Execute(in Instruction instruction)
     {
         ref readonly Instruction i = ref instruction;
+        if (Data is { } data)
+        {
+            string? problem = i.Op switch
+            {
+                Opcode.Vop => Functional.FunctionalOps.Vop(data, (VpuOp)(i.A & 0xFF), Resolve(i.B), Resolve(i.C), Resolve(i.D), i.E,
+                    EngineTiming.IsBf16(i.F), ((i.F >> 8) & 1) != 0),
+                Opcode.Vreduce => Functional.FunctionalOps.Vreduce(data, (ReduceOp)(i.A & 0xFF), Resolve(i.B), Resolve(i.C), i.D, EngineTiming.IsBf16(i.E)),
+                _ => "functional mode does not compute gather, scatter or spaxpy",
+            };
+            if (problem is not null)
+            {
+                throw ProgramError(problem);
+            }
+        }
+
         return i.Op switch
         {
             Opcode.Vop => EngineTiming.VectorOp(_t, (VpuOp)(i.A & 0xFF), i.E, EngineTiming.IsBf16(i.F)),

@@ -1,0 +1,541 @@
+using Antoum.Firmware.Workloads;
+using Antoum.Isa;
+
+namespace Antoum.Firmware.Compiler;
+
+/// <summary>
+/// Functional compiles (docs/functional.md): the same partitioning, tiling, buffers and tokens as a timing compile,
+/// but without loops and with the exact address of every tile, packed weights and a tensor map, so that the
+/// simulator's engines can compute real values. Layouts: activations row-major per sample (conv NHWC, gemm [M][K],
+/// attention Q [H][S][D], Kᵀ [H][D][S], V [H][S][D] one after the other), samples one after the other; conv A tiles are
+/// formed by the DMA (im2col rows, padding copied from a zero region); in split/broadcast modes activations live on
+/// the chip's DRAM interface 0 (the timing compile takes them as interleaved over the interfaces).
+/// </summary>
+internal sealed partial class CompileSession
+{
+    private readonly Dictionary<string, FnArea> _fnAreas = new(StringComparer.Ordinal);
+    private readonly List<PackedWeights> _fnPacked = [];
+    private long _mbFirst;
+    private int _fnRqScale = 1;
+    private int _fnRqShift;
+    private Loc _zeros;
+    private ulong _fnNext;
+    private FnArea? _fnArea;
+    private GemmPhase? _fnPhase;
+    private int _fnPhaseIndex;
+    private long _fnColOffset;
+    private long _fnFullN;
+
+    private bool Fn => _options.Data is not null;
+
+    private sealed record FnArea(ulong Offset, long Bytes, Dictionary<(long Problem, long Ni, int J), (long Offset, long Bytes)> Blocks);
+
+    /// <summary>A zero region (conv padding) after the timing layout; packed weights are placed after it as groups are compiled.</summary>
+    private void FnLayout(ref ulong at)
+    {
+        FunctionalData data = _options.Data!;
+        if (data.Layers.Count != _graph.Layers.Count)
+        {
+            throw new CompileException(Compiler.Str($"functional data has {data.Layers.Count} layer entries; the graph has {_graph.Layers.Count} layers"));
+        }
+
+        foreach (Layer l in _graph.Layers)
+        {
+            string? why = FunctionalSupport(l);
+            if (why is not null)
+            {
+                throw new CompileException(Compiler.Str($"layer '{l.Name}': {why}"));
+            }
+        }
+
+        _zeros = new Loc(MemSpace.Dram, at, _t.L1Bytes);
+        at += (ulong)Align(_t.L1Bytes);
+        _fnNext = at;
+    }
+
+    /// <summary>Null when functional mode supports the layer, else why not.</summary>
+    public static string? FunctionalSupport(Layer l)
+    {
+        return l.Op switch
+        {
+            OpKind.Conv or OpKind.Gemm => null,
+            OpKind.Attention or OpKind.Softmax or OpKind.Gelu => l.Precision == LayerPrecision.Bf16 ? null
+                : "functional mode computes softmax/attention/gelu in BF16 only (INT8 softmax has no defined scaling)",
+            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu)",
+        };
+    }
+
+    private long ChipFirst(int chip)
+    {
+        long first = 0;
+        for (int c = 0; c < chip; c++)
+        {
+            first += _chipSamples[c];
+        }
+
+        return first;
+    }
+
+    /// <summary>Index of the first sample of unit (chip, cluster) in the batch, and its offset within the chip's share.</summary>
+    private (long First, long WithinChip) UnitFirst(int chip, int cluster)
+    {
+        long[] shares = _mode == PartitionMode.PerCluster ? _clusterSamples[chip] : Compiler.Shares(_chipSamples[chip], _t.Clusters);
+        long within = 0;
+        for (int k = 0; k < cluster; k++)
+        {
+            within += shares[k];
+        }
+
+        return (ChipFirst(chip) + within, within);
+    }
+
+    /// <summary>An activation address: split/broadcast keep a chip's activations on its DRAM interface 0.</summary>
+    private MemRef Act(Loc loc, long offset)
+    {
+        return _mode != PartitionMode.PerCluster && loc.Space == MemSpace.Dram
+            ? new MemRef(MemSpace.Dram, MemRef.Local, 0, MemRef.Local, loc.Base + (ulong)offset)
+            : loc.At(offset);
+    }
+
+    private ulong HostOutputBase(long inPerSample) => (ulong)Align(_batch * inPerSample);
+
+    private void FnHostInput(Loc input, long inPerSample)
+    {
+        ForEachDma((c, k, d) =>
+        {
+            long n = HostShare(c, k);
+            if (n == 0)
+            {
+                return;
+            }
+
+            (long first, long within) = UnitFirst(c, k);
+            long unitOffset = _mode == PartitionMode.PerCluster ? 0 : within;
+            d.Copy(Act(input, unitOffset * inPerSample), MemRef.Of(MemSpace.Host, (ulong)(first * inPerSample)), n * inPerSample);
+            _hostBytes += n * inPerSample;
+        });
+
+        // split/broadcast: every cluster reads the whole chip's input, which the clusters copied in parts, so the
+        // chip's DMA engines meet before the first layer (the timing compile has no such barrier: a race that the
+        // functional tests found; see docs/functional.md).
+        if (_mode != PartitionMode.PerCluster)
+        {
+            for (int c = 0; c < _t.Chips; c++)
+            {
+                int participants = 0;
+                for (int k = 0; k < _t.Clusters; k++)
+                {
+                    participants += _dma[c, k] is null ? 0 : 1;
+                }
+
+                for (int k = 0; k < _t.Clusters; k++)
+                {
+                    _dma[c, k]?.Barrier(c, participants);
+                }
+            }
+        }
+    }
+
+    private void FnHostOutput(StreamBuilder d, int c, int k, Loc output, long outPerSample)
+    {
+        long n = HostShare(c, k);
+        if (n == 0)
+        {
+            return;
+        }
+
+        long inPerSample = InputBytesPerSample();
+        (long first, long within) = UnitFirst(c, k);
+        long unitOffset = _mode == PartitionMode.PerCluster ? 0 : within;
+        d.Copy(MemRef.Of(MemSpace.Host, HostOutputBase(inPerSample) + (ulong)(first * outPerSample)), Act(output, unitOffset * outPerSample), n * outPerSample);
+        _hostBytes += n * outPerSample;
+    }
+
+    private TensorMap FnMap(long inPerSample, long outPerSample)
+    {
+        var places = new List<TensorPlacement>
+        {
+            new("network input (sample i at offset + i x bytes per sample)", "host", "host", 0, _batch * inPerSample),
+            new("network output", "host", "host", HostOutputBase(inPerSample), _batch * outPerSample),
+            new("activations A", _mode == PartitionMode.PerCluster ? "each cluster's interface" : "each chip's interface 0", "dram", _dramAct[0].Base, _dramAct[0].Size),
+            new("activations B (network input staging)", _mode == PartitionMode.PerCluster ? "each cluster's interface" : "each chip's interface 0", "dram", _dramAct[1].Base, _dramAct[1].Size),
+            new("scratch (attention scores)", _mode == PartitionMode.PerCluster ? "each cluster's interface" : "each chip's interface 0", "dram", _dramScratch.Base, _dramScratch.Size),
+            new("zeros (conv padding)", "every interface", "dram", _zeros.Base, _zeros.Size),
+        };
+        foreach (PackedWeights w in _fnPacked)
+        {
+            places.Add(new TensorPlacement(Compiler.Str($"layer '{_graph.Layers[w.Layer].Name}' packed weights ({Lowering.Flags(_graph.Layers[w.Layer].Sparsity)})"),
+                "every interface", "dram", w.DramOffset, w.Bytes.Length));
+        }
+
+        if (_mb > 0)
+        {
+            places.Add(new TensorPlacement(Compiler.Str($"micro-batch activation area ({_mb} samples)"), "each cluster", "l2", _l2Area.Base, _l2Area.Size));
+        }
+
+        return new TensorMap
+        {
+            HostInputOffset = 0,
+            InputBytesPerSample = inPerSample,
+            HostOutputOffset = HostOutputBase(inPerSample),
+            OutputBytesPerSample = outPerSample,
+            Batch = _batch,
+            Weights = _fnPacked,
+            Placements = places,
+        };
+    }
+
+    /// <summary>Per GEMM group: phase, column offset (broadcast), requantization, packed weights (staged to L2 when micro-batched).</summary>
+    private void FnBeginGroup(int li, Layer layer, int pi, int chip, (int K, int S)[] slots, GemmPhase g, GemmPlan plan, LayerReport rep)
+    {
+        _fnPhase = g;
+        _fnPhaseIndex = pi;
+        var full = (GemmPhase)Lowering.Phases(layer, 1)[pi];
+        _fnFullN = full.N;
+        _fnColOffset = 0;
+        if (_mode == PartitionMode.Broadcast)
+        {
+            long[] cols = Compiler.Shares(full.N, _t.Clusters);
+            for (int k = 0; k < slots[0].K; k++)
+            {
+                _fnColOffset += cols[k];
+            }
+        }
+
+        LayerData? data = _options.Data!.Layers[li];
+        _fnRqScale = data?.RqScale ?? 1;
+        _fnRqShift = data?.RqShift ?? 0;
+        _fnArea = null;
+        if (!g.SharedWeights)
+        {
+            return;
+        }
+
+        _fnArea = FnWeights(li, layer, pi, g, full.N, plan);
+        if (_weightsFromL2 && _fnArea.Bytes > _l2Weights.Size)
+        {
+            _weightsFromL2 = false;
+        }
+
+        if (_weightsFromL2)
+        {
+            _dma[chip, slots[0].K]!.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _fnArea.Offset), _fnArea.Bytes);
+            rep.DramToL2Bytes += _fnArea.Bytes;
+        }
+    }
+
+    /// <summary>Packs the weight tiles of a group (one block per problem, N tile and K chunk), once per distinct plan.</summary>
+    private FnArea FnWeights(int li, Layer layer, int pi, GemmPhase g, long fullN, GemmPlan plan)
+    {
+        string key = Compiler.Str($"{li}:{pi}:{_fnColOffset}:{g.N}:{plan.Nt}:{plan.Kt}");
+        if (_fnAreas.TryGetValue(key, out FnArea? area))
+        {
+            return area;
+        }
+
+        byte[] dense = _options.Data!.Layers[li]?.Weights
+            ?? throw new CompileException(Compiler.Str($"layer '{layer.Name}': functional compile needs its weights"));
+        int es = plan.ElementBytes;
+        long perProblem = g.K * fullN * es;
+        if (dense.LongLength != perProblem * g.Problems)
+        {
+            throw new CompileException(Compiler.Str($"layer '{layer.Name}': expected {perProblem * g.Problems} weight bytes ({g.Problems} x {g.K} x {fullN} x {es} B), got {dense.LongLength}"));
+        }
+
+        long chunkCount = (g.K + plan.Kt - 1) / plan.Kt;
+        if (plan.Flags.Format == SparseFormat.NofM && chunkCount > 1 && plan.Kt % plan.Flags.Ratio != 0)
+        {
+            throw new CompileException(Compiler.Str(
+                $"layer '{layer.Name}': K chunks of {plan.Kt} rows split the groups of {plan.Flags.Ratio} rows of its nofm weights (a chunk must start at a group boundary; the timing compile does not check this)"));
+        }
+
+        var blocks = new Dictionary<(long, long, int), (long, long)>();
+        var bytes = new List<byte>();
+        long chunks = (g.K + plan.Kt - 1) / plan.Kt;
+        for (long p = 0; p < g.Problems; p++)
+        {
+            ReadOnlySpan<byte> slice = dense.AsSpan((int)(p * perProblem), (int)perProblem);
+            for (long ni = 0; ni * plan.Nt < g.N; ni++)
+            {
+                long nt = Math.Min(plan.Nt, g.N - (ni * plan.Nt));
+                for (int j = 0; j < chunks; j++)
+                {
+                    long k0 = j * plan.Kt;
+                    long kc = Math.Min(plan.Kt, g.K - k0);
+                    byte[] block = WeightPacking.Pack(slice, fullN, k0, kc, _fnColOffset + (ni * plan.Nt), nt, es, plan.Flags, layer.Name);
+                    if (block.Length > plan.WBytes)
+                    {
+                        throw new CompileException(Compiler.Str(
+                            $"layer '{layer.Name}': packed weight tile ({block.Length} B) exceeds its L1 buffer ({plan.WBytes} B): the weights are denser than {plan.Flags}"));
+                    }
+
+                    blocks[(p, ni, j)] = (bytes.Count, block.Length);
+                    bytes.AddRange(block);
+                }
+            }
+        }
+
+        area = new FnArea(_fnNext, Math.Max(1, bytes.Count), blocks);
+        _fnPacked.Add(new PackedWeights(li, _fnNext, [.. bytes]));
+        _fnNext += (ulong)Align(Math.Max(1, bytes.Count));
+        if (_fnNext > (ulong)_t.DramBytesPerInterface)
+        {
+            throw new CompileException(Compiler.Str($"layer '{layer.Name}': packed weights exceed the DRAM interface ({_t.DramBytesPerInterface} B)"));
+        }
+
+        _fnAreas[key] = area;
+        return area;
+    }
+
+    /// <summary>Problem, first row and first column (within the group) of tile <paramref name="t"/> of class <paramref name="tc"/>.</summary>
+    private static (long Problem, long M0, long N0) TileAt(GemmPhase g, GemmPlan plan, TileClass tc, long t)
+    {
+        long mFull = g.M / plan.Mt, nFull = g.N / plan.Nt;
+        bool mIsFull = tc.M == plan.Mt, nIsFull = tc.N == plan.Nt;
+        long perProblem = (mIsFull ? mFull : 1) * (nIsFull ? nFull : 1);
+        long problem = t / perProblem, r = t % perProblem;
+        long mi = mIsFull ? (nIsFull ? r / nFull : r) : mFull;
+        long ni = nIsFull ? r % nFull : nFull;
+        return (problem, mi * plan.Mt, ni * plan.Nt);
+    }
+
+    private void FnDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, long[] tiles, TileClass tc, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
+    {
+        Layer layer = _graph.Layers[li];
+        GemmPhase g = _fnPhase!;
+        int es = plan.ElementBytes;
+        for (int j = 0; j < tc.Chunks.Length; j++)
+        {
+            long kc = tc.Chunks[j];
+            long k0 = j * plan.Kt;
+            for (int x = 0; x < spus.Length; x++)
+            {
+                int s = spus[x];
+                SpuState st = _dmaSide[chip, k, s];
+                int b = st.Parity;
+                (long p, long m0, long n0) = TileAt(g, plan, tc, tiles[x]);
+                d.Wait(SlotToken(k, s, 2 + b));
+                FnATile(d, layer, L1(s, plan.A(b)), src, p, m0, tc.M, k0, kc, es, g);
+                if (bLoc is { } bl)
+                {
+                    long bBase = FnBOffset(layer, p);
+                    d.Copy2d(L1(s, plan.W(b)), Act(bl, bBase + (((k0 * _fnFullN) + _fnColOffset + n0) * es)), kc, tc.N * es, tc.N * es, _fnFullN * es);
+                }
+                else
+                {
+                    FnArea area = _fnArea!;
+                    (long off, long bytes) = area.Blocks[(p, n0 / plan.Nt, j)];
+                    MemRef wSrc = _weightsFromL2 ? _l2Weights.At(off) : MemRef.Of(MemSpace.Dram, area.Offset + (ulong)off);
+                    d.Copy(L1(s, plan.W(b)), wSrc, bytes);
+                }
+
+                d.Signal(SlotToken(k, s, b));
+                st.Parity ^= 1;
+            }
+
+            if (j == 0)
+            {
+                foreach (int s in spus)
+                {
+                    FlushDrain(d, chip, k, s);
+                }
+            }
+        }
+
+        for (int x = 0; x < spus.Length; x++)
+        {
+            int s = spus[x];
+            SpuState st = _dmaSide[chip, k, s];
+            (long p, long m0, long n0) = TileAt(g, plan, tc, tiles[x]);
+            (long cBase, long rowStride) = FnCOffset(layer, p, g);
+            int ob = plan.OutBytes;
+            MemRef cDst = Act(dst, cBase + (((m0 * rowStride) + _fnColOffset + n0) * ob));
+            st.Pending = new Drain(tc.M * tc.N * ob, st.CParity, plan.C(st.CParity), cDst) { Rows = tc.M, DstStride = rowStride * ob };
+            st.CParity ^= 1;
+        }
+    }
+
+    /// <summary>Moves rows [m0, m0+mt) × reduction [k0, k0+kc) of problem p's A operand into L1 as an [mt][kc] tile.</summary>
+    private void FnATile(StreamBuilder d, Layer layer, MemRef l1, Loc src, long p, long m0, long mt, long k0, long kc, int es, GemmPhase g)
+    {
+        if (layer.Op != OpKind.Conv)
+        {
+            long aBase = FnAOffset(layer, p);
+            d.Copy2d(l1, Act(src, aBase + (((m0 * g.K) + k0) * es)), mt, kc * es, kc * es, g.K * es);
+            return;
+        }
+
+        // im2col rows from the NHWC input: runs of consecutive source elements become one copy, padding comes from
+        // the zero region.
+        long pOut = Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad);
+        long qOut = Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
+        long cg = layer.C / Math.Max(1, layer.Groups);
+        for (long i = 0; i < mt; i++)
+        {
+            long m = m0 + i;
+            long n = m / (pOut * qOut), pp = m % (pOut * qOut) / qOut, q = m % qOut;
+            long runStart = 0, runSrc = 0, runLen = 0;
+            void Flush()
+            {
+                if (runLen == 0)
+                {
+                    return;
+                }
+
+                MemRef to = l1 with { Offset = l1.Offset + (ulong)(((i * kc) + runStart) * es) };
+                d.Copy(to, runSrc < 0 ? _zeros.At(0) : Act(src, runSrc), runLen * es);
+                runLen = 0;
+            }
+
+            for (long kk = k0; kk < k0 + kc; kk++)
+            {
+                long r = kk / (layer.S * cg), rem = kk % (layer.S * cg), s = rem / cg, c = rem % cg;
+                long h = (pp * layer.Stride) - layer.Pad + r, w = (q * layer.Stride) - layer.Pad + s;
+                long at = h >= 0 && h < layer.H && w >= 0 && w < layer.W ? ((((((n * layer.H) + h) * layer.W) + w) * layer.C) + (p * cg) + c) * es : -1;
+                bool extends = runLen > 0 && ((at < 0 && runSrc < 0) || (at >= 0 && runSrc >= 0 && at == runSrc + (runLen * es)));
+                if (!extends)
+                {
+                    Flush();
+                    runStart = kk - k0;
+                    runSrc = at;
+                }
+
+                runLen++;
+            }
+
+            Flush();
+        }
+    }
+
+    /// <summary>Byte offset of problem p's A operand ([M][K] row-major) in the phase's source region.</summary>
+    private long FnAOffset(Layer layer, long p)
+    {
+        int es = Lowering.ElementBytes(layer);
+        if (layer.Op != OpKind.Attention)
+        {
+            return 0;
+        }
+
+        long hsd = (long)layer.Heads * layer.Seq * layer.HeadDim;
+        long n = p / layer.Heads, h = p % layer.Heads;
+        return _fnPhaseIndex == 0
+            ? ((n * 3 * hsd) + (h * layer.Seq * layer.HeadDim)) * es
+            : p * layer.Seq * layer.Seq * es;
+    }
+
+    /// <summary>Byte offset of problem p's B operand ([K][N] row-major) in the layer input (attention: Kᵀ, then V).</summary>
+    private long FnBOffset(Layer layer, long p)
+    {
+        int es = Lowering.ElementBytes(layer);
+        long hsd = (long)layer.Heads * layer.Seq * layer.HeadDim;
+        long n = p / layer.Heads, h = p % layer.Heads;
+        return ((n * 3 * hsd) + ((_fnPhaseIndex == 0 ? 1 : 2) * hsd) + (h * layer.Seq * layer.HeadDim)) * es;
+    }
+
+    /// <summary>Byte offset of problem p's output [M][rowStride] and its row stride in elements (conv: groups side by side).</summary>
+    private (long Base, long RowStride) FnCOffset(Layer layer, long p, GemmPhase g)
+    {
+        int ob = Lowering.ElementBytes(layer);
+        var full = (GemmPhase)Lowering.Phases(layer, 1)[_fnPhaseIndex];
+        return layer.Op switch
+        {
+            OpKind.Conv => (p * full.N * ob, layer.K),
+            OpKind.Attention => (p * g.M * full.N * ob, full.N),
+            _ => (0, full.N),
+        };
+    }
+
+    /// <summary>Offset in rows of cluster k's share of a vector phase (split/broadcast deal rows over the clusters).</summary>
+    private long FnRowOffset(Layer layer, int pi, int chip, int k)
+    {
+        if (_mode == PartitionMode.PerCluster)
+        {
+            return 0;
+        }
+
+        var whole = (VectorPhase)Lowering.Phases(layer, _chipSamples[chip])[pi];
+        long[] shares = Compiler.Shares(whole.Rows, _t.Clusters);
+        long off = 0;
+        for (int i = 0; i < k; i++)
+        {
+            off += shares[i];
+        }
+
+        return off;
+    }
+
+    /// <summary>
+    /// A vector phase over rows [rowOff, rowOff + v.Rows) with exact addresses: SFA functions in one instruction;
+    /// softmax per row max, subtract, exp (SFA), per row sum, reciprocal (SFA), per row multiply.
+    /// </summary>
+    private void FnVector(Layer layer, StreamBuilder d, StreamBuilder vpu, StreamBuilder sfa, int k, VectorPhase v, long rowOff, Loc src, Loc dst, LayerReport rep)
+    {
+        const Precision prec = Precision.Bf16;
+        const int es = 2;
+        long cols = v.Cols, rows = v.Rows;
+        MemRef Src(long r) => Act(src, (rowOff + r) * cols * es);
+        MemRef Dst(long r) => Act(dst, (rowOff + r) * cols * es);
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone), sfaGo = ClusterToken(k, SfaGo), sfaDone = ClusterToken(k, SfaDone);
+        int toSfa = ClusterToken(k, VpuToSfa), toVpu = ClusterToken(k, SfaToVpu);
+        if (v.Kind == VectorKind.Sfa)
+        {
+            d.Signal(sfaGo);
+            sfa.Wait(sfaGo);
+            sfa.Sfa(v.Func, Dst(0), Src(0), rows * cols, prec);
+            sfa.Signal(sfaDone);
+            sfa.HasWork = true;
+            d.Wait(sfaDone);
+            rep.VectorInstructions += 1;
+            return;
+        }
+
+        if (v.Kind != VectorKind.Softmax)
+        {
+            throw new CompileException(Compiler.Str($"layer '{layer.Name}': functional mode has no lowering for {v.Kind}"));
+        }
+
+        long slot = Align(rows * 4);
+        if (3 * slot > _l2Scratch.Size)
+        {
+            throw new CompileException(Compiler.Str($"layer '{layer.Name}': {rows} softmax rows on one cluster need {3 * slot} B of L2 scratch; it has {_l2Scratch.Size} B"));
+        }
+
+        MemRef Max(long r) => _l2Scratch.At(r * es);
+        MemRef Sum(long r) => _l2Scratch.At(slot + (r * es));
+        MemRef Inv(long r) => _l2Scratch.At((2 * slot) + (r * es));
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        sfa.HasWork = true;
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vreduce(ReduceOp.Max, Max(r), Src(r), cols, prec);
+            vpu.Vop(VpuOp.Sub, Dst(r), Src(r), Max(r), cols, prec, bcast: true);
+        }
+
+        void SfaStep(SfaFunc func, MemRef to, MemRef from, long elems)
+        {
+            vpu.Signal(toSfa);
+            sfa.Wait(toSfa);
+            sfa.Sfa(func, to, from, elems, prec);
+            sfa.Signal(toVpu);
+            vpu.Wait(toVpu);
+        }
+
+        SfaStep(SfaFunc.Exp, Dst(0), Dst(0), rows * cols);
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vreduce(ReduceOp.Sum, Sum(r), Dst(r), cols, prec);
+        }
+
+        SfaStep(SfaFunc.Recip, Inv(0), Sum(0), rows);
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vop(VpuOp.Mul, Dst(r), Dst(r), Inv(r), cols, prec, bcast: true);
+        }
+
+        rep.VectorInstructions += (4 * rows) + 2;
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+}

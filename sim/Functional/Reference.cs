@@ -1,0 +1,256 @@
+using Antoum.Firmware.Workloads;
+
+namespace Antoum.Sim.Functional;
+
+/// <summary>
+/// The plain reference for functional mode: each layer computed directly from its definition with nested loops over
+/// whole tensors (no tiling, no partitioning, no packed formats), written independently of the engine code. It
+/// follows the numeric definition in docs/functional.md: INT8 products summed exactly then requantized
+/// (round half to even, saturate); BF16 products summed in FP32 in reduction order and rounded to BF16 (nearest
+/// even; its own rounding routine); softmax step by step in BF16; exp and tanh are .NET's MathF functions.
+/// </summary>
+public static class Reference
+{
+    /// <summary>Runs the graph on <paramref name="batch"/> samples; returns the last layer's output for all samples.</summary>
+    public static byte[] Run(WorkloadGraph graph, int batch, byte[] input, IReadOnlyList<Firmware.Compiler.LayerData?> data)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(data);
+        byte[] x = input;
+        for (int li = 0; li < graph.Layers.Count; li++)
+        {
+            Layer l = graph.Layers[li];
+            x = l.Op switch
+            {
+                OpKind.Conv => Conv(l, batch, x, data[li]!),
+                OpKind.Gemm => Gemm(l, batch, x, data[li]!),
+                OpKind.Attention => Attention(l, batch, x),
+                OpKind.Softmax => Softmax(x, l.Cols > 0 ? l.Cols : l.Elements),
+                OpKind.Gelu => Gelu(x),
+                _ => throw new NotSupportedException($"reference has no {l.Op}"),
+            };
+        }
+
+        return x;
+    }
+
+    /// <summary>Rounds to the nearest BF16 value (ties to even) by scaling to 8 significant bits in double arithmetic.</summary>
+    public static float RoundBf16(float x)
+    {
+        if (x == 0 || float.IsNaN(x) || float.IsInfinity(x))
+        {
+            return x;
+        }
+
+        int e = Math.Max(Math.ILogB((double)x), -126);
+        double step = Math.ScaleB(1.0, e - 7);
+        double r = Math.Round(x / step, MidpointRounding.ToEven) * step;
+        return r >= 3.3961775292304e38 || r <= -3.3961775292304e38 ? (r > 0 ? float.PositiveInfinity : float.NegativeInfinity) : (float)r;
+    }
+
+    private static float GetBf16(byte[] b, long i) => BitConverter.Int32BitsToSingle((b[2 * i] | (b[(2 * i) + 1] << 8)) << 16);
+
+    private static void SetBf16(byte[] b, long i, float v)
+    {
+        int bits = BitConverter.SingleToInt32Bits(RoundBf16(v));
+        b[2 * i] = (byte)(bits >> 16);
+        b[(2 * i) + 1] = (byte)(bits >> 24);
+    }
+
+    private static sbyte Quantize(long acc, int scale, int shift)
+    {
+        double y = Math.Round(acc * (double)scale / Math.Pow(2, shift), MidpointRounding.ToEven);
+        return (sbyte)Math.Max(-128, Math.Min(127, y));
+    }
+
+    private static byte[] Conv(Layer l, int batch, byte[] x, Firmware.Compiler.LayerData d)
+    {
+        bool bf = l.Precision == LayerPrecision.Bf16;
+        int g = Math.Max(1, l.Groups), cg = l.C / g, kg = l.K / g;
+        int p = ((l.H + (2 * l.Pad) - l.R) / l.Stride) + 1, q = ((l.W + (2 * l.Pad) - l.S) / l.Stride) + 1;
+        int es = bf ? 2 : 1;
+        var y = new byte[(long)batch * p * q * l.K * es];
+        byte[] w = d.Weights!;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int oy = 0; oy < p; oy++)
+            {
+                for (int ox = 0; ox < q; ox++)
+                {
+                    for (int ko = 0; ko < l.K; ko++)
+                    {
+                        int grp = ko / kg, kk = ko % kg;
+                        long iacc = 0;
+                        float facc = 0;
+                        for (int r = 0; r < l.R; r++)
+                        {
+                            for (int s = 0; s < l.S; s++)
+                            {
+                                for (int c = 0; c < cg; c++)
+                                {
+                                    int iy = (oy * l.Stride) - l.Pad + r, ix = (ox * l.Stride) - l.Pad + s;
+                                    bool inside = iy >= 0 && iy < l.H && ix >= 0 && ix < l.W;
+                                    long xi = (((((long)n * l.H) + iy) * l.W) + ix) * l.C + (grp * cg) + c;
+                                    long wi = ((((long)grp * l.R * l.S * cg) + (((r * l.S) + s) * cg) + c) * kg) + kk;
+                                    if (bf)
+                                    {
+                                        facc += (inside ? GetBf16(x, xi) : 0f) * GetBf16(w, wi);
+                                    }
+                                    else
+                                    {
+                                        iacc += (inside ? (sbyte)x[xi] : 0) * (sbyte)w[wi];
+                                    }
+                                }
+                            }
+                        }
+
+                        long yi = (((((long)n * p) + oy) * q) + ox) * l.K + ko;
+                        if (bf)
+                        {
+                            SetBf16(y, yi, facc);
+                        }
+                        else
+                        {
+                            y[yi] = (byte)Quantize(iacc, d.RqScale, d.RqShift);
+                        }
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    private static byte[] Gemm(Layer l, int batch, byte[] x, Firmware.Compiler.LayerData d)
+    {
+        bool bf = l.Precision == LayerPrecision.Bf16;
+        long rows = (long)batch * l.M;
+        var y = new byte[rows * l.N * (bf ? 2 : 1)];
+        byte[] w = d.Weights!;
+        for (long m = 0; m < rows; m++)
+        {
+            for (long n = 0; n < l.N; n++)
+            {
+                long iacc = 0;
+                float facc = 0;
+                for (long k = 0; k < l.K; k++)
+                {
+                    if (bf)
+                    {
+                        facc += GetBf16(x, (m * l.K) + k) * GetBf16(w, (k * l.N) + n);
+                    }
+                    else
+                    {
+                        iacc += (sbyte)x[(m * l.K) + k] * (sbyte)w[(k * l.N) + n];
+                    }
+                }
+
+                if (bf)
+                {
+                    SetBf16(y, (m * l.N) + n, facc);
+                }
+                else
+                {
+                    y[(m * l.N) + n] = (byte)Quantize(iacc, d.RqScale, d.RqShift);
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>Per sample: Q [H][S][D], Kᵀ [H][D][S], V [H][S][D]; out [H][S][D] = softmax(Q·Kᵀ)·V (no scaling; BF16).</summary>
+    private static byte[] Attention(Layer l, int batch, byte[] x)
+    {
+        int h = l.Heads, s = l.Seq, dd = l.HeadDim;
+        long hsd = (long)h * s * dd;
+        var y = new byte[batch * hsd * 2];
+        var scores = new byte[(long)s * s * 2];
+        for (int n = 0; n < batch; n++)
+        {
+            for (int head = 0; head < h; head++)
+            {
+                long q0 = (n * 3 * hsd) + ((long)head * s * dd), k0 = q0 + hsd, v0 = q0 + (2 * hsd);
+                for (int i = 0; i < s; i++)
+                {
+                    for (int j = 0; j < s; j++)
+                    {
+                        float acc = 0;
+                        for (int e = 0; e < dd; e++)
+                        {
+                            acc += GetBf16(x, q0 + ((long)i * dd) + e) * GetBf16(x, k0 + ((long)e * s) + j);
+                        }
+
+                        SetBf16(scores, ((long)i * s) + j, acc);
+                    }
+                }
+
+                byte[] probs = Softmax(scores, s);
+                for (int i = 0; i < s; i++)
+                {
+                    for (int e = 0; e < dd; e++)
+                    {
+                        float acc = 0;
+                        for (int j = 0; j < s; j++)
+                        {
+                            acc += GetBf16(probs, ((long)i * s) + j) * GetBf16(x, v0 + ((long)j * dd) + e);
+                        }
+
+                        SetBf16(y, (n * hsd) + ((long)head * s * dd) + ((long)i * dd) + e, acc);
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    private static byte[] Softmax(byte[] x, long cols)
+    {
+        long rows = x.Length / 2 / cols;
+        var y = new byte[x.Length];
+        for (long r = 0; r < rows; r++)
+        {
+            long b = r * cols;
+            float max = GetBf16(x, b);
+            for (long j = 1; j < cols; j++)
+            {
+                max = Math.Max(max, GetBf16(x, b + j));
+            }
+
+            var e = new float[cols];
+            float sum = 0;
+            for (long j = 0; j < cols; j++)
+            {
+                float diff = RoundBf16(GetBf16(x, b + j) - max);
+                e[j] = RoundBf16(MathF.Exp(diff));
+            }
+
+            for (long j = 0; j < cols; j++)
+            {
+                sum += e[j];
+            }
+
+            float inv = RoundBf16(1f / RoundBf16(sum));
+            for (long j = 0; j < cols; j++)
+            {
+                SetBf16(y, b + j, e[j] * inv);
+            }
+        }
+
+        return y;
+    }
+
+    private static byte[] Gelu(byte[] x)
+    {
+        var y = new byte[x.Length];
+        for (long i = 0; i < x.Length / 2; i++)
+        {
+            float v = GetBf16(x, i);
+            SetBf16(y, i, 0.5f * v * (1f + MathF.Tanh(0.7978846f * (v + (0.044715f * v * v * v)))));
+        }
+
+        return y;
+    }
+}

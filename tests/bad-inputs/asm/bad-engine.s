@@ -1,0 +1,3 @@
+.engine cpu
+    launch spu.99.0
+    end

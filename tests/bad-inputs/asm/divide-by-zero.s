@@ -1,0 +1,3 @@
+.const A = 1 / 0
+.engine cpu
+    end

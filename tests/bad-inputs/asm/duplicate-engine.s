@@ -1,0 +1,5 @@
+.engine cpu
+    wait t1
+    end
+.engine cpu
+    end

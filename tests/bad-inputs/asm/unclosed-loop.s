@@ -1,0 +1,4 @@
+.engine cpu
+    loop 3
+    nop
+    end

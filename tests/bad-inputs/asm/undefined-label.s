@@ -1,0 +1,3 @@
+.engine cpu
+    jmp nowhere
+    end

@@ -1,0 +1,3 @@
+.engine cpu
+    frobnicate 1, 2
+    end
