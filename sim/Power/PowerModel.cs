@@ -42,6 +42,9 @@ public sealed record EnergyTable
 
     public required double SfaPerElementPj { get; init; }
 
+    /// <summary>Video/JPEG decoder energy per decoded pixel (DRAM traffic counted separately).</summary>
+    public double CodecPerPixelPj { get; init; }
+
     public required double ChipLeakageMilliwatts { get; init; }
 
     public required double GatedResidualFraction { get; init; }
@@ -91,6 +94,7 @@ public sealed record EnergyTable
             PciePerBytePj = V(e, "pciePerBytePj"),
             VpuPerElementOpPj = V(e, "vpuPerElementOpPj"),
             SfaPerElementPj = V(e, "sfaPerElementPj"),
+            CodecPerPixelPj = e.TryGetProperty("codecPerPixelPj", out JsonElement codec) ? V(codec) : 0,
             ChipLeakageMilliwatts = V(root.GetProperty("static"), "chipLeakageMilliwatts"),
             GatedResidualFraction = V(clock, "gatedResidualFraction"),
             ClockMilliwatts = clocks,
@@ -265,7 +269,7 @@ public static partial class PowerModel
 
     public static PowerReport Estimate(StatRegistry stats, ulong elapsedPs, int chips, int vpuLanes, ulong tdpMilliwatts, long samples, EnergyTable table)
     {
-        double issuedMacs = 0, l1 = 0, l1Landed = 0, l2 = 0, dram = 0, noc = 0, xbar = 0, pcie = 0, vpuCycles = 0, sfa = 0;
+        double issuedMacs = 0, l1 = 0, l1Landed = 0, l2 = 0, dram = 0, noc = 0, xbar = 0, pcie = 0, vpuCycles = 0, sfa = 0, codecPixels = 0;
         foreach (StatValue v in stats.Snapshot(elapsedPs))
         {
             string n = v.Name;
@@ -309,6 +313,10 @@ public static partial class PowerModel
             {
                 sfa += v.Value;
             }
+            else if (CodecPixels().IsMatch(n))
+            {
+                codecPixels += v.Value;
+            }
         }
 
         // Runs without modelled L1 banks (the built-in GEMM stream) count the operand bytes landed in L1 once.
@@ -331,6 +339,10 @@ public static partial class PowerModel
             new("vpu", "vpu", vpuCycles * vpuLanes * table.VpuPerElementOpPj * Pj),
             new("sfa", "sfa", sfa * table.SfaPerElementPj * Pj),
         };
+        if (codecPixels > 0)
+        {
+            items.Add(new("codec", "codec", codecPixels * table.CodecPerPixelPj * Pj));
+        }
 
         var clockByKind = new List<(string Kind, double Joules)>();
         foreach (BlockActivity b in stats.Blocks)
@@ -389,4 +401,7 @@ public static partial class PowerModel
 
     [GeneratedRegex(@"^chip\d+\.cluster\d+\.sfa\.elements$")]
     private static partial Regex SfaElements();
+
+    [GeneratedRegex(@"^chip\d+\.cluster\d+\.codec\.pixels$")]
+    private static partial Regex CodecPixels();
 }
