@@ -90,6 +90,9 @@ public sealed class CompileReport
     /// <summary>perCluster micro-batch (samples per pass of the whole network over a cluster); 0 when not micro-batched.</summary>
     public long MicroBatch { get; set; }
 
+    /// <summary>perCluster segments: "first..last mb N" per segment (each runs per micro-batch of N samples); empty when not micro-batched.</summary>
+    public IReadOnlyList<string> Segments { get; set; } = [];
+
     /// <summary>DRAM bytes moved by the program (DRAM → L1, DRAM → L2, L1 → DRAM; host copies excluded).</summary>
     public long TotalDramBytes => Layers.Sum(l => l.DramBytes);
 
@@ -119,7 +122,13 @@ public sealed class CompileReport
         sb.Append(CultureInfo.InvariantCulture, $"compile {Workload} for {Sku}, batch {Batch}, mode {ModeName(Mode)} ({BatchSplit})\n");
         sb.Append(CultureInfo.InvariantCulture, $"  {Streams} streams, {Instructions} instructions, {Layers.Count} layers, {TotalTiles} tiles, {TotalMacs / 1e9:0.###} G MACs, host {HostBytes} B\n");
         string mb = MicroBatch > 0 ? Compiler.Str($"micro-batch {MicroBatch} per cluster (activations in L2)") : "no micro-batching";
-        sb.Append(CultureInfo.InvariantCulture, $"  {mb}; DRAM {TotalDramBytes} B, {TotalDramBytes / (double)Math.Max(1, Batch) / 1e6:0.###} MB per sample\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  {mb}; DRAM {TotalDramBytes} B, {TotalDramBytes / (double)Math.Max(1, Batch) / 1e6:0.###} MB per sample\n");
+        if (Segments.Count > 1)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"  segments: {string.Join("; ", Segments)}\n");
+        }
+
+        sb.Append('\n');
         sb.Append(CultureInfo.InvariantCulture, $"{"layer",-24} {"op",-11} {"gemm",-22} {"tile",-14} {"tiles",8} {"instr",7} {"L1 used",15} {"out",-4} {"DRAM>L1",12} {"L2>L1",12} {"DRAM>L2",12} {"L1>L2",12} {"L1>DRAM",12} {"MACs",14}\n");
         foreach (LayerReport l in Layers)
         {

@@ -45,6 +45,8 @@ internal sealed partial class CompileSession
     // the double-ended activation area; _only restricts emission to one cluster and sample count.
     private readonly List<long> _layerWeightBytes = [];
     private long _mb;
+    private readonly List<Segment> _segments = [];
+    private readonly Dictionary<(int Layer, GemmPhase Phase), GemmPlan> _plans = [];
     private bool _stageWeights;
     private bool _weightsFromL2;
     private Loc _l2Weights;
@@ -124,9 +126,20 @@ internal sealed partial class CompileSession
         public long DstStride { get; init; }
     }
 
-    private sealed record TileClass(long M, long N, long[] Chunks, long Count);
+    /// <summary>Tiles of one shape: MCount × NCount tiles per problem (Count over all problems), each with its K chunks.</summary>
+    private sealed record TileClass(long M, long N, long[] Chunks, long Count, long MCount, long NCount);
 
-    private sealed record Step(int Class, int[] Slots, long FirstTile);
+    /// <summary>
+    /// One round of a tile class: the slots that take a tile, the tile each takes (index in the class) and what the
+    /// DMA copies for it (<see cref="LoadA"/> / <see cref="LoadW"/> bits per K chunk; a copy is skipped when the
+    /// SPU's buffer already holds that operand).
+    /// </summary>
+    private sealed record Step(int Class, int[] Slots, long[] Tiles, int[] Masks);
+
+    private const int LoadA = 1, LoadW = 2;
+
+    /// <summary>Load bits of chunk <paramref name="j"/> in a step mask (chunks beyond the second always load both).</summary>
+    private static int ChunkMask(int mask, int j) => j < 2 ? (mask >> (2 * j)) & 3 : LoadA | LoadW;
 
     private sealed record GemmPlan(long Mt, long Nt, long Kt, long ABytes, long WBytes, long CBytes, int OutBytes, int ElementBytes, Precision Prec, SpuFlags Flags)
     {
@@ -165,7 +178,7 @@ internal sealed partial class CompileSession
             b.Signal(SlotToken(k, s, 6));
             b.Signal(SlotToken(k, s, 7));
         });
-        Loc input = _dramAct[1];
+        Loc input = _mb > 0 ? BoundaryLoc(-1) : _dramAct[1];
         long inPerUnit = Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(_graph.Layers[0]) * Lowering.ElementBytes(_graph.Layers[0]));
         long outPerUnit = Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]));
         if (Fn)
@@ -264,6 +277,7 @@ internal sealed partial class CompileSession
             HostBytes = _hostBytes,
             BatchSplit = BatchSplitText(),
             MicroBatch = _mb,
+            Segments = _segments.Select(g => Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}")).ToArray(),
         };
         return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans))
         {
@@ -308,11 +322,14 @@ internal sealed partial class CompileSession
         }
     }
 
+    /// <summary>DRAM buffer of the tensor after segment <paramref name="s"/> (-1: the network input): the last segment writes buffer 0.</summary>
+    private Loc BoundaryLoc(int s) => _dramAct[(_segments.Count - 1 - s) % 2];
+
     /// <summary>
-    /// perCluster with micro-batches: each cluster runs the whole network per micro-batch of _mb samples (its last
-    /// one takes the remainder). Full micro-batches become a loop over pairs on every stream of the cluster (a pair
-    /// leaves buffer parities unchanged and no drain is pending between passes, so the loop can start at the first
-    /// pass), then the odd one; the report counts executed work.
+    /// perCluster with micro-batches: each cluster runs each segment per micro-batch of the segment's samples (its
+    /// last one takes the remainder), segment after segment. Full micro-batches become a loop over pairs on every
+    /// stream of the cluster (a pair leaves buffer parities unchanged and no drain is pending between passes, so the
+    /// loop can start at the first pass), then the odd one; the report counts executed work.
     /// </summary>
     private void RunMicroBatches()
     {
@@ -334,79 +351,88 @@ internal sealed partial class CompileSession
 
                 streams.Add(_vpu[c, k]!);
                 streams.Add(_sfa[c, k]!);
-                long full = n / _mb, rem = n % _mb;
-                if (Fn)
+                for (int si = 0; si < _segments.Count; si++)
                 {
-                    for (long first = 0; first < n; first += _mb)
+                    Segment seg = _segments[si];
+                    EnterSegment(seg);
+                    long mb = seg.Mb;
+                    long full = n / mb, rem = n % mb;
+                    if (Fn)
                     {
-                        _mbFirst = first;
-                        MicroBatch(c, k, Math.Min(_mb, n - first));
+                        for (long first = 0; first < n; first += mb)
+                        {
+                            _mbFirst = first;
+                            MicroBatch(c, k, Math.Min(mb, n - first), si);
+                        }
+
+                        continue;
                     }
 
-                    continue;
-                }
-
-                if (full > 0)
-                {
-                    long pairs = full / 2;
-                    if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
+                    if (full > 0)
                     {
-                        long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
-                        streams.ForEach(b => b.Loop(pairs));
-                        MicroBatch(c, k, _mb);
-                        MicroBatch(c, k, _mb);
-                        streams.ForEach(b => b.EndLoop());
-                        for (int i = 0; i < _reports.Count; i++)
+                        long pairs = full / 2;
+                        if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
                         {
-                            _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[9], pairs - 1);
+                            long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
+                            streams.ForEach(b => b.Loop(pairs));
+                            MicroBatch(c, k, mb, si);
+                            MicroBatch(c, k, mb, si);
+                            streams.ForEach(b => b.EndLoop());
+                            for (int i = 0; i < _reports.Count; i++)
+                            {
+                                _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[9], pairs - 1);
+                            }
+                        }
+                        else
+                        {
+                            for (long r = 0; r < 2 * pairs; r++)
+                            {
+                                MicroBatch(c, k, mb, si);
+                            }
+                        }
+
+                        if (full % 2 == 1)
+                        {
+                            MicroBatch(c, k, mb, si);
                         }
                     }
-                    else
-                    {
-                        for (long r = 0; r < 2 * pairs; r++)
-                        {
-                            MicroBatch(c, k, _mb);
-                        }
-                    }
 
-                    if (full % 2 == 1)
+                    if (rem > 0)
                     {
-                        MicroBatch(c, k, _mb);
+                        MicroBatch(c, k, rem, si);
                     }
-                }
-
-                if (rem > 0)
-                {
-                    MicroBatch(c, k, rem);
                 }
             }
         }
     }
 
     /// <summary>
-    /// One micro-batch of <paramref name="samples"/> on cluster (<paramref name="chip"/>, <paramref name="k"/>): the
-    /// network input is staged DRAM → L2 (top of the activation area), each layer writes the end of the area its
-    /// input does not occupy (add/mul: the residual region, in place), the last layer writes DRAM.
+    /// One micro-batch of <paramref name="samples"/> of segment <paramref name="si"/> on cluster (<paramref name="chip"/>,
+    /// <paramref name="k"/>): the segment input is staged DRAM → L2 (the residual region when the previous layer is
+    /// an add/mul, else the top of the activation area), each layer writes the end of the area its input does not
+    /// occupy (add/mul: the residual region, in place), the segment's last layer writes DRAM.
     /// </summary>
-    private void MicroBatch(int chip, int k, long samples)
+    private void MicroBatch(int chip, int k, long samples, int si)
     {
+        Segment seg = _segments[si];
         _only = (chip, k, samples);
         StreamBuilder d = _dma[chip, k]!;
-        long inBytes = samples * InputBytesPerSample();
-        Loc cur = new(MemSpace.L2, TopOfArea(inBytes), inBytes);
-        LayerReport first = ReportFor(0, cur, 0);
-        d.Copy(cur.At(0), _dramAct[1].At(Fn ? _mbFirst * InputBytesPerSample() : 0), inBytes);
+        long inPerSample = SegmentInputPerSample(seg.First);
+        long inBytes = samples * inPerSample;
+        Loc cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
+        LayerReport first = ReportFor(seg.First, cur, 0);
+        d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
         first.DramToL2Bytes += inBytes;
-        int slot = 1;
-        for (int li = 0; li < _graph.Layers.Count; li++)
+        int slot = seg.InputInResidual ? -1 : 1;
+        for (int li = seg.First; li <= seg.Last; li++)
         {
             Layer l = _graph.Layers[li];
             long outBytes = samples * Lowering.OutputElements(l) * Lowering.ElementBytes(l);
             Loc outLoc;
             int outSlot = -1;
-            if (li == _graph.Layers.Count - 1)
+            if (li == seg.Last)
             {
-                outLoc = Fn ? _dramAct[0] with { Base = _dramAct[0].Base + (ulong)(_mbFirst * outBytes / samples) } : _dramAct[0];
+                outLoc = Fn ? BoundaryLoc(si) with { Base = BoundaryLoc(si).Base + (ulong)(_mbFirst * outBytes / samples) } : BoundaryLoc(si);
             }
             else if (KeepsResidual(l))
             {
@@ -500,7 +526,7 @@ internal sealed partial class CompileSession
             if (w > 0)
             {
                 long wbytes = l.Op is OpKind.Conv or OpKind.Gemm
-                    ? Lowering.WeightTileBytes((long)l.R * l.S * (l.C / Math.Max(1, l.Groups)) + (l.Op == OpKind.Gemm ? l.K : 0), l.Op == OpKind.Gemm ? l.N : l.K, es, Lowering.Flags(l.Sparsity)) * Math.Max(1, l.Op == OpKind.Conv ? l.Groups : 1)
+                    ? WeightTileBytes((long)l.R * l.S * (l.C / Math.Max(1, l.Groups)) + (l.Op == OpKind.Gemm ? l.K : 0), l.Op == OpKind.Gemm ? l.N : l.K, es, Lowering.Flags(l.Sparsity)) * Math.Max(1, l.Op == OpKind.Conv ? l.Groups : 1)
                     : w * es;
                 weights += (ulong)Align(wbytes);
                 _layerWeightBytes.Add(wbytes);
@@ -556,7 +582,7 @@ internal sealed partial class CompileSession
         _l2Act = [new Loc(MemSpace.L2, (ulong)l2Scratch, half), new Loc(MemSpace.L2, (ulong)(l2Scratch + half), half)];
         if (_mode == PartitionMode.PerCluster && _options.MicroBatching)
         {
-            ChooseMicroBatch(l2Scratch);
+            ChooseSegments(l2Scratch);
         }
     }
 
@@ -568,19 +594,32 @@ internal sealed partial class CompileSession
         return Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(first) * Lowering.ElementBytes(first));
     }
 
+    /// <summary>Bytes of one sample of the tensor a segment starting at layer <paramref name="first"/> reads: the network input, or the previous layer's output.</summary>
+    private long SegmentInputPerSample(int first)
+    {
+        if (first == 0)
+        {
+            return InputBytesPerSample();
+        }
+
+        Layer prev = _graph.Layers[first - 1];
+        return Math.Max(1, Lowering.OutputElements(prev) * Lowering.ElementBytes(prev));
+    }
+
     /// <summary>
-    /// Per-sample L2 bytes live while layer <paramref name="li"/> runs in the double-ended activation area: the
-    /// region holding its input (the previous output, or the staged network input) and the region it writes. Add/mul
-    /// layers read and write the residual region instead (counted separately); the last layer writes DRAM.
+    /// Per-sample L2 bytes live while layer <paramref name="li"/> of a segment [first, last] runs in the double-ended
+    /// activation area: the region holding its input (the previous output, or the segment input staged from DRAM)
+    /// and the region it writes. Add/mul layers read and write the residual region instead (counted separately), a
+    /// segment input staged into the residual region lives there, and the segment's last layer writes DRAM.
     /// </summary>
-    private long LivePerSample(int li)
+    private long LivePerSample(int li, int first, int last, bool inputInResidual)
     {
         Layer l = _graph.Layers[li];
         int es = Lowering.ElementBytes(l);
         long input;
-        if (li == 0)
+        if (li == first)
         {
-            input = Math.Max(InputBytesPerSample(), Lowering.InputElements(l) * es);
+            input = inputInResidual ? 0 : Math.Max(SegmentInputPerSample(first), Lowering.InputElements(l) * es);
         }
         else
         {
@@ -588,50 +627,175 @@ internal sealed partial class CompileSession
             input = KeepsResidual(prev) ? 0 : Math.Max(Lowering.OutputElements(prev) * Lowering.ElementBytes(prev), Lowering.InputElements(l) * es);
         }
 
-        long output = KeepsResidual(l) || li == _graph.Layers.Count - 1 ? 0 : Lowering.OutputElements(l) * es;
+        long output = KeepsResidual(l) || li == last ? 0 : Lowering.OutputElements(l) * es;
         return input + output;
     }
 
     /// <summary>
-    /// perCluster: the largest micro-batch (≤ the largest cluster share) whose activations fit the cluster's L2 after
-    /// the VPU scratch, the weight stage (the largest layer's weights, when they take at most half of what is left)
-    /// and the residual region (the largest add/mul tensor): every layer's input + output regions must fit the
-    /// remaining area. 0 when not even one sample fits (then layers spill to DRAM as before).
+    /// A run of layers [First, Last] executed per micro-batch of Mb samples with activations in L2; its input comes
+    /// from DRAM (staged into the residual region when the previous layer is an add/mul, else the top of the
+    /// activation area) and its last layer writes DRAM. Weight stage, residual region and activation area sizes.
     /// </summary>
-    private void ChooseMicroBatch(long l2Scratch)
+    private sealed record Segment(int First, int Last, long Mb, long WeightStage, long ResidualPerSample, bool InputInResidual);
+
+    /// <summary>
+    /// The segment [first, last] with the largest micro-batch (≤ the largest cluster share) whose activations fit
+    /// the cluster's L2 after the VPU scratch, the weight stage (the segment's largest layer weights, when they take
+    /// at most half of what is left) and the residual region (the largest add/mul tensor, or the staged input):
+    /// every layer's input + output regions must fit the remaining area. Null when not even one sample fits.
+    /// </summary>
+    private Segment? FitSegment(int first, int last, long l2Scratch)
     {
         long avail = _t.L2Bytes - l2Scratch;
-        long wMax = Align(_layerWeightBytes.DefaultIfEmpty(0).Max());
-        _stageWeights = wMax > 0 && wMax <= avail / 2;
-        long w = _stageWeights ? wMax : 0;
-        long res = 0;
+        bool inRes = first > 0 && KeepsResidual(_graph.Layers[first - 1]);
+        long wMax = 0;
+        long res = inRes ? SegmentInputPerSample(first) : 0;
         long live = 0;
-        for (int li = 0; li < _graph.Layers.Count; li++)
+        for (int li = first; li <= last; li++)
         {
             Layer l = _graph.Layers[li];
+            wMax = Math.Max(wMax, _layerWeightBytes[li]);
             if (KeepsResidual(l))
             {
                 res = Math.Max(res, Lowering.OutputElements(l) * Lowering.ElementBytes(l));
             }
 
-            live = Math.Max(live, LivePerSample(li));
+            live = Math.Max(live, LivePerSample(li, first, last, inRes));
         }
 
+        wMax = Align(wMax);
+        long w = wMax > 0 && wMax <= avail / 2 ? wMax : 0;
         long perSample = Align(res) + Align(Math.Max(1, live));
         long mb = Math.Min(_unitSamples, (avail - w - _t.L1Bytes) / perSample);
         if (mb < 1)
         {
-            _mb = 0;
-            _stageWeights = false;
+            return null;
+        }
+
+        // Balanced: the fewest passes the L2 allows, with equal micro-batches (8 samples at most 7 per pass → 4 + 4,
+        // not 7 + 1: the same weight fetches, and no pass with a tiny M).
+        long passes = (_unitSamples + mb - 1) / mb;
+        mb = (_unitSamples + passes - 1) / passes;
+        return new Segment(first, last, mb, w, Align(res), inRes);
+    }
+
+    /// <summary>
+    /// A cut between layer <paramref name="li"/> and the next is allowed where no residual tensor is live across it:
+    /// right after an add/mul (its output is the segment boundary tensor) or before the first add/mul.
+    /// </summary>
+    private bool CutAllowedAfter(int li)
+    {
+        if (KeepsResidual(_graph.Layers[li]))
+        {
+            return true;
+        }
+
+        for (int i = 0; i <= li; i++)
+        {
+            if (KeepsResidual(_graph.Layers[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// DRAM bytes one cluster moves for a segment over its <c>n</c> samples: the segment's weights once per
+    /// micro-batch (⌈n/mb⌉ times), plus the boundary tensors it reads from / writes to DRAM (not the network's own
+    /// input and output, which every schedule moves).
+    /// </summary>
+    private long SegmentDramBytes(Segment s)
+    {
+        long n = _unitSamples;
+        long weights = 0;
+        for (int li = s.First; li <= s.Last; li++)
+        {
+            weights += _layerWeightBytes[li];
+        }
+
+        long boundary = (s.First > 0 ? n * SegmentInputPerSample(s.First) : 0)
+            + (s.Last < _graph.Layers.Count - 1 ? n * Math.Max(1, Lowering.OutputElements(_graph.Layers[s.Last]) * Lowering.ElementBytes(_graph.Layers[s.Last])) : 0);
+        return (((n + s.Mb - 1) / s.Mb) * weights) + boundary;
+    }
+
+    /// <summary>
+    /// perCluster: splits the network into segments (cuts only where no residual is live, <see cref="CutAllowedAfter"/>),
+    /// each with the largest micro-batch that fits L2 (<see cref="FitSegment"/>), choosing the cuts by dynamic
+    /// programming to minimise the DRAM bytes per cluster (<see cref="SegmentDramBytes"/>; ties: fewer segments).
+    /// Early layers with large activations get small micro-batches, weight-heavy late layers large ones, so each
+    /// layer's weights are fetched from DRAM once per micro-batch of its segment. No segments (micro-batching off)
+    /// when some layer does not fit even with one sample.
+    /// </summary>
+    private void ChooseSegments(long l2Scratch)
+    {
+        int count = _graph.Layers.Count;
+        if (Fn)
+        {
+            // Functional compiles keep one segment (the whole network per micro-batch; docs/functional.md).
+            _segments.Clear();
+            Segment? whole = FitSegment(0, count - 1, l2Scratch);
+            if (whole is not null)
+            {
+                _segments.Add(whole);
+            }
+
+            _mb = whole?.Mb ?? 0;
             return;
         }
 
-        _mb = mb;
-        ulong at = (ulong)l2Scratch;
-        _l2Weights = new Loc(MemSpace.L2, at, Math.Max(1, w));
-        at += (ulong)w;
-        _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, mb * Align(res)));
-        at += (ulong)(mb * Align(res));
+        var best = new (long Bytes, int Segments, int Prev, Segment? Seg)[count + 1];
+        best[0] = (0, 0, -1, null);
+        for (int j = 1; j <= count; j++)
+        {
+            best[j] = (long.MaxValue, int.MaxValue, -1, null);
+            for (int i = 0; i < j; i++)
+            {
+                if (best[i].Bytes == long.MaxValue || (i > 0 && !CutAllowedAfter(i - 1)) || (j < count && !CutAllowedAfter(j - 1)))
+                {
+                    continue;
+                }
+
+                Segment? seg = FitSegment(i, j - 1, l2Scratch);
+                if (seg is null)
+                {
+                    continue;
+                }
+
+                long bytes = best[i].Bytes + SegmentDramBytes(seg);
+                int segs = best[i].Segments + 1;
+                if (bytes < best[j].Bytes || (bytes == best[j].Bytes && segs < best[j].Segments))
+                {
+                    best[j] = (bytes, segs, i, seg);
+                }
+            }
+        }
+
+        _segments.Clear();
+        if (best[count].Seg is null)
+        {
+            _mb = 0;
+            return;
+        }
+
+        for (int j = count; j > 0; j = best[j].Prev)
+        {
+            _segments.Insert(0, best[j].Seg!);
+        }
+
+        _mb = _segments.Min(s => s.Mb);
+    }
+
+    /// <summary>Sets the L2 regions of segment <paramref name="s"/>: weight stage, residual region, activation area.</summary>
+    private void EnterSegment(Segment s)
+    {
+        _stageWeights = s.WeightStage > 0;
+        ulong at = (ulong)_l2Scratch.Size;
+        _l2Weights = new Loc(MemSpace.L2, at, Math.Max(1, s.WeightStage));
+        at += (ulong)s.WeightStage;
+        _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, s.Mb * s.ResidualPerSample));
+        at += (ulong)(s.Mb * s.ResidualPerSample);
         _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);
     }
 
@@ -743,7 +907,7 @@ internal sealed partial class CompileSession
         for (int gi = 0; gi < groups.Count; gi++)
         {
             ((int K, int S)[] slots, GemmPhase g) = groups[gi];
-            GemmPlan plan = PlanTiles(layer, g);
+            GemmPlan plan = Plan(li, layer, g);
             if (rep.Tile.Length == 0)
             {
                 rep.GemmShape = g.Shape;
@@ -786,16 +950,80 @@ internal sealed partial class CompileSession
         }
     }
 
+    /// <summary>The tile plan of layer <paramref name="li"/>'s phase <paramref name="g"/>, chosen once per shape (<see cref="PlanTiles"/>).</summary>
+    private GemmPlan Plan(int li, Layer layer, GemmPhase g)
+    {
+        if (!_plans.TryGetValue((li, g), out GemmPlan? plan))
+        {
+            plan = PlanTiles(layer, g);
+            _plans[(li, g)] = plan;
+        }
+
+        return plan;
+    }
+
+    /// <summary>Stored bytes of a k × n weight tile: the target's format model, else <see cref="Lowering.WeightTileBytes"/>.</summary>
+    private long WeightTileBytes(long k, long n, int elementBytes, SpuFlags flags) =>
+        _t.WeightTileBytes is { } f ? f(k, n, elementBytes, flags) : Lowering.WeightTileBytes(k, n, elementBytes, flags);
+
+    /// <summary>Cycles of one matmul on one SPU: the target's SPU model, else a weight-stationary fold estimate.</summary>
+    private long SpuCycles(long m, long n, long k, Precision prec, SpuFlags flags)
+    {
+        if (_t.SpuCycles is { } f)
+        {
+            return f(m, n, k, prec, flags);
+        }
+
+        long kEff = (k + Math.Max(1, flags.Ratio) - 1) / Math.Max(1, flags.Ratio);
+        long folds = ((kEff + _t.ArrayRows - 1) / _t.ArrayRows) * ((n + _t.ArrayCols - 1) / _t.ArrayCols);
+        return folds * ((2L * _t.ArrayRows) + _t.ArrayCols + m - 2) * (prec == Precision.Bf16 ? 2 : 1);
+    }
+
+    /// <summary>
+    /// Estimated cycles of a GEMM phase with tile mt × nt × kt (the tiling cost model): tiles are dealt in rounds
+    /// over the cluster's SPUs; a round lasts as long as the slower of one SPU's tile (its matmuls on the SPU model)
+    /// and the cluster DMA filling every SPU of the round (per K chunk: wait, A copy, weight copy, signal; per tile:
+    /// the drain copy and its tokens; bytes at the L1 rate). Weight tiles a SPU already holds are not counted again
+    /// when the tile's K fits one or two chunks (<see cref="EmitGroup"/> skips those copies).
+    /// </summary>
+    private double EstimateCycles(Layer layer, GemmPhase g, long mt, long nt, long kt, int es, SpuFlags flags, Precision prec, int outBytes)
+    {
+        long chunks = (g.K + kt - 1) / kt;
+        long mTiles = (g.M + mt - 1) / mt, nTiles = (g.N + nt - 1) / nt;
+        long tiles = g.Problems * mTiles * nTiles;
+        long p = _t.SpusPerCluster;
+        long rounds = (tiles + p - 1) / p;
+        long spu = chunks * SpuCycles(mt, nt, kt, prec, flags);
+        long a = Lowering.ATileBytes(layer, mt, kt, g.K, es);
+        long w = g.SharedWeights ? WeightTileBytes(kt, nt, es, flags) : kt * nt * es;
+
+        // Weight reuse: a SPU takes a contiguous run of tiles (M fastest), so per run of mTiles tiles sharing a weight
+        // tile it loads the weight twice (once per buffer) when chunks ≤ 2.
+        double wLoads = chunks <= 2 && mTiles > 2 ? 2.0 / mTiles : 1.0;
+        double perSpu = (chunks * ((2.0 * _t.SyncCycles) + _t.DmaCopyCycles + ((double)a / _t.DmaBytesPerCycle)
+            + (wLoads * (_t.DmaCopyCycles + ((double)w / _t.DmaBytesPerCycle)))))
+            + (2.0 * _t.SyncCycles) + _t.DmaCopyCycles + ((double)mt * nt * outBytes / _t.DmaBytesPerCycle);
+        double dma = Math.Min(p, tiles) * perSpu;
+        return rounds * Math.Max(spu, dma);
+    }
+
+    /// <summary>
+    /// Tile choice: over K chunkings and N splits, the largest mt that fits L1 (2·(A + weight tile) + 2·C), and
+    /// smaller mt that deal the M tiles evenly over the SPUs; the tile with the least estimated cycles
+    /// (<see cref="EstimateCycles"/>) wins, ties to fewer matmul instructions, then larger mt·nt.
+    /// </summary>
     private GemmPlan PlanTiles(Layer layer, GemmPhase g)
     {
         int es = Lowering.ElementBytes(layer);
         Precision prec = layer.Precision == LayerPrecision.Bf16 ? Precision.Bf16 : Precision.Int8;
         SpuFlags flags = g.SharedWeights ? Lowering.Flags(layer.Sparsity) : SpuFlags.Dense;
+        int outBytes = prec == Precision.Int8 ? 1 : es;
         long minK = Math.Min(g.K, _t.ArrayRows);
         long minN = Math.Min(g.N, _t.ArrayCols);
         GemmPlan? best = null;
-        (long Instr, long Chunks, long Neg) bestScore = (long.MaxValue, 0, 0);
+        (double Cycles, long Instr, long Neg) bestScore = (double.MaxValue, long.MaxValue, 0);
         long lastKt = -1;
+        var mts = new List<long>();
         for (long nk = 1; nk <= Math.Min(g.K, MaxSearchChunks); nk++)
         {
             long kt = Math.Min(65536, (g.K + nk - 1) / nk);
@@ -811,6 +1039,11 @@ internal sealed partial class CompileSession
             }
 
             long chunks = (g.K + kt - 1) / kt;
+            if (chunks > 1 && flags.Format == SparseFormat.NofM && flags.Ratio > 1 && kt % flags.Ratio != 0)
+            {
+                continue; // a K chunk must start at a balanced group boundary
+            }
+
             long lastNt = -1;
             for (long jn = 1; jn <= g.N; jn++)
             {
@@ -827,26 +1060,45 @@ internal sealed partial class CompileSession
                 }
 
                 int cEs = prec == Precision.Int8 && chunks == 1 ? 1 : 4;
-                long w = Lowering.WeightTileBytes(kt, nt, es, flags);
+                long w = WeightTileBytes(kt, nt, es, flags);
                 long avail = _t.L1Bytes - (2 * w);
                 long per = (2 * kt * es) + (2 * nt * cEs);
-                long mt = avail <= 0 ? 0 : Math.Min(Math.Min(avail / per, g.M), 65535);
-                if (mt < 1)
+                long mtMax = avail <= 0 ? 0 : Math.Min(Math.Min(avail / per, g.M), 65535);
+                if (mtMax < 1)
                 {
                     continue;
                 }
 
-                if (mt >= _t.ArrayRows && mt < g.M)
+                if (mtMax >= _t.ArrayRows && mtMax < g.M)
                 {
-                    mt -= mt % _t.ArrayRows;
+                    mtMax -= mtMax % _t.ArrayRows;
                 }
 
-                long instr = g.Problems * ((g.M + mt - 1) / mt) * ((g.N + nt - 1) / nt) * chunks;
-                (long, long, long) score = (instr, chunks, -(mt * nt));
-                if (best is null || score.CompareTo(bestScore) < 0)
+                mts.Clear();
+                mts.Add(mtMax);
+                long nTiles = g.Problems * ((g.N + nt - 1) / nt);
+                for (long r = 1; r <= 8; r++)
                 {
-                    bestScore = score;
-                    best = new GemmPlan(mt, nt, kt, mt * kt * es, w, mt * nt * cEs, prec == Precision.Int8 ? 1 : es, es, prec, flags);
+                    // mt that gives every SPU r M tiles per N tile column (an even deal), rounded up to whole array rows.
+                    long slots = Math.Max(1, (_t.SpusPerCluster * r) / Math.Max(1, Math.Min(nTiles, _t.SpusPerCluster)));
+                    long even = (g.M + slots - 1) / slots;
+                    even = ((even + _t.ArrayRows - 1) / _t.ArrayRows) * _t.ArrayRows;
+                    if (even < mtMax && !mts.Contains(even))
+                    {
+                        mts.Add(even);
+                    }
+                }
+
+                foreach (long mt in mts)
+                {
+                    long instr = g.Problems * ((g.M + mt - 1) / mt) * ((g.N + nt - 1) / nt) * chunks;
+                    double cycles = EstimateCycles(layer, g, mt, nt, kt, es, flags, prec, outBytes);
+                    (double, long, long) score = (cycles, instr, -(mt * nt));
+                    if (best is null || score.CompareTo(bestScore) < 0)
+                    {
+                        bestScore = score;
+                        best = new GemmPlan(mt, nt, kt, mt * kt * es, w, mt * nt * cEs, outBytes, es, prec, flags);
+                    }
                 }
             }
 
@@ -858,7 +1110,7 @@ internal sealed partial class CompileSession
 
         if (best is null)
         {
-            long w = Lowering.WeightTileBytes(minK, minN, es, flags);
+            long w = WeightTileBytes(minK, minN, es, flags);
             long need = (2 * ((minK * es) + w)) + (2 * minN * 4);
             throw new CompileException(Compiler.Str(
                 $"layer '{layer.Name}': the minimal tile (1 x {minN} x {minK}) needs {need} B of L1 for two operand buffers (A + weight tile) and two output buffers; the L1 has {_t.L1Bytes} B"));
@@ -879,47 +1131,141 @@ internal sealed partial class CompileSession
 
         long mFull = g.M / p.Mt, mEdge = g.M % p.Mt, nFull = g.N / p.Nt, nEdge = g.N % p.Nt;
         var list = new List<TileClass>();
-        void AddClass(long m, long n, long count)
+        void AddClass(long m, long n, long mc, long nc)
         {
-            if (m > 0 && n > 0 && count > 0)
+            if (m > 0 && n > 0 && mc * nc > 0)
             {
-                list.Add(new TileClass(m, n, ks, count * g.Problems));
+                list.Add(new TileClass(m, n, ks, mc * nc * g.Problems, mc, nc));
             }
         }
 
-        AddClass(p.Mt, p.Nt, mFull * nFull);
-        AddClass(p.Mt, nEdge, mFull);
-        AddClass(mEdge, p.Nt, nFull);
-        AddClass(mEdge, nEdge, 1);
+        AddClass(p.Mt, p.Nt, mFull, nFull);
+        AddClass(p.Mt, nEdge, mFull, 1);
+        AddClass(mEdge, p.Nt, 1, nFull);
+        AddClass(mEdge, nEdge, 1, 1);
         return list;
+    }
+
+    /// <summary>
+    /// Operand identities of tile <paramref name="tile"/> of a class in an order: (problem, M tile) for A and (problem,
+    /// N tile) for the weights; M fastest (weights reused along a SPU's run) or N fastest (activations reused).
+    /// </summary>
+    private static (long A, long W) TileKeys(TileClass tc, long tile, bool mFastest)
+    {
+        long per = tc.MCount * tc.NCount;
+        long prob = tile / per, r = tile % per;
+        (long m, long n) = mFastest ? (r % tc.MCount, r / tc.MCount) : (r / tc.NCount, r % tc.NCount);
+        return ((prob * tc.MCount) + m, (prob * tc.NCount) + n);
+    }
+
+    /// <summary>
+    /// Deals the tiles of every class over the slots and decides which operand copies can be skipped. Each slot takes
+    /// a contiguous run of a class's tiles (remainders rotate over the slots from class to class), one per round. For
+    /// each slot the DMA's two operand buffers are followed through the rounds (a buffer per K chunk, alternating): a
+    /// copy is skipped when the buffer it goes to already holds that operand (same problem, same M tile for A, same N
+    /// tile for weights, same K chunk). Both tile orders (M fastest: weight reuse; N fastest: activation reuse) are
+    /// tried and the one that moves fewer bytes wins. Buffers start empty for every group (no reuse across layers).
+    /// </summary>
+    private List<Step> DealTiles(Layer layer, List<TileClass> classes, int[] startParity, GemmPlan plan, bool sharedWeights)
+    {
+        List<Step>? best = null;
+        long bestBytes = long.MaxValue;
+        foreach (bool mFastest in new[] { true, false })
+        {
+            int p = startParity.Length;
+            var steps = new List<Step>();
+            int[] parity = (int[])startParity.Clone();
+            var held = new (long Key, int J)[p, 2, 2]; // slot, buffer, operand (0 A, 1 W)
+            for (int i = 0; i < p; i++)
+            {
+                for (int b = 0; b < 2; b++)
+                {
+                    held[i, b, 0] = (-1, -1);
+                    held[i, b, 1] = (-1, -1);
+                }
+            }
+
+            long bytes = 0;
+            int rotate = 0;
+            for (int ci = 0; ci < classes.Count; ci++)
+            {
+                TileClass tc = classes[ci];
+                long q = tc.Count / p;
+                int rem = (int)(tc.Count % p);
+                var start = new long[p];
+                var len = new long[p];
+                long at = 0;
+                for (int i = 0; i < p; i++)
+                {
+                    len[i] = q + (((i - rotate + p) % p) < rem ? 1 : 0);
+                    start[i] = at;
+                    at += len[i];
+                }
+
+                rotate = (rotate + rem) % p;
+                long kTotal = tc.Chunks.Sum();
+                for (long r = 0; r < q + (rem > 0 ? 1 : 0); r++)
+                {
+                    var slotList = new List<int>();
+                    var tiles = new List<long>();
+                    var masks = new List<int>();
+                    for (int i = 0; i < p; i++)
+                    {
+                        if (r >= len[i])
+                        {
+                            continue;
+                        }
+
+                        long tile = start[i] + r;
+                        (long aKey, long wKey) = TileKeys(tc, tile, mFastest);
+                        int mask = 0;
+                        for (int j = 0; j < tc.Chunks.Length; j++)
+                        {
+                            int b = parity[i];
+                            int bits = LoadA | LoadW;
+                            if (tc.Chunks.Length <= 2)
+                            {
+                                if (_options.OperandReuse && !Fn)
+                                {
+                                    bits = (held[i, b, 0] == (aKey, j) ? 0 : LoadA) | (held[i, b, 1] == (wKey, j) ? 0 : LoadW);
+                                }
+
+                                held[i, b, 0] = (aKey, j);
+                                held[i, b, 1] = (wKey, j);
+                                mask |= bits << (2 * j);
+                            }
+
+                            long kc = tc.Chunks[j];
+                            bytes += (bits & LoadA) != 0 ? Lowering.ATileBytes(layer, tc.M, kc, kTotal, plan.ElementBytes) : 0;
+                            bytes += (bits & LoadW) != 0 ? (sharedWeights ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
+                            parity[i] ^= 1;
+                        }
+
+                        slotList.Add(i);
+                        tiles.Add(tile);
+                        masks.Add(mask);
+                    }
+
+                    steps.Add(new Step(ci, [.. slotList], [.. tiles], [.. masks]));
+                }
+            }
+
+            if (bytes < bestBytes)
+            {
+                bestBytes = bytes;
+                best = steps;
+            }
+        }
+
+        return best!;
     }
 
     private void EmitGroup(int li, Layer layer, int chip, (int K, int S)[] slots, GemmPhase g, GemmPlan plan, Loc src, Loc dst, Loc? bLoc, LayerReport rep)
     {
         List<TileClass> classes = Classes(g, plan);
-
-        // Rounds: every slot takes one tile of the class per round; the remainder round goes to the next slots in
-        // rotation, so remainders of successive classes land on different SPUs.
-        var steps = new List<Step>();
         int p = slots.Length;
-        int rotate = 0;
-        for (int ci = 0; ci < classes.Count; ci++)
-        {
-            long full = classes[ci].Count / p;
-            int rem = (int)(classes[ci].Count % p);
-            int[] all = Enumerable.Range(0, p).ToArray();
-            for (long r = 0; r < full; r++)
-            {
-                steps.Add(new Step(ci, all, r * p));
-            }
-
-            if (rem > 0)
-            {
-                int[] some = Enumerable.Range(0, rem).Select(i => (rotate + i) % p).OrderBy(i => i).ToArray();
-                steps.Add(new Step(ci, some, full * p));
-                rotate = (rotate + rem) % p;
-            }
-        }
+        int[] parity = slots.Select(x => _dmaSide[chip, x.K, x.S].Parity).ToArray();
+        List<Step> steps = DealTiles(layer, classes, parity, plan, bLoc is null);
 
         // Accounting (executed counts).
         bool inL2 = src.Space == MemSpace.L2;
@@ -931,8 +1277,18 @@ internal sealed partial class CompileSession
             rep.MatmulInstructions += n * tc.Chunks.Length;
             rep.Macs += n * tc.M * tc.N * tc.Chunks.Sum();
             long kTotal = tc.Chunks.Sum();
-            long aBytes = n * tc.Chunks.Sum(k => Lowering.ATileBytes(layer, tc.M, k, kTotal, plan.ElementBytes));
-            long wBytes = n * tc.Chunks.Sum(k => bLoc is null ? Lowering.WeightTileBytes(k, tc.N, plan.ElementBytes, plan.Flags) : k * tc.N * plan.ElementBytes);
+            long aBytes = 0, wBytes = 0;
+            foreach (int mask in st.Masks)
+            {
+                for (int j = 0; j < tc.Chunks.Length; j++)
+                {
+                    long kc = tc.Chunks[j];
+                    int bits = ChunkMask(mask, j);
+                    aBytes += (bits & LoadA) != 0 ? Lowering.ATileBytes(layer, tc.M, kc, kTotal, plan.ElementBytes) : 0;
+                    wBytes += (bits & LoadW) != 0 ? (bLoc is null ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
+                }
+            }
+
             if (inL2)
             {
                 rep.L2ToL1Bytes += aBytes;
@@ -966,18 +1322,29 @@ internal sealed partial class CompileSession
         foreach (int k in slots.Select(x => x.K).Distinct())
         {
             StreamBuilder d = _dma[chip, k]!;
-            var local = new List<(Step Step, int[] Spus, long[] Tiles)>();
+            var local = new List<(Step Step, int[] Spus, long[] Tiles, int[] Masks)>();
             foreach (Step st in steps)
             {
-                int[] spus = st.Slots.Where(i => slots[i].K == k).Select(i => slots[i].S).ToArray();
-                long[] tiles = st.Slots.Select((i, j) => (i, j)).Where(x => slots[x.i].K == k).Select(x => st.FirstTile + x.j).ToArray();
-                if (spus.Length > 0)
+                var spus = new List<int>();
+                var tiles = new List<long>();
+                var masks = new List<int>();
+                for (int x = 0; x < st.Slots.Length; x++)
                 {
-                    local.Add((st, spus, tiles));
+                    if (slots[st.Slots[x]].K == k)
+                    {
+                        spus.Add(slots[st.Slots[x]].S);
+                        tiles.Add(st.Tiles[x]);
+                        masks.Add(st.Masks[x]);
+                    }
+                }
+
+                if (spus.Count > 0)
+                {
+                    local.Add((st, [.. spus], [.. tiles], [.. masks]));
                 }
             }
 
-            Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.SequenceEqual(b.Spus), d,
+            Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.AsSpan().SequenceEqual(b.Spus) && a.Masks.AsSpan().SequenceEqual(b.Masks), d,
                 x =>
                 {
                     if (Fn)
@@ -986,7 +1353,7 @@ internal sealed partial class CompileSession
                     }
                     else
                     {
-                        EmitDmaStep(li, d, chip, k, x.Spus, classes[x.Step.Class], x.Step.FirstTile, plan, src, dst, bLoc);
+                        EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, classes[x.Step.Class], plan, src, dst, bLoc);
                     }
                 });
         }
@@ -1057,25 +1424,35 @@ internal sealed partial class CompileSession
         }
     }
 
-    private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, TileClass tc, long firstTile, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
+    private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, long[] tiles, int[] masks, TileClass tc, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
     {
         long kTotal = tc.Chunks.Sum();
         Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
         for (int j = 0; j < tc.Chunks.Length; j++)
         {
             long kc = tc.Chunks[j];
-            foreach (int s in spus)
+            for (int x = 0; x < spus.Length; x++)
             {
+                int s = spus[x];
                 SpuState st = _dmaSide[chip, k, s];
                 int b = st.Parity;
-                long tile = firstTile + s;
+                long tile = tiles[x];
+                int bits = ChunkMask(masks[x], j);
                 long aBytes = Lowering.ATileBytes(_graph.Layers[li], tc.M, kc, kTotal, plan.ElementBytes);
-                long wBytes = bLoc is null ? Lowering.WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
+                long wBytes = bLoc is null ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
                 d.Wait(SlotToken(k, s, 2 + b));
-                d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
-                MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes)
-                    : _weightsFromL2 ? _l2Weights.Wrapped(j * plan.WBytes, wBytes) : weights.At(j * plan.WBytes);
-                d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
+                if ((bits & LoadA) != 0)
+                {
+                    d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
+                }
+
+                if ((bits & LoadW) != 0)
+                {
+                    MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes)
+                        : _weightsFromL2 ? _l2Weights.Wrapped(j * plan.WBytes, wBytes) : weights.At(j * plan.WBytes);
+                    d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
+                }
+
                 d.Signal(SlotToken(k, s, b));
                 st.Parity ^= 1;
             }
@@ -1089,11 +1466,11 @@ internal sealed partial class CompileSession
             }
         }
 
-        foreach (int s in spus)
+        for (int x = 0; x < spus.Length; x++)
         {
-            SpuState st = _dmaSide[chip, k, s];
+            SpuState st = _dmaSide[chip, k, spus[x]];
             long bytes = tc.M * tc.N * plan.OutBytes;
-            st.Pending = new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped((firstTile + s) * bytes, bytes));
+            st.Pending = new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped(tiles[x] * bytes, bytes));
             st.CParity ^= 1;
         }
     }

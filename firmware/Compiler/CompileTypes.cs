@@ -44,6 +44,27 @@ public sealed record CompileTarget
 
     public long DmaBurstBytes { get; init; } = 4096;
 
+    /// <summary>Fixed cycles of one DMA copy L2 → L1 (descriptor setup plus the path latency), for the tiling cost model.</summary>
+    public long DmaCopyCycles { get; init; } = 24;
+
+    /// <summary>Bytes per cycle of one DMA copy into one SPU's L1 (the slower of the L1 and the crossbar), for the tiling cost model.</summary>
+    public long DmaBytesPerCycle { get; init; } = 512;
+
+    /// <summary>Cycles of one token signal or wait between engines, for the tiling cost model.</summary>
+    public long SyncCycles { get; init; } = 9;
+
+    /// <summary>
+    /// Cycles of one matmul on one SPU (M, N, K, precision, flags), for the tiling cost model; the simulator passes its
+    /// SPU timing model. Null: a weight-stationary fold estimate (⌈⌈K/ratio⌉/rows⌉·⌈N/cols⌉ folds of 2·rows + cols + M − 2).
+    /// </summary>
+    public Func<long, long, long, Precision, SpuFlags, long>? SpuCycles { get; init; }
+
+    /// <summary>
+    /// Stored bytes (values + metadata) of a K × N weight tile (K, N, element bytes, flags) in the SPU's sparse format;
+    /// the simulator passes its format model so the compiler moves what the SPU reads. Null: <see cref="Lowering.WeightTileBytes"/>.
+    /// </summary>
+    public Func<long, long, int, SpuFlags, long>? WeightTileBytes { get; init; }
+
     /// <summary>Null when the numbers are usable, else what is wrong.</summary>
     public string? Check()
     {
@@ -82,6 +103,9 @@ public sealed record CompileOptions
 
     /// <summary>perCluster: run the whole network per micro-batch with activations in L2 (docs/compiler.md).</summary>
     public bool MicroBatching { get; init; } = true;
+
+    /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md; off in functional compiles).</summary>
+    public bool OperandReuse { get; init; } = true;
 
     /// <summary>
     /// Functional compile (docs/functional.md): weights and requantization per layer. The program then has no loops,

@@ -117,6 +117,12 @@ public sealed record CardParameters
 
     public int DmaSetupCycles { get; init; } = 16;
 
+    /// <summary>Calibration: share of the descriptor setup hidden by prefetch (chip.calibration.dmaSetupOverlapPercent).</summary>
+    public int DmaSetupOverlapPercent { get; init; }
+
+    /// <summary>Setup cycles a copy pays: <see cref="DmaSetupCycles"/> less the calibrated overlap.</summary>
+    public int DmaEffectiveSetupCycles => DmaSetupCycles * (100 - DmaSetupOverlapPercent) / 100;
+
     public int CodecCyclesPerMacroblock { get; init; } = 24;
 
     public int CodecEntropyBitsPerCycle { get; init; } = 2;
@@ -145,6 +151,9 @@ public sealed record CardParameters
 
     public int SpuActivationSkipEfficiencyPercent { get; init; } = 100;
 
+    /// <summary>Calibration: share of the SPU fold fill/drain hidden (chip.calibration.spuFoldOverlapPercent).</summary>
+    public int SpuFoldOverlapPercent { get; init; }
+
     /// <summary>The SPU timing parameters of this card.</summary>
     public SpuModelParams SpuModel => new()
     {
@@ -160,6 +169,7 @@ public sealed record CardParameters
         BlockCsr = SpuBlockCsr,
         ActivationZeroPercent = SpuActivationZeroPercent,
         ActivationSkipEfficiencyPercent = SpuActivationSkipEfficiencyPercent,
+        FoldOverlapPercent = SpuFoldOverlapPercent,
     };
 
     public ulong SyncLatencyPs { get; init; } = 10_000;
@@ -228,6 +238,7 @@ public sealed record CardParameters
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,
             DmaMaxOutstanding = chip.Dma.MaxOutstanding,
             DmaSetupCycles = chip.Dma.SetupCycles,
+            DmaSetupOverlapPercent = chip.Calibration.DmaSetupOverlapPercent,
             CodecCyclesPerMacroblock = chip.Codec.Video.H264CyclesPerMacroblock,
             CodecEntropyBitsPerCycle = chip.Codec.Video.EntropyBitsPerCycle,
             CodecCyclesPerJpegMcu = (6 * chip.Codec.Jpeg.CyclesPerBlock) + (256 / chip.Codec.Jpeg.OutputPixelsPerCycle),
@@ -241,6 +252,7 @@ public sealed record CardParameters
             SpuBlockCsr = SpuConfigMapping.Format(chip.Spu.Formats.BlockCsr),
             SpuActivationZeroPercent = chip.Spu.ActivationSparsity.ZeroFractionPercent,
             SpuActivationSkipEfficiencyPercent = chip.Spu.ActivationSparsity.SkipEfficiencyPercent,
+            SpuFoldOverlapPercent = chip.Calibration.SpuFoldOverlapPercent,
             SyncLatencyPs = chip.Control.SyncLatency.Picoseconds,
         };
     }

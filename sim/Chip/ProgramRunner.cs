@@ -99,7 +99,7 @@ public static class ProgramRunner
             SfaFunctions = p.SfaFunctions,
             Codec = p.Codec,
         };
-        var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaSetupCycles);
+        var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaEffectiveSetupCycles);
         bool hasCpu = false;
         foreach (EngineStream s in program.Streams)
         {

@@ -75,7 +75,8 @@ internal static class LayersCommand
 
             string file = parse.GetValue(topology) ?? throw new UserInputException("layers: expected --topology FILE (or --generate NAME)");
             ResolvedConfig config = ConfigLoader.Load(parse.GetValue(configFile) ?? parse.GetValue(sku)!, []);
-            SpuModelParams p = Chip.CardParameters.FromConfig(config.Config).SpuModel;
+            // SCALE-Sim's fold count: the calibrated fold overlap (chip.calibration) is left out so the table compares with SCALE-Sim.
+            SpuModelParams p = Chip.CardParameters.FromConfig(config.Config).SpuModel with { FoldOverlapPercent = 0 };
             string? shape = parse.GetValue(array);
             if (shape is not null)
             {

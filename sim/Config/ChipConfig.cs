@@ -47,6 +47,9 @@ public sealed record ChipConfig
     [Description("CPU & global control block.")]
     public ControlConfig Control { get; init; } = new();
 
+    [Description("Calibration parameters fitted to the anchor (physical efficiencies; 0 = neutral).")]
+    public CalibrationConfig Calibration { get; init; } = new();
+
     /// <summary>SPUs on the chip: clusters x SPUs per cluster.</summary>
     public int TotalSpus => Clusters * SpusPerCluster;
 
@@ -75,6 +78,7 @@ public sealed record ChipConfig
         Vpu.Validate(ConfigChecks.Join(path, "vpu"));
         Sfa.Validate(ConfigChecks.Join(path, "sfa"));
         Dma.Validate(ConfigChecks.Join(path, "dma"));
+        Calibration.Validate(ConfigChecks.Join(path, "calibration"));
         Codec.Validate(ConfigChecks.Join(path, "codec"));
         Control.Validate(ConfigChecks.Join(path, "control"));
     }

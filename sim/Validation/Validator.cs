@@ -9,7 +9,11 @@ using Antoum.Sim.Config;
 namespace Antoum.Sim.Validation;
 
 /// <summary>One published figure and the run that reproduces it.</summary>
-public sealed record ValidationCase(string Name, string Sku, string Workload, int Batch, string? Mode, double Published, string Source, bool IsAnchor);
+public sealed record ValidationCase(string Name, string Sku, string Workload, int Batch, string? Mode, double Published, string Source, bool IsAnchor)
+{
+    /// <summary>Bytes of one sample's input as the host sends it, when the case fixes it (else the workload's own).</summary>
+    public long? InputBytesPerSample { get; init; }
+}
 
 /// <summary>A case's outcome: simulated throughput and the signed error against the published figure.</summary>
 public sealed record ValidationRow(ValidationCase Case, double Simulated, double ErrorPercent, string Bottleneck);
@@ -47,11 +51,29 @@ public static class Validator
         }
     }
 
-    public static ValidationRow Run(ValidationCase c, TextWriter? progress)
+    /// <summary>
+    /// The calibration parameters (configuration paths under chip.calibration) and their neutral values: with these
+    /// the model is uncalibrated. <c>antoum validate</c> runs the anchor both ways; <c>--fit</c> searches them.
+    /// </summary>
+    public static IReadOnlyList<(string Key, int Neutral, int Min, int Max)> CalibrationParameters { get; } =
+    [
+        ("chip.calibration.spuFoldOverlapPercent", 0, 0, 100),
+        ("chip.calibration.dmaSetupOverlapPercent", 0, 0, 100),
+    ];
+
+    /// <summary>--set overrides that put every calibration parameter at its neutral value.</summary>
+    public static IReadOnlyList<string> Neutral() => CalibrationParameters.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Neutral}")).ToArray();
+
+    public static ValidationRow Run(ValidationCase c, TextWriter? progress, IReadOnlyList<string>? sets = null)
     {
         progress?.WriteLine($"validate: {c.Name} ({c.Sku}, {c.Workload}, batch {c.Batch}) ...");
-        ResolvedConfig config = ConfigLoader.Load(c.Sku);
+        ResolvedConfig config = ConfigLoader.Load(c.Sku, sets);
         WorkloadGraph graph = Networks.Resolve(c.Workload);
+        if (c.InputBytesPerSample is { } input)
+        {
+            graph = graph with { InputBytesPerSample = input };
+        }
+
         PartitionMode? mode = c.Mode is null ? null : Compiler.ParseMode(c.Mode);
         NetworkRunResult r = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, c.Batch, mode, ulong.MaxValue, ulong.MaxValue);
         double seconds = r.Summary.SimulatedPs / 1e12;
@@ -64,13 +86,72 @@ public static class Validator
     /// S10 and S30 against S4 on the anchor's workload: batch scaled by the chip count, throughput ratio against the
     /// 2× and 3× the vendor states for compute (antoum-facts §1.0). A check, never fitted.
     /// </summary>
-    public static List<(string Sku, int Chips, double SamplesPerSecond, double Ratio)> Scaling(ValidationCase anchor, double anchorSimulated, TextWriter? progress)
+    /// <summary>
+    /// Fits the calibration parameters to the anchor only: for each parameter in order (the others at their current
+    /// value, starting from neutral), bisection over its integer range on the signed anchor error, which falls
+    /// monotonically as an efficiency rises; returns the fitted --set values and the anchor row they give. A
+    /// parameter whose whole range leaves the error on one side ends at the bound nearer the published figure.
+    /// </summary>
+    public static (List<string> Sets, ValidationRow Row) Fit(ValidationCase anchor, TextWriter? progress, IReadOnlyList<string>? baseSets = null)
+    {
+        var sets = new List<string>(baseSets ?? []);
+        sets.AddRange(Neutral());
+        ValidationRow row = Run(anchor, progress, sets);
+        for (int i = 0; i < CalibrationParameters.Count; i++)
+        {
+            (string key, int neutral, _, int max) = CalibrationParameters[i];
+            int at = sets.FindIndex(x => x.StartsWith(key + "=", StringComparison.Ordinal));
+            string Set(int v) => string.Create(CultureInfo.InvariantCulture, $"{key}={v}");
+            ValidationRow RunAt(int v)
+            {
+                sets[at] = Set(v);
+                return Run(anchor, progress, sets);
+            }
+
+            if (row.ErrorPercent >= 0)
+            {
+                sets[at] = Set(neutral);
+                break;
+            }
+
+            int lo = neutral, hi = max;
+            ValidationRow hiRow = RunAt(hi);
+            if (hiRow.ErrorPercent <= 0)
+            {
+                row = hiRow;
+                continue;
+            }
+
+            ValidationRow loRow = row;
+            while (hi - lo > 1)
+            {
+                int mid = lo + ((hi - lo) / 2);
+                ValidationRow m = RunAt(mid);
+                if (m.ErrorPercent < 0)
+                {
+                    (lo, loRow) = (mid, m);
+                }
+                else
+                {
+                    (hi, hiRow) = (mid, m);
+                }
+            }
+
+            (int best, row) = Math.Abs(loRow.ErrorPercent) <= Math.Abs(hiRow.ErrorPercent) ? (lo, loRow) : (hi, hiRow);
+            sets[at] = Set(best);
+            break;
+        }
+
+        return (sets.Skip(baseSets?.Count ?? 0).ToList(), row);
+    }
+
+    public static List<(string Sku, int Chips, double SamplesPerSecond, double Ratio)> Scaling(ValidationCase anchor, double anchorSimulated, TextWriter? progress, IReadOnlyList<string>? sets = null)
     {
         var result = new List<(string, int, double, double)> { (anchor.Sku, 1, anchorSimulated, 1.0) };
         foreach ((string sku, int chips) in new[] { ("S10", 2), ("S30", 3) })
         {
             ValidationCase c = anchor with { Name = $"scaling {sku}", Sku = sku, Batch = anchor.Batch * chips, IsAnchor = false };
-            ValidationRow r = Run(c, progress);
+            ValidationRow r = Run(c, progress, sets);
             result.Add((sku, chips, r.Simulated, anchorSimulated > 0 ? r.Simulated / anchorSimulated : 0));
         }
 
@@ -144,6 +225,9 @@ public static class Validator
             e.TryGetProperty("mode", out JsonElement m) ? m.GetString() : null,
             e.GetProperty("samplesPerSecond").GetDouble(),
             e.GetProperty("source").GetString()!,
-            isAnchor);
+            isAnchor)
+        {
+            InputBytesPerSample = e.TryGetProperty("inputBytesPerSample", out JsonElement ib) ? ib.GetInt64() : null,
+        };
     }
 }

@@ -38,7 +38,7 @@ public class DramIntegrationTests
     [Test]
     public void ShippedConfigurationUsesTheDeviceModel()
     {
-        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4").Config);
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", Antoum.Sim.Validation.Validator.Neutral()).Config);
         Assert.That(p.DramDevice, Is.Not.Null);
         Assert.That(CardParameters.FromConfig(ConfigLoader.Load("S4", ["dram.model=bandwidth"]).Config).DramDevice, Is.Null);
     }
@@ -46,7 +46,7 @@ public class DramIntegrationTests
     [Test]
     public void OneBurstDmaReadPaysTheClosedBankDeviceLatencyPlusTheControllerLatency()
     {
-        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4").Config);
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", Antoum.Sim.Validation.Validator.Neutral()).Config);
         DramConfig d = p.DramDevice!;
         ProgramModel model = ProgramRunner.Build(p, Assembler.Assemble(".engine dma.0\n copy l2[0], dram[0], 32\n", "d.s"), "d.s");
         ProgramSummary s = ProgramRunner.Run(model, ulong.MaxValue, ulong.MaxValue);
@@ -64,7 +64,7 @@ public class DramIntegrationTests
     {
         // One SPU fetches one 16x32x64 chunk (16*64 + 64*32 = 3072 B = 96 bursts of 32 B, alternating the two
         // channels, so 48 row hits per channel after the first activation).
-        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4").Config) with { Clusters = 1, SpusPerCluster = 1 };
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", Antoum.Sim.Validation.Validator.Neutral()).Config) with { Clusters = 1, SpusPerCluster = 1 };
         DramConfig d = p.DramDevice!;
         Assert.That(d.Organisation.ChannelsPerInterface, Is.EqualTo(2));
         GemmWorkload w = BuiltInWorkloads.Resolve("gemm:16x32x64");

@@ -15,7 +15,7 @@ public class ProgramExecutionTests
 
     // The shipped S4 numbers, restated here so the expected values are computed independently of the code.
     // The fabric tests model a DRAM interface as its bandwidth plus latency; DramDeviceTests cover the LPDDR4x path.
-    private static CardParameters S4() => CardParameters.FromConfig(ConfigLoader.Load("S4").Config) with { DramDevice = null };
+    private static CardParameters S4() => CardParameters.FromConfig(ConfigLoader.Load("S4", Antoum.Sim.Validation.Validator.Neutral()).Config) with { DramDevice = null };
 
     private static ulong Edge(ulong n, ulong f) => (ulong)(((BigInteger)n * Ps + f - 1) / f);
 

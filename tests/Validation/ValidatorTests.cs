@@ -73,3 +73,40 @@ public class ValidatorTests
         }
     }
 }
+
+[TestFixture]
+[Category("Long")]
+[Category("Validation")]
+public class ValidatorFitTests
+{
+    [Test]
+    public void FitStopsAtNeutralWhenTheUncalibratedModelIsAlreadyFastEnoughAndPrintsTheSetValues()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "antoum-fit-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // Published figure far below what the uncalibrated model gives: the fit leaves every parameter neutral.
+            string cases = Path.Combine(dir, "cases.json");
+            File.WriteAllText(cases, """
+                { "anchor": { "name": "slow anchor", "sku": "S4", "workload": "mobilenet-v1", "batch": 4, "samplesPerSecond": 1, "source": "made up for the test" },
+                  "checks": [] }
+                """);
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            Assert.That(CliProgram.Run(["validate", "--cases", cases, "--fit"], stdout, stderr), Is.EqualTo(0), stderr.ToString());
+            string text = stdout.ToString();
+            foreach (string neutral in Validator.Neutral())
+            {
+                Assert.That(text, Does.Contain(neutral));
+            }
+
+            Assert.That(text, Does.Contain("slow anchor [anchor]"));
+            Assert.That(Validator.Neutral(), Has.Count.EqualTo(Validator.CalibrationParameters.Count));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -28,6 +28,8 @@ namespace Antoum.Sim.Blocks.Spu;
 //   * Activation zero skipping shrinks the reduction length again by zeroFraction × skipEfficiency.
 //   * BF16 multiplies every cycle (including the pipeline latency) by the BF16 rate divisor.
 //   * The pipeline latency is added once per operation, after the folds.
+//   * Calibration (chip.calibration.spuFoldOverlapPercent, default 0): that share of each fold's fill and drain
+//     (FoldCycles with T = 0) after the first is hidden by preloading the next fold's weights during the stream.
 
 /// <summary>Systolic dataflow of the MAC array.</summary>
 public enum SpuDataflow : byte
@@ -117,6 +119,12 @@ public readonly record struct SpuModelParams
 
     /// <summary>Share of the zero activations the array actually skips, in percent.</summary>
     public int ActivationSkipEfficiencyPercent { get; init; }
+
+    /// <summary>
+    /// Calibration (chip.calibration.spuFoldOverlapPercent): share, in percent, of every fold's fill and drain after
+    /// the first that is hidden behind the previous fold's stream. 0 = SCALE-Sim's count.
+    /// </summary>
+    public int FoldOverlapPercent { get; init; }
 
     /// <summary>The parameters of a format (dense has no metadata and no decode cost).</summary>
     public SparseFormatParams Format(SparseFormat format) => format switch
@@ -284,7 +292,9 @@ public static class SpuTiming
         SparseFormatParams f = p.Format(format);
         long decode = folds * f.DecodeCyclesPerFold;
         long divisor = precision == Precision.Bf16 ? p.Bf16RateDivisor : 1;
-        long compute = ((folds * FoldCycles(p.Dataflow, p.Rows, p.Cols, t)) + decode) * divisor;
+        long fill = FoldCycles(p.Dataflow, p.Rows, p.Cols, 0);
+        long hidden = folds > 1 ? (folds - 1) * fill * p.FoldOverlapPercent / 100 : 0;
+        long compute = ((folds * FoldCycles(p.Dataflow, p.Rows, p.Cols, t)) - hidden + decode) * divisor;
         long cycles = compute + (p.PipelineLatency * divisor);
 
         long kNonZero = CeilDiv(k, Math.Max(1, ratio));
