@@ -415,12 +415,12 @@ public static class OpcodeTable
             new(Opcode.Vdec, "vdec", s_codec,
                 [Enum("codec", 0, 0, 64, s_codecs, "codec"), Field("dst", OperandKind.Mem, 1, "decoded NV12 frame"),
                  Count("width", 2, 16, 8192, "pixels"), Count("height", 3, 16, 8192, "pixels"), Count("bits", 4, 1, Bytes40, "compressed bits of the frame")],
-                "decode one video frame", "max(macroblocks x codec.cyclesPerMacroblock, ceil(BITS / codec.entropyBitsPerCycle)) cycles (placeholder)", null, null),
+                "decode one video frame", "codec.video.frameSetupCycles + max(ceil(BITS / codec.video.entropyBitsPerCycle), blocks x cycles per block): 16x16 macroblocks x h264CyclesPerMacroblock or 64x64 CTUs x h265CyclesPerCtu (docs/codec.md)", null, null),
             new(Opcode.Jdec, "jdec", s_codec,
                 [Field("dst", OperandKind.Mem, 0, "decoded planar YUV"), Field("src", OperandKind.Mem, 1, "JPEG bitstream"),
                  Count("bytes", 2, 1, U32, "bitstream bytes"), Count("width", 3, 1, 65535, "pixels"), Count("height", 4, 1, 65535, "pixels"),
                  Enum("sampling", 5, 0, 64, s_sampling, "chroma sampling")],
-                "decode one JPEG image", "max(MCUs x codec.cyclesPerJpegMcu, ceil(8 x BYTES / codec.entropyBitsPerCycle)) cycles; MCU 16x16 (4:2:0), 16x8 (4:2:2), 8x8 (4:4:4) (placeholder)", null, null),
+                "decode one JPEG image", "codec.jpeg.imageSetupCycles + max(ceil(8 x BYTES / codec.jpeg.entropyBitsPerCycle), MCUs x (blocks x codec.jpeg.cyclesPerBlock + ceil(MCU pixels / codec.jpeg.outputPixelsPerCycle))); MCU 16x16 with 6 blocks (4:2:0), 16x8 with 4 (4:2:2), 8x8 with 3 (4:4:4) (docs/codec.md)", null, null),
         };
 
         foreach (OpcodeInfo info in list)

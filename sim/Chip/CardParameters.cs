@@ -123,6 +123,9 @@ public sealed record CardParameters
 
     public int CodecCyclesPerJpegMcu { get; init; } = 32;
 
+    /// <summary>Video and JPEG decoder parameters (config <c>chip.codec</c>; docs/codec.md).</summary>
+    public CodecConfig Codec { get; init; } = new();
+
     public int Bf16RateDivisor { get; init; } = 2;
 
     public int MaxWeightSparsity { get; init; } = 32;
@@ -225,9 +228,10 @@ public sealed record CardParameters
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,
             DmaMaxOutstanding = chip.Dma.MaxOutstanding,
             DmaSetupCycles = chip.Dma.SetupCycles,
-            CodecCyclesPerMacroblock = chip.Codec.CyclesPerMacroblock,
-            CodecEntropyBitsPerCycle = chip.Codec.EntropyBitsPerCycle,
-            CodecCyclesPerJpegMcu = chip.Codec.CyclesPerJpegMcu,
+            CodecCyclesPerMacroblock = chip.Codec.Video.H264CyclesPerMacroblock,
+            CodecEntropyBitsPerCycle = chip.Codec.Video.EntropyBitsPerCycle,
+            CodecCyclesPerJpegMcu = (6 * chip.Codec.Jpeg.CyclesPerBlock) + (256 / chip.Codec.Jpeg.OutputPixelsPerCycle),
+            Codec = chip.Codec,
             Bf16RateDivisor = chip.Spu.Bf16RateDivisor,
             MaxWeightSparsity = chip.Spu.MaxWeightSparsity,
             SpuDataflow = SpuConfigMapping.Dataflow(chip.Spu.Dataflow),

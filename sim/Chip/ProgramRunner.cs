@@ -97,6 +97,7 @@ public static class ProgramRunner
             VpuOpCycles = p.VpuOpCycles,
             VpuBf16Factor = p.VpuBf16Factor,
             SfaFunctions = p.SfaFunctions,
+            Codec = p.Codec,
         };
         var dmaParams = new DmaParams(p.DmaBurstBytes, p.DmaMaxOutstanding, p.DmaSetupCycles);
         bool hasCpu = false;

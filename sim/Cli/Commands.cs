@@ -62,7 +62,7 @@ internal static class Commands
         Option<string[]> set = SetOption();
         var workload = new Option<string>("--workload", "-w")
         {
-            Description = "Workload to run: a shipped network or ByteMLPerf task name (resnet50, bert-base, resnet50-torch-fp32, ...; compiled on the fly), a layer-graph .json, a SCALE-Sim topology .csv, a built-in GEMM stream (gemm-small, gemm-1k, mlp) or gemm:MxNxK. See 'antoum workloads'.",
+            Description = "Workload to run: video-analytics or jpeg-classify (decode -> resize -> classify pipelines, see docs/codec.md), a shipped network or ByteMLPerf task name (resnet50, bert-base, resnet50-torch-fp32, ...; compiled on the fly), a layer-graph .json, a SCALE-Sim topology .csv, a built-in GEMM stream (gemm-small, gemm-1k, mlp) or gemm:MxNxK. See 'antoum workloads'.",
             DefaultValueFactory = _ => BuiltInWorkloads.Default,
         };
         var batch = new Option<int>("--batch", "-b")
@@ -106,6 +106,8 @@ internal static class Commands
         {
             sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace, functional, seed,
         };
+        var pipeline = new PipelineCommand();
+        pipeline.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
@@ -117,6 +119,11 @@ internal static class Commands
             }
 
             string workloadName = parse.GetValue(workload)!;
+            if (PipelineCommand.IsPipeline(workloadName))
+            {
+                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
+            }
+
             if (!BuiltInWorkloads.IsBuiltIn(workloadName))
             {
                 int nb = parse.GetValue(batch);
@@ -222,6 +229,8 @@ internal static class Commands
             }
 
             stdout.WriteLine("gemm:MxNxK   one MxNxK INT8 GEMM per sample (M rows per sample)");
+            stdout.WriteLine("video-analytics  pipeline: --streams x 1080p video decode -> resize 224x224 -> resnet50 (docs/codec.md)");
+            stdout.WriteLine("jpeg-classify    pipeline: JPEG decode (--images) -> resize 224x224 -> resnet50 (docs/codec.md)");
             stdout.WriteLine();
             stdout.WriteLine("Networks (traces/*.json; compile with 'antoum compile', see docs/workloads.md):");
             foreach (Antoum.Firmware.Workloads.WorkloadGraph g in Antoum.Firmware.Workloads.Networks.All)

@@ -149,22 +149,97 @@ public sealed record VpuOpCostsConfig
     }
 }
 
-/// <summary>Video/JPEG codec of a cluster.</summary>
+/// <summary>Video/JPEG codec of a cluster: a video decoder with several cores and a JPEG decoder (docs/codec.md).</summary>
 public sealed record CodecConfig
 {
-    [Description("Reconstruction cycles per 16x16 video macroblock.")]
-    public int CyclesPerMacroblock { get; init; } = 24;
+    [Description("Video decoder (H.264 macroblocks, H.265 CTUs).")]
+    public VideoDecoderConfig Video { get; init; } = new();
 
-    [Description("Entropy-decoding rate, compressed bits per cycle.")]
-    public int EntropyBitsPerCycle { get; init; } = 2;
-
-    [Description("Cycles per JPEG minimum coded unit (16x16 pixels at 4:2:0).")]
-    public int CyclesPerJpegMcu { get; init; } = 32;
+    [Description("JPEG decoder (baseline, Huffman).")]
+    public JpegDecoderConfig Jpeg { get; init; } = new();
 
     public void Validate(string path)
     {
-        ConfigChecks.InRange(CyclesPerMacroblock, 1, 1_000_000, ConfigChecks.Join(path, "cyclesPerMacroblock"));
+        Video.Validate(ConfigChecks.Join(path, "video"));
+        Jpeg.Validate(ConfigChecks.Join(path, "jpeg"));
+    }
+}
+
+/// <summary>
+/// Video decoder of a cluster: cores decode whole frames, one stream per core (its reference frames stay there).
+/// Frame cycles = frameSetupCycles + max(ceil(frame bits / entropyBitsPerCycle), blocks x cycles per block).
+/// </summary>
+public sealed record VideoDecoderConfig
+{
+    [Description("Decoder cores per cluster; each decodes one frame at a time.")]
+    public int Cores { get; init; } = 4;
+
+    [Description("Reconstruction cycles (prediction, inverse transform, deblocking) per 16x16 H.264 macroblock.")]
+    public int H264CyclesPerMacroblock { get; init; } = 882;
+
+    [Description("Reconstruction cycles per 64x64 H.265 coding tree unit.")]
+    public int H265CyclesPerCtu { get; init; } = 14112;
+
+    [Description("Entropy-decoding rate (CABAC/CAVLC), compressed bits per cycle.")]
+    public int EntropyBitsPerCycle { get; init; } = 1;
+
+    [Description("Fixed cycles per frame (slice and parameter-set parsing, set-up).")]
+    public int FrameSetupCycles { get; init; } = 2000;
+
+    [Description("Reference bytes read per inter-predicted pixel byte, in percent (motion-compensation windows overlap).")]
+    public int ReferenceReadPercent { get; init; } = 200;
+
+    [Description("Bit rate of a stream when the pipeline is not told one (bytes per second; 1MB/s = 8 Mbit/s).")]
+    public Bandwidth DefaultBitrate { get; init; } = new(1_000_000);
+
+    [Description("Frames per group of pictures: one I frame, the rest P frames.")]
+    public int GopLength { get; init; } = 30;
+
+    [Description("Compressed size of an I frame relative to a P frame.")]
+    public int IFrameSizeRatio { get; init; } = 4;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(Cores, 1, 1024, ConfigChecks.Join(path, "cores"));
+        ConfigChecks.InRange(H264CyclesPerMacroblock, 1, 10_000_000, ConfigChecks.Join(path, "h264CyclesPerMacroblock"));
+        ConfigChecks.InRange(H265CyclesPerCtu, 1, 100_000_000, ConfigChecks.Join(path, "h265CyclesPerCtu"));
         ConfigChecks.InRange(EntropyBitsPerCycle, 1, 1024, ConfigChecks.Join(path, "entropyBitsPerCycle"));
-        ConfigChecks.InRange(CyclesPerJpegMcu, 1, 1_000_000, ConfigChecks.Join(path, "cyclesPerJpegMcu"));
+        ConfigChecks.InRange(FrameSetupCycles, 0, 100_000_000, ConfigChecks.Join(path, "frameSetupCycles"));
+        ConfigChecks.InRange(ReferenceReadPercent, 0, 10_000, ConfigChecks.Join(path, "referenceReadPercent"));
+        ConfigChecks.Positive(DefaultBitrate.BytesPerSecond, DefaultBitrate.ToString(), ConfigChecks.Join(path, "defaultBitrate"));
+        ConfigChecks.InRange(GopLength, 1, 100_000, ConfigChecks.Join(path, "gopLength"));
+        ConfigChecks.InRange(IFrameSizeRatio, 1, 1000, ConfigChecks.Join(path, "iFrameSizeRatio"));
+    }
+}
+
+/// <summary>
+/// JPEG decoder of a cluster: entropy lanes (restart intervals in parallel) feeding one reconstruction pipeline.
+/// Image cycles = imageSetupCycles + max(entropy makespan over the lanes, sum over MCUs of blocks x cyclesPerBlock +
+/// pixels / outputPixelsPerCycle).
+/// </summary>
+public sealed record JpegDecoderConfig
+{
+    [Description("Cycles per 8x8 block: dequantisation and inverse DCT.")]
+    public int CyclesPerBlock { get; init; } = 21;
+
+    [Description("Output pixels per cycle: chroma upsampling, colour conversion and write-out.")]
+    public int OutputPixelsPerCycle { get; init; } = 4;
+
+    [Description("Huffman-decoding rate, compressed bits per cycle per lane.")]
+    public int EntropyBitsPerCycle { get; init; } = 2;
+
+    [Description("Entropy-decoding lanes; restart intervals of one image decode in parallel on them.")]
+    public int EntropyLanes { get; init; } = 2;
+
+    [Description("Fixed cycles per image (header and table parsing, set-up).")]
+    public int ImageSetupCycles { get; init; } = 2000;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(CyclesPerBlock, 1, 1_000_000, ConfigChecks.Join(path, "cyclesPerBlock"));
+        ConfigChecks.InRange(OutputPixelsPerCycle, 1, 1024, ConfigChecks.Join(path, "outputPixelsPerCycle"));
+        ConfigChecks.InRange(EntropyBitsPerCycle, 1, 1024, ConfigChecks.Join(path, "entropyBitsPerCycle"));
+        ConfigChecks.InRange(EntropyLanes, 1, 1024, ConfigChecks.Join(path, "entropyLanes"));
+        ConfigChecks.InRange(ImageSetupCycles, 0, 100_000_000, ConfigChecks.Join(path, "imageSetupCycles"));
     }
 }

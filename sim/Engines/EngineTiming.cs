@@ -18,6 +18,9 @@ public sealed record EngineTimingParams(
     /// <summary>VPU cycles per element group, indexed by <see cref="VpuOp"/> (config <c>chip.vpu.opCosts</c>).</summary>
     public IReadOnlyList<int> VpuOpCycles { get; init; } = DefaultVpuOpCycles;
 
+    /// <summary>Video and JPEG decoder parameters (config <c>chip.codec</c>).</summary>
+    public Config.CodecConfig Codec { get; init; } = new();
+
     /// <summary>A BF16 element group holds lanes / this many elements.</summary>
     public int VpuBf16Factor { get; init; } = 2;
 
@@ -94,24 +97,6 @@ public static class EngineTiming
 
         SfaFunctionTiming t = p.SfaFunctions[f];
         return CeilDiv(elems, t.ElementsPerCycle) + t.Latency;
-    }
-
-    /// <summary>Video frame: max(macroblocks · cycles per macroblock, ceil(bits / entropy bits per cycle)).</summary>
-    public static long VideoFrame(EngineTimingParams p, long width, long height, long bits)
-    {
-        long mbs = CeilDiv(width, 16) * CeilDiv(height, 16);
-        return Math.Max(mbs * p.CodecCyclesPerMacroblock, CeilDiv(bits, p.CodecEntropyBitsPerCycle));
-    }
-
-    /// <summary>
-    /// JPEG image: max(MCUs · cycles per MCU, ceil(8·bytes / entropy bits per cycle)); an MCU is 16×16 pixels at
-    /// 4:2:0, 16×8 at 4:2:2 and 8×8 at 4:4:4.
-    /// </summary>
-    public static long JpegImage(EngineTimingParams p, long bytes, long width, long height, int sampling)
-    {
-        (long mw, long mh) = sampling switch { 0 => (16L, 16L), 1 => (16L, 8L), _ => (8L, 8L) };
-        long mcus = CeilDiv(width, mw) * CeilDiv(height, mh);
-        return Math.Max(mcus * p.CodecCyclesPerJpegMcu, CeilDiv(bytes * 8, p.CodecEntropyBitsPerCycle));
     }
 
     public static long CeilDiv(long a, long b) => (a + b - 1) / b;

@@ -114,6 +114,7 @@ public sealed partial class EnergyCounters
             list.Add(new("sfa." + f, "sfa", Cluster + @"sfa\.elements\." + f + "$", "SFA elements evaluated by " + f, (t, _) => t.SfaPerElementPj[f]));
         }
 
+        list.Add(new("codec", "codec", Cluster + @"codec\.pixels$", "pixels decoded by the cluster's video/JPEG decoders", (t, _) => t.CodecPerPixelPj));
         return [.. list];
     }
 

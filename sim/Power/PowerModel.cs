@@ -55,6 +55,9 @@ public sealed record EnergyTable
     /// </summary>
     public required double BoardEfficiency { get; init; }
 
+    /// <summary>Video/JPEG decoder energy per decoded pixel (DRAM traffic counted separately).</summary>
+    public double CodecPerPixelPj { get; init; }
+
     public required double ChipLeakageMilliwatts { get; init; }
 
     public required double GatedResidualFraction { get; init; }
@@ -107,6 +110,7 @@ public sealed record EnergyTable
             VpuPerElementOpPj = V(e, "vpuPerElementOpPj"),
             SfaPerElementPj = Map(e.GetProperty("sfaPerElementPj")),
             BoardEfficiency = V(root.GetProperty("card"), "boardEfficiency"),
+            CodecPerPixelPj = e.TryGetProperty("codecPerPixelPj", out JsonElement codec) ? V(codec) : 0,
             ChipLeakageMilliwatts = V(root.GetProperty("static"), "chipLeakageMilliwatts"),
             GatedResidualFraction = V(clock, "gatedResidualFraction"),
             ClockMilliwatts = clocks,

@@ -5,10 +5,10 @@ using Antoum.Sim.Kernel;
 namespace Antoum.Sim.Blocks.Codec;
 
 /// <summary>
-/// Video/JPEG codec engine (one per cluster): <c>vdec</c> and <c>jdec</c> with the placeholder rules of
-/// <see cref="EngineTiming.VideoFrame"/> and <see cref="EngineTiming.JpegImage"/> (the slower of pixel work and
-/// entropy decoding). The codec issue replaces them with macroblock/CTU and MCU models. Statistics: those of
-/// <see cref="EngineCore"/>.
+/// Video/JPEG codec engine (one per cluster) executing <c>vdec</c> and <c>jdec</c> of a program with the models of
+/// <see cref="VideoDecoderModel"/> (one decoder core, a P frame) and <see cref="JpegDecoderModel.Uniform"/> (an image
+/// known only by its size: its bits spread evenly, one restart interval). The pipelines of docs/codec.md use the
+/// same models with the real per-frame and per-MCU bits. Statistics: those of <see cref="EngineCore"/>.
 /// </summary>
 public sealed class CodecEngine : EngineCore
 {
@@ -25,8 +25,8 @@ public sealed class CodecEngine : EngineCore
         ref readonly Instruction i = ref instruction;
         return i.Op switch
         {
-            Opcode.Vdec => EngineTiming.VideoFrame(_t, i.C, i.D, i.E),
-            Opcode.Jdec => EngineTiming.JpegImage(_t, i.C, i.D, i.E, (int)i.F),
+            Opcode.Vdec => VideoDecoderModel.Frame(_t.Codec.Video, (VideoCodec)i.A, i.C, i.D, i.E, VideoFrameType.P).Cycles,
+            Opcode.Jdec => JpegDecoderModel.Uniform(_t.Codec.Jpeg, i.C, i.D, i.E, (int)i.F).Cycles,
             _ => throw ProgramError("not a codec instruction"),
         };
     }
