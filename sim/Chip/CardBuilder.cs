@@ -32,6 +32,9 @@ public sealed class CardModel
 
     /// <summary>The tiling the control CPUs run.</summary>
     public IReadOnlyList<LayerPlan> Layers { get; }
+
+    /// <summary>The timeline sampler, when the card was built with one (an observer: results are the same without it).</summary>
+    public Reporting.TimelineSampler? Timeline { get; init; }
 }
 
 /// <summary>
@@ -47,7 +50,7 @@ public static class CardBuilder
     /// <summary>Credits of command / completion / PCIe links: enough that they never limit the placeholder model.</summary>
     private const int ControlCredits = 64;
 
-    public static CardModel Build(CardParameters p, GemmWorkload workload, int batch)
+    public static CardModel Build(CardParameters p, GemmWorkload workload, int batch, bool timeline = false)
     {
         if (batch <= 0)
         {
@@ -118,8 +121,9 @@ public static class CardBuilder
             }
         }
 
+        Reporting.TimelineSampler? sampler = timeline ? new Reporting.TimelineSampler(sim) : null;
         sim.Start();
-        return new CardModel(sim, p, host, clocks, layers);
+        return new CardModel(sim, p, host, clocks, layers) { Timeline = sampler };
     }
 
     /// <summary>Lists a PCIe link in blocks.csv (busy = serialising; bytes through it both in and out).</summary>

@@ -23,7 +23,7 @@ public static class NetworkRun
     /// Compiles and runs <paramref name="graph"/>; with <paramref name="functional"/> the compile is functional, the
     /// engines compute values from seeded inputs and the output is compared with the reference (docs/functional.md).
     /// </summary>
-    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalRequest? functional = null)
+    public static NetworkRunResult Run(CardParameters p, WorkloadGraph graph, int batch, PartitionMode? mode, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalRequest? functional = null, Action<ProgramModel>? beforeRun = null)
     {
         ArgumentNullException.ThrowIfNull(p);
         ArgumentNullException.ThrowIfNull(graph);
@@ -48,7 +48,7 @@ public static class NetworkRun
         }
 
         Functional.FunctionalMemory? memory = inputs is null ? null : Functional.FunctionalRun.Load(p, compiled, inputs);
-        NetworkRunResult result = Run(p, compiled, graph.Name, maxCycles, maxEvents, progress, timeline, memory);
+        NetworkRunResult result = Run(p, compiled, graph.Name, maxCycles, maxEvents, progress, timeline, memory, beforeRun);
         return inputs is null ? result : result with
         {
             Functional = Functional.FunctionalRun.Compare(graph, batch, functional!.Seed, compiled, inputs, memory!).Outcome,
@@ -59,7 +59,7 @@ public static class NetworkRun
     /// Runs an already compiled network (the sweep reuses compiled programs; see docs/sweeps.md); with
     /// <paramref name="memory"/> the engines also compute values (functional mode).
     /// </summary>
-    public static NetworkRunResult Run(CardParameters p, CompileResult compiled, string name, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalMemory? memory = null)
+    public static NetworkRunResult Run(CardParameters p, CompileResult compiled, string name, ulong maxCycles, ulong maxEvents, TextWriter? progress = null, bool timeline = false, Functional.FunctionalMemory? memory = null, Action<ProgramModel>? beforeRun = null)
     {
         ArgumentNullException.ThrowIfNull(compiled);
         ProgramModel model = ProgramRunner.Build(p, compiled.Program, name, timeline, memory);
@@ -74,14 +74,17 @@ public static class NetworkRun
             }
         }
 
+        beforeRun?.Invoke(model);
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, progress);
         var macs = new long[layers];
+        var dramBytes = new long[layers];
         for (int l = 0; l < layers && l < compiled.Report.Layers.Count; l++)
         {
             macs[l] = compiled.Report.Layers[l].Macs;
+            dramBytes[l] = compiled.Report.Layers[l].DramBytes;
         }
 
-        List<LayerRow> rows = LayersCsv.Rows(compiled.Layers.LayerNames, macs, model.Engines, p.ClockHz);
+        List<LayerRow> rows = LayersCsv.Rows(compiled.Layers.LayerNames, macs, model.Engines, p.ClockHz, dramBytes);
         return new NetworkRunResult(compiled, model, summary, rows);
     }
 

@@ -32,6 +32,7 @@ internal static class Commands
         root.Subcommands.Add(LayersCommand.Build(stdout));
         root.Subcommands.Add(CompileCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
+        root.Subcommands.Add(DiffCommand.Build(stdout));
         root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
         return root;
     }
@@ -84,7 +85,8 @@ internal static class Commands
             Description = "Stop with an error when simulated time passes this, with units, e.g. 10ms (network and program runs: the core clock cycles in it, as --max-cycles).",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
-        var plots = new Option<bool>("--plots") { Description = "Also write utilization.svg, bandwidth.svg (and layers.svg for networks) to OUT/plots/, drawn from timeline.csv and layers.csv (network and program runs)." };
+        var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
+        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network and program runs)." };
         (Option<bool> functional, Option<ulong> seed) = FunctionalOptions.Create();
         var program = new Option<string?>("--program", "-p")
         {
@@ -102,7 +104,7 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
-            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, functional, seed,
+            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace, functional, seed,
         };
         var pipeline = new PipelineCommand();
         pipeline.AddTo(cmd);
@@ -113,7 +115,7 @@ internal static class Commands
             Functional.FunctionalRequest? request = FunctionalOptions.Request(parse.GetValue(functional), parse.GetValue(seed), programPath, parse.GetValue(workload)!);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -132,7 +134,7 @@ internal static class Commands
 
                 string? m = parse.GetValue(mode);
                 return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
-                    parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr, request);
+                    parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, request);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -159,15 +161,18 @@ internal static class Commands
             string target = parse.GetValue(outDir)!;
             using OutputFolder output = OutputFolder.Begin(target);
             var wall = System.Diagnostics.Stopwatch.StartNew();
-            CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b);
+            CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b, timeline: true);
             RunSummary summary = CardRun.Run(model, w, b, new RunLimits(parse.GetValue(maxEvents), maxTimePs));
             wall.Stop();
             var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
-            Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, b);
-            output.Write("summary.json", SummaryWriter.ToJson(summary, prov, power));
+            Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, b, model.Timeline);
+            string summaryJson = SummaryWriter.ToJson(summary, prov, power);
+            output.Write("summary.json", summaryJson);
             output.Write("power.csv", power.ToCsv());
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+            output.Write("config.txt", config.FormatTree());
             output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
+            WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
             output.Commit();
             if (parse.GetValue(quiet))
             {
@@ -179,7 +184,7 @@ internal static class Commands
                 stdout.Write(UtilizationLine(model.Sim.Stats, summary.SimulatedPs));
                 stdout.Write(power.ToConsoleLine());
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
-                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, power.csv)");
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(parse.GetValue(plots) ? ", plots/, report.html" : string.Empty)})");
             }
 
             return Program.ExitOk;
@@ -291,24 +296,33 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true, functional);
+        List<TraceTrack>? tracks = null;
+        NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true, functional,
+            beforeRun: trace ? m => tracks = TraceJson.Attach(m.Engines) : null);
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
-        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch);
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov, new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions), power, result.Functional));
+        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch, result.Model.Timeline);
+        string summaryJson = ProgramReport.ToJson(summary, prov, NetworkFactsFor(result.Model.Parameters, batch, report), power, result.Functional);
+        output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
+        output.Write("config.txt", config.FormatTree());
         output.Write("blocks.csv", BlocksCsv.Format(result.Model.Sim.Stats, summary.SimulatedPs));
         string layersCsv = LayersCsv.Format(result.Layers);
         output.Write("layers.csv", layersCsv);
-        WriteTimeline(output, result.Model.Timeline!, plots ? layersCsv : null, plots);
+        string timelineCsv = WriteTimeline(output, result.Model.Timeline!, power, layersCsv, plots, summaryJson);
+        if (tracks is not null)
+        {
+            output.Write("trace.json", TraceJson.Format(tracks, timelineCsv, graph.Name, summary.Sku));
+        }
+
         output.Write("compile-report.txt", report.ToText());
         if (result.Compiled.Tensors is { } tensors)
         {
@@ -345,27 +359,35 @@ internal static class Commands
 
         sb.Append('\n');
         sb.Append(c, $"  events          {summary.Events:N0}, wall time {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, compile-report.txt{(result.Functional is null ? string.Empty : ", tensors.csv")}{(plots ? ", plots/" : string.Empty)})\n");
+        sb.Append(c, $"  output          {target}/ (summary.json, layers.csv, blocks.csv, timeline.csv, power.csv, stats.txt, config.txt, compile-report.txt{(result.Functional is null ? string.Empty : ", tensors.csv")}{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return exit;
     }
 
-    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
+    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
     {
         AkpProgram program = ProgramFiles.Load(programPath);
         using OutputFolder output = OutputFolder.Begin(target);
         ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath, timeline: true);
+        List<TraceTrack>? tracks = trace ? TraceJson.Attach(model.Engines) : null;
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, quiet ? null : stderr);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
-        Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1);
-        output.Write("summary.json", ProgramReport.ToJson(summary, prov, null, power));
+        Power.PowerReport power = EstimatePower(model.Sim.Stats, summary.SimulatedPs, model.Parameters, 1, model.Timeline);
+        string summaryJson = ProgramReport.ToJson(summary, prov, null, power);
+        output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
+        output.Write("config.txt", config.FormatTree());
         output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
-        WriteTimeline(output, model.Timeline!, null, plots);
+        string timelineCsv = WriteTimeline(output, model.Timeline!, power, null, plots, summaryJson);
+        if (tracks is not null)
+        {
+            output.Write("trace.json", TraceJson.Format(tracks, timelineCsv, name, summary.Sku));
+        }
+
         output.Commit();
-        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/" : string.Empty)})\n");
+        stdout.Write(quiet ? target + "\n" : ProgramReport.ToConsole(summary, prov) + UtilizationLine(model.Sim.Stats, summary.SimulatedPs) + power.ToConsoleLine() + $"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         return Program.ExitOk;
     }
 
@@ -416,18 +438,20 @@ internal static class Commands
         return cmd;
     }
 
-    /// <summary>Writes timeline.csv and, when asked, the plots drawn from it (and from layers.csv) into plots/.</summary>
-    private static void WriteTimeline(OutputFolder output, TimelineSampler timeline, string? layersCsv, bool plots)
+    /// <summary>Writes timeline.csv and, when asked, the plots and report.html drawn from the folder's files.</summary>
+    private static string WriteTimeline(OutputFolder output, TimelineSampler timeline, Power.PowerReport power, string? layersCsv, bool plots, string? summaryJson = null)
     {
-        string csv = TimelineCsv.Format(timeline);
+        string csv = TimelineCsv.Format(timeline, power.BinWatts);
         output.Write("timeline.csv", csv);
         if (plots)
         {
-            foreach ((string name, string svg) in Plots.Render(csv, layersCsv))
+            foreach ((string name, byte[] bytes) in Plots.RenderFolder(new PlotInputs(csv, layersCsv, power.ToCsv(), summaryJson)))
             {
-                output.Write("plots/" + name, svg);
+                output.Write(name, bytes);
             }
         }
+
+        return csv;
     }
 
     /// <summary>--mode of <c>run</c>: a bad name is the user's error (exit code 2), not a compiler failure.</summary>
@@ -477,9 +501,19 @@ internal static class Commands
     }
 
     /// <summary>The power estimate of a finished run with the default energy table (a program run counts as one sample).</summary>
-    private static Power.PowerReport EstimatePower(Stats.StatRegistry stats, ulong elapsedPs, CardParameters p, long samples)
+    private static Power.PowerReport EstimatePower(Stats.StatRegistry stats, ulong elapsedPs, CardParameters p, long samples, TimelineSampler? timeline = null)
     {
-        return Power.PowerModel.Estimate(stats, elapsedPs, p.Chips, p.VpuLanes, p.TdpMilliwatts, samples, Power.EnergyTable.Load());
+        var ctx = new Power.PowerContext(p.Chips, p.Chips * p.Clusters, p.VpuLanes, p.TdpMilliwatts);
+        return Power.PowerModel.Estimate(stats, elapsedPs, ctx, samples, Power.EnergyTable.Load(), timeline);
+    }
+
+    private static NetworkFacts NetworkFactsFor(CardParameters p, int batch, Antoum.Firmware.Compiler.CompileReport report)
+    {
+        return new NetworkFacts(batch, Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode), report.TotalMacs, report.Instructions)
+        {
+            PeakOpsPerSecond = 2.0 * p.Chips * p.SpusPerChip * p.SpuRows * p.SpuCols * p.ClockHz,
+            DramBytesPerSecond = (double)p.Chips * p.Clusters * p.DramBytesPerSecondPerInterface,
+        };
     }
 
     private static string UtilizationLine(Stats.StatRegistry stats, ulong elapsedPs)

@@ -1,18 +1,19 @@
 using System.CommandLine;
-using System.Text;
-using Antoum.Sim.Config;
 using Antoum.Sim.Reporting;
 
 namespace Antoum.Sim.Cli;
 
-/// <summary><c>antoum plot OUT/</c>: redraws OUT/plots/*.svg from OUT/timeline.csv (and OUT/layers.csv) without simulating;
-/// <c>antoum plot sweep.csv</c> (or a sweep's folder) draws the sweep's Pareto and sensitivity charts.</summary>
+/// <summary>
+/// <c>antoum plot OUT/</c>: redraws OUT/plots/*.svg and *.png and OUT/report.html from the folder's output files
+/// (timeline.csv, and layers.csv, power.csv, summary.json when present) without re-simulating;
+/// <c>antoum plot sweep.csv</c> (or a sweep's folder) draws the sweep's Pareto and sensitivity charts.
+/// </summary>
 internal static class PlotCommand
 {
     internal static Command Build(TextWriter stdout)
     {
-        var folder = new Argument<string>("folder") { Description = "A finished run's output folder (with timeline.csv; layers.csv is used when present), or a sweep's sweep.csv (or its folder)." };
-        var cmd = new Command("plot", "Draw utilization.svg, bandwidth.svg (and layers.svg) into FOLDER/plots/ from the folder's timeline.csv and layers.csv, without re-simulating.")
+        var folder = new Argument<string>("folder") { Description = "A finished run's output folder (with timeline.csv; layers.csv, power.csv and summary.json are used when present), or a sweep's sweep.csv (or its folder)." };
+        var cmd = new Command("plot", "Draw the charts (utilization, bandwidth, power, energy breakdown, layers, roofline) as SVG and PNG into FOLDER/plots/ and write FOLDER/report.html, from the folder's files, without re-simulating; or a sweep's charts.")
         {
             folder,
         };
@@ -27,21 +28,11 @@ internal static class PlotCommand
                 return Program.ExitOk;
             }
 
-            string timelinePath = Path.Combine(dir, "timeline.csv");
-            if (!File.Exists(timelinePath))
+            foreach ((string name, byte[] bytes) in Plots.RenderFolder(PlotInputs.FromFolder(dir)))
             {
-                throw new UserInputException($"{timelinePath}: not found (run 'antoum run' with a network or a program first)");
-            }
-
-            string layersPath = Path.Combine(dir, "layers.csv");
-            string? layers = File.Exists(layersPath) ? File.ReadAllText(layersPath) : null;
-            SortedDictionary<string, string> svgs = Plots.Render(File.ReadAllText(timelinePath), layers, timelinePath, layersPath);
-            string plots = Path.Combine(dir, "plots");
-            Directory.CreateDirectory(plots);
-            foreach ((string name, string svg) in svgs)
-            {
-                File.WriteAllText(Path.Combine(plots, name), svg, new UTF8Encoding(false));
-                stdout.WriteLine(Path.Combine(plots, name));
+                string path = Path.Combine(dir, name);
+                OutputFolder.WriteFileAtomically(path, bytes);
+                stdout.WriteLine(path);
             }
 
             return Program.ExitOk;

@@ -89,6 +89,9 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
             () => clock.EdgeTime((ulong)busy.Value), () => (ulong)wait.Value, () => BytesIn, () => BytesOut));
     }
 
+    /// <summary>Instruction spans for trace.json; null (the default) records nothing.</summary>
+    public Reporting.TraceTrack? Trace { get; set; }
+
     /// <summary>Bytes the engine moved in (for blocks.csv); engines that move data override it.</summary>
     protected virtual long BytesIn => 0;
 
@@ -234,6 +237,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         }
 
         _waitPs.Value += (long)(Sim.Now - _waitSince);
+        Trace?.End(Sim.Now);
         if (_segment >= 0)
         {
             _segmentWaitPs[_segment] += Sim.Now - _waitSince;
@@ -273,6 +277,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     /// <summary>Ends a pending operation (one for which <see cref="Execute"/> returned -1).</summary>
     protected void OperationDone()
     {
+        Trace?.End(Sim.Now);
         _pc++;
         Step();
     }
@@ -378,19 +383,29 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
             case Opcode.Wait:
                 State = EngineState.Waiting;
                 _waitSince = Sim.Now;
+                Trace?.Begin(Sim.Now, inst.Op);
                 TokenRef awaited = TokenRef.Unpack(inst.A);
                 SendSync(new SyncRequest(SyncKind.Wait, awaited.Id, awaited.Global, (int)Math.Max(1, inst.B)));
                 return;
             case Opcode.Barrier:
                 State = EngineState.Waiting;
                 _waitSince = Sim.Now;
+                Trace?.Begin(Sim.Now, inst.Op);
                 SendSync(new SyncRequest(SyncKind.Barrier, (int)inst.A, true, (int)inst.B));
                 return;
             default:
+                Opcode op = inst.Op;
                 cycles = Execute(inst);
                 if (cycles < 0)
                 {
+                    Trace?.Begin(Sim.Now, op);
                     return;
+                }
+
+                if (Trace is not null)
+                {
+                    ulong first = Clock.CycleAtOrAfter(Sim.Now);
+                    Trace.Add(Clock.EdgeTime(first), Clock.EdgeTime(first + (ulong)cycles), op);
                 }
 
                 _busyCycles.Value += cycles;

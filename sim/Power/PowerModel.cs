@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Antoum.Sim.Stats;
 
 namespace Antoum.Sim.Power;
@@ -18,7 +17,8 @@ public sealed record EnergyTable
 
     public required double Bf16MacPj { get; init; }
 
-    public required double SparseDecodePerGroupPj { get; init; }
+    /// <summary>Index-decode energy per group of <see cref="MacGroupSize"/> issued MACs, per sparse format (nofm, bitmap, csr, blockCsr).</summary>
+    public required IReadOnlyDictionary<string, double> SparseDecodePerGroupPj { get; init; }
 
     public required double MacGroupSize { get; init; }
 
@@ -32,6 +32,12 @@ public sealed record EnergyTable
 
     public required double DramPerBytePj { get; init; }
 
+    /// <summary>Background (standby + controller/PHY static) power of one DRAM interface, mW, whenever powered.</summary>
+    public required double DramBackgroundPerInterfaceMilliwatts { get; init; }
+
+    /// <summary>Energy of one all-bank refresh command, nJ.</summary>
+    public required double DramRefreshPerCommandNj { get; init; }
+
     public required double NocPerByteHopPj { get; init; }
 
     public required double XbarPerBytePj { get; init; }
@@ -40,7 +46,14 @@ public sealed record EnergyTable
 
     public required double VpuPerElementOpPj { get; init; }
 
-    public required double SfaPerElementPj { get; init; }
+    /// <summary>Energy per element per SFA function (exp, rsqrt, recip, gelu, sigmoid, tanh, maxPool, avgPool, resize).</summary>
+    public required IReadOnlyDictionary<string, double> SfaPerElementPj { get; init; }
+
+    /// <summary>
+    /// The one card-level calibration term: efficiency of the on-board conversion from the card's input to the chip
+    /// and DRAM rails; card power = on-board estimate / efficiency.
+    /// </summary>
+    public required double BoardEfficiency { get; init; }
 
     /// <summary>Video/JPEG decoder energy per decoded pixel (DRAM traffic counted separately).</summary>
     public double CodecPerPixelPj { get; init; }
@@ -82,18 +95,21 @@ public sealed record EnergyTable
         {
             Int8MacPj = V(e, "int8MacPj"),
             Bf16MacPj = V(e, "bf16MacPj"),
-            SparseDecodePerGroupPj = V(e, "sparseDecodePerGroupPj"),
+            SparseDecodePerGroupPj = Map(e.GetProperty("sparseDecodePerGroupPj")),
             MacGroupSize = V(e, "macGroupSize"),
             L1ReadPerBytePj = V(e, "l1ReadPerBytePj"),
             L1WritePerBytePj = V(e, "l1WritePerBytePj"),
             L2ReadPerBytePj = V(e, "l2ReadPerBytePj"),
             L2WritePerBytePj = V(e, "l2WritePerBytePj"),
             DramPerBytePj = V(e, "dramPerBytePj"),
+            DramBackgroundPerInterfaceMilliwatts = V(e, "dramBackgroundPerInterfaceMilliwatts"),
+            DramRefreshPerCommandNj = V(e, "dramRefreshPerCommandNj"),
             NocPerByteHopPj = V(e, "nocPerByteHopPj"),
             XbarPerBytePj = V(e, "xbarPerBytePj"),
             PciePerBytePj = V(e, "pciePerBytePj"),
             VpuPerElementOpPj = V(e, "vpuPerElementOpPj"),
-            SfaPerElementPj = V(e, "sfaPerElementPj"),
+            SfaPerElementPj = Map(e.GetProperty("sfaPerElementPj")),
+            BoardEfficiency = V(root.GetProperty("card"), "boardEfficiency"),
             CodecPerPixelPj = e.TryGetProperty("codecPerPixelPj", out JsonElement codec) ? V(codec) : 0,
             ChipLeakageMilliwatts = V(root.GetProperty("static"), "chipLeakageMilliwatts"),
             GatedResidualFraction = V(clock, "gatedResidualFraction"),
@@ -120,7 +136,7 @@ public sealed record EnergyTable
         if (el.TryGetProperty("value", out _))
         {
             string? label = null;
-            foreach (string k in new[] { "stated", "derived", "assumed" })
+            foreach (string k in new[] { "stated", "derived", "assumed", "calibration" })
             {
                 if (el.TryGetProperty(k, out JsonElement t) && t.ValueKind == JsonValueKind.String && t.GetString()!.Length > 0)
                 {
@@ -138,6 +154,17 @@ public sealed record EnergyTable
         }
     }
 
+    private static Dictionary<string, double> Map(JsonElement obj)
+    {
+        var map = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (JsonProperty p in obj.EnumerateObject())
+        {
+            map[p.Name] = V(p.Value);
+        }
+
+        return map;
+    }
+
     private static double V(JsonElement parent, string name)
     {
         return V(parent.GetProperty(name));
@@ -149,209 +176,44 @@ public sealed record EnergyTable
     }
 }
 
-/// <summary>Energy of one category, its share of the total and the block class it belongs to.</summary>
-public readonly record struct EnergyItem(string Category, string BlockClass, double Joules);
-
-/// <summary>The power estimate of one finished run.</summary>
-public sealed record PowerReport
-{
-    public required IReadOnlyList<EnergyItem> Items { get; init; }
-
-    public required double SecondsSimulated { get; init; }
-
-    public required long Samples { get; init; }
-
-    public required double TdpWatts { get; init; }
-
-    public double DynamicJoules => Items.Where(i => i.Category != PowerModel.StaticCategory).Sum(i => i.Joules);
-
-    public double StaticJoules => Items.Where(i => i.Category == PowerModel.StaticCategory).Sum(i => i.Joules);
-
-    public double TotalJoules => DynamicJoules + StaticJoules;
-
-    public double AverageWatts => SecondsSimulated > 0 ? TotalJoules / SecondsSimulated : 0;
-
-    public double DynamicWatts => SecondsSimulated > 0 ? DynamicJoules / SecondsSimulated : 0;
-
-    public double StaticWatts => SecondsSimulated > 0 ? StaticJoules / SecondsSimulated : 0;
-
-    public double JoulesPerSample => Samples > 0 ? TotalJoules / Samples : 0;
-
-    public double SamplesPerSecondPerWatt => AverageWatts > 0 && SecondsSimulated > 0 ? Samples / SecondsSimulated / AverageWatts : 0;
-
-    public bool ExceedsTdp => AverageWatts > TdpWatts;
-
-    /// <summary>Energy per block class (spu, l2, dram, noc, pcie, vpu, sfa, dma, cpu, chip), in first-seen order.</summary>
-    public List<(string BlockClass, double Joules)> ByBlockClass()
-    {
-        var result = new List<(string, double)>();
-        foreach (EnergyItem i in Items)
-        {
-            int k = result.FindIndex(r => r.Item1 == i.BlockClass);
-            if (k < 0)
-            {
-                result.Add((i.BlockClass, i.Joules));
-            }
-            else
-            {
-                result[k] = (i.BlockClass, result[k].Item2 + i.Joules);
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary><c>power.csv</c>: category, block class, energy in J, share of the total.</summary>
-    public string ToCsv()
-    {
-        CultureInfo c = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("category,block_class,energy_j,share\n");
-        double total = TotalJoules;
-        foreach (EnergyItem i in Items)
-        {
-            sb.Append(c, $"{i.Category},{i.BlockClass},{i.Joules.ToString("G9", c)},{(total > 0 ? i.Joules / total : 0).ToString("0.######", c)}\n");
-        }
-
-        return sb.ToString();
-    }
-
-    /// <summary>The console line.</summary>
-    public string ToConsoleLine()
-    {
-        CultureInfo c = CultureInfo.InvariantCulture;
-        return string.Create(c, $"  power           {AverageWatts:0.00} W average ({DynamicWatts:0.00} W dynamic + {StaticWatts:0.00} W static), {JoulesPerSample * 1e3:0.###} mJ per sample, {SamplesPerSecondPerWatt:0.##} samples/s/W [TDP {TdpWatts:0.#} W{(ExceedsTdp ? ", EXCEEDED" : string.Empty)}]\n");
-    }
-
-    /// <summary>Writes the <c>power</c> object of summary.json.</summary>
-    public void WriteJson(Utf8JsonWriter w)
-    {
-        w.WriteStartObject("power");
-        w.WriteString("model", "energy per action x counted actions + clock power with gating + chip leakage; uncalibrated; configs/energy/" + EnergyTable.DefaultFileName);
-        w.WriteNumber("averageWatts", AverageWatts);
-        w.WriteNumber("dynamicWatts", DynamicWatts);
-        w.WriteNumber("staticWatts", StaticWatts);
-        w.WriteNumber("totalJoules", TotalJoules);
-        w.WriteNumber("dynamicJoules", DynamicJoules);
-        w.WriteNumber("staticJoules", StaticJoules);
-        w.WriteNumber("samples", Samples);
-        w.WriteNumber("joulesPerSample", JoulesPerSample);
-        w.WriteNumber("samplesPerSecondPerWatt", SamplesPerSecondPerWatt);
-        w.WriteNumber("tdpWatts", TdpWatts);
-        w.WriteBoolean("exceedsTdp", ExceedsTdp);
-        w.WriteString("peakPower", "not modelled (no per-time-bin power yet)");
-        w.WriteStartObject("categoriesJoules");
-        foreach (EnergyItem i in Items)
-        {
-            w.WriteNumber(i.Category, i.Joules);
-        }
-
-        w.WriteEndObject();
-        w.WriteStartObject("blockClassJoules");
-        foreach ((string cls, double j) in ByBlockClass())
-        {
-            w.WriteNumber(cls, j);
-        }
-
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-}
-
 /// <summary>
-/// Power of a finished run from its statistics: each counted action (issued MAC, SRAM byte, DRAM byte, NoC
-/// byte-hop, PCIe byte, VPU element-op) times its energy, plus clock power of every block while busy or stalled
-/// (a gated residual while idle, busy and stall times from <see cref="BlockActivity"/>), plus chip leakage ×
-/// time. Average over the whole run only; no peak per time bin.
+/// Power of a finished run from its statistics: each counted action (<see cref="EnergyCounters"/>: issued MACs per
+/// precision, index decodes per sparse format, L1/L2 bytes read and written, DRAM bytes, NoC byte-hops, PCIe bytes, VPU
+/// element-ops, SFA elements per function) times its energy; plus clock power of every block while busy or stalled (a
+/// gated residual while idle, from <see cref="BlockActivity"/>); plus chip leakage, DRAM background power and DRAM
+/// refreshes; then the one card-level term: everything divided by the board conversion efficiency.
 /// </summary>
-public static partial class PowerModel
+public static class PowerModel
 {
     public const string StaticCategory = "static";
+    public const string DramBackgroundCategory = "dram.background";
+    public const string DramRefreshCategory = "dram.refresh";
+    public const string BoardCategory = "board";
 
+    private const double Pj = 1e-12;
+
+    /// <summary>Compatibility overload: one DRAM interface per chip is not assumed; DRAM background is left out.</summary>
     public static PowerReport Estimate(StatRegistry stats, ulong elapsedPs, int chips, int vpuLanes, ulong tdpMilliwatts, long samples, EnergyTable table)
     {
-        double issuedMacs = 0, l1 = 0, l1Landed = 0, l2 = 0, dram = 0, noc = 0, xbar = 0, pcie = 0, vpuCycles = 0, sfa = 0, codecPixels = 0;
-        foreach (StatValue v in stats.Snapshot(elapsedPs))
+        return Estimate(stats, elapsedPs, new PowerContext(chips, 0, vpuLanes, tdpMilliwatts), samples, table);
+    }
+
+    public static PowerReport Estimate(StatRegistry stats, ulong elapsedPs, PowerContext ctx, long samples, EnergyTable table, Reporting.TimelineSampler? timeline = null)
+    {
+        EnergyCounters counters = EnergyCounters.From(stats);
+        var items = new List<EnergyItem>();
+        for (int i = 0; i < EnergyCounters.Count; i++)
         {
-            string n = v.Name;
-            if (IssuedMacs().IsMatch(n))
-            {
-                issuedMacs += v.Value;
-            }
-            else if (L1Bank().IsMatch(n))
-            {
-                l1 += v.Value;
-            }
-            else if (OperandBytes().IsMatch(n))
-            {
-                l1Landed += v.Value;
-            }
-            else if (L2Bank().IsMatch(n))
-            {
-                l2 += v.Value;
-            }
-            else if (DramDevice().IsMatch(n))
-            {
-                dram += v.Value;
-            }
-            else if (NocRing().IsMatch(n))
-            {
-                noc += v.Value;
-            }
-            else if (Xbar().IsMatch(n))
-            {
-                xbar += v.Value;
-            }
-            else if (Pcie().IsMatch(n))
-            {
-                pcie += v.Value;
-            }
-            else if (VpuBusy().IsMatch(n))
-            {
-                vpuCycles += v.Value;
-            }
-            else if (SfaElements().IsMatch(n))
-            {
-                sfa += v.Value;
-            }
-            else if (CodecPixels().IsMatch(n))
-            {
-                codecPixels += v.Value;
-            }
+            items.Add(new EnergyItem(EnergyCounters.Name(i), EnergyCounters.BlockClass(i), counters.Total(i) * EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Pj));
         }
 
-        // Runs without modelled L1 banks (the built-in GEMM stream) count the operand bytes landed in L1 once.
-        if (l1 == 0)
-        {
-            l1 = l1Landed;
-        }
-
-        const double Pj = 1e-12;
-        var items = new List<EnergyItem>
-        {
-            new("mac", "spu", issuedMacs * table.Int8MacPj * Pj),
-            new("sparseDecode", "spu", issuedMacs / table.MacGroupSize * table.SparseDecodePerGroupPj * Pj),
-            new("l1", "spu", l1 * table.L1ReadPerBytePj * Pj),
-            new("l2", "l2", l2 * table.L2ReadPerBytePj * Pj),
-            new("dram", "dram", dram * table.DramPerBytePj * Pj),
-            new("noc", "noc", noc * table.NocPerByteHopPj * Pj),
-            new("xbar", "noc", xbar * table.XbarPerBytePj * Pj),
-            new("pcie", "pcie", pcie * table.PciePerBytePj * Pj),
-            new("vpu", "vpu", vpuCycles * vpuLanes * table.VpuPerElementOpPj * Pj),
-            new("sfa", "sfa", sfa * table.SfaPerElementPj * Pj),
-        };
-        if (codecPixels > 0)
-        {
-            items.Add(new("codec", "codec", codecPixels * table.CodecPerPixelPj * Pj));
-        }
-
+        items.Add(new EnergyItem(DramRefreshCategory, "dram", Refreshes(stats, elapsedPs) * table.DramRefreshPerCommandNj * 1e-9));
         var clockByKind = new List<(string Kind, double Joules)>();
         foreach (BlockActivity b in stats.Blocks)
         {
             ulong busy = Math.Min(b.BusyPs(), elapsedPs);
             ulong stall = Math.Min(b.StallPs(), elapsedPs - busy);
-            ulong idle = elapsedPs - busy - stall;
-            double mw = table.ClockMilliwatts.TryGetValue(b.Kind, out double m) ? m : table.ClockMilliwatts.GetValueOrDefault("other");
-            double j = mw * 1e-3 * ((busy + stall) + (table.GatedResidualFraction * idle)) * Pj;
+            double j = ClockJoules(table, b.Kind, busy + stall, elapsedPs);
             int k = clockByKind.FindIndex(x => x.Kind == b.Kind);
             if (k < 0)
             {
@@ -368,40 +230,118 @@ public static partial class PowerModel
             items.Add(new EnergyItem("clock." + kind, kind, j));
         }
 
-        items.Add(new EnergyItem(StaticCategory, "chip", chips * table.ChipLeakageMilliwatts * 1e-3 * elapsedPs * Pj));
-        return new PowerReport { Items = items, SecondsSimulated = elapsedPs * Pj, Samples = samples, TdpWatts = tdpMilliwatts / 1e3 };
+        items.Add(new EnergyItem(StaticCategory, "chip", ctx.Chips * table.ChipLeakageMilliwatts * 1e-3 * elapsedPs * Pj));
+        items.Add(new EnergyItem(DramBackgroundCategory, "dram", ctx.DramInterfaces * table.DramBackgroundPerInterfaceMilliwatts * 1e-3 * elapsedPs * Pj));
+        double onBoard = 0;
+        foreach (EnergyItem i in items)
+        {
+            onBoard += i.Joules;
+        }
+
+        items.Add(new EnergyItem(BoardCategory, "board", onBoard * ((1.0 / table.BoardEfficiency) - 1.0)));
+        var report = new PowerReport
+        {
+            Items = items,
+            SecondsSimulated = elapsedPs * Pj,
+            Samples = samples,
+            TdpWatts = ctx.TdpMilliwatts / 1e3,
+            BoardEfficiency = table.BoardEfficiency,
+            IdleWatts = IdleWatts(stats, ctx, table),
+        };
+        double[]? bins = timeline is null ? null : BinWatts(timeline, stats, elapsedPs, ctx, table);
+        if (bins is null || bins.Length == 0)
+        {
+            return report with { PeakWatts = report.AverageWatts };
+        }
+
+        int peak = 0;
+        for (int i = 1; i < bins.Length; i++)
+        {
+            if (bins[i] > bins[peak])
+            {
+                peak = i;
+            }
+        }
+
+        return report with { PeakWatts = bins[peak], PeakBinStartPs = timeline!.BinStart(peak), PeakBinPs = timeline.BinPs, BinWatts = bins };
     }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.spu\d+\.issuedMacs$")]
-    private static partial Regex IssuedMacs();
+    /// <summary>
+    /// Power of the powered, idle card: chip leakage, DRAM background and every block's gated clock residual, over
+    /// the board efficiency (refresh comes on top when the LPDDR4x model runs).
+    /// </summary>
+    public static double IdleWatts(StatRegistry stats, PowerContext ctx, EnergyTable table)
+    {
+        double mw = (ctx.Chips * table.ChipLeakageMilliwatts) + (ctx.DramInterfaces * table.DramBackgroundPerInterfaceMilliwatts);
+        foreach (BlockActivity b in stats.Blocks)
+        {
+            mw += ClockMilliwatts(table, b.Kind) * table.GatedResidualFraction;
+        }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.spu\d+\.l1\.bank\d+\.bytes$")]
-    private static partial Regex L1Bank();
+        return mw * 1e-3 / table.BoardEfficiency;
+    }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.spu\d+\.operandBytes$")]
-    private static partial Regex OperandBytes();
+    /// <summary>
+    /// Card power per timeline bin, W: the bin's counted actions (per-bin counter differences), clock power from each
+    /// block's busy time in the bin (clamped to the bin, as in timeline.csv; stall time is not sampled per bin, so a
+    /// stalled block is charged the gated residual there), leakage, DRAM background, refresh at the run's mean refresh
+    /// power, over the board efficiency.
+    /// </summary>
+    public static double[] BinWatts(Reporting.TimelineSampler t, StatRegistry stats, ulong elapsedPs, PowerContext ctx, EnergyTable table)
+    {
+        var pj = new double[EnergyCounters.Count];
+        for (int i = 0; i < pj.Length; i++)
+        {
+            pj[i] = EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes);
+        }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.l2\.bank\d+\.bytes$")]
-    private static partial Regex L2Bank();
+        double refreshWatts = elapsedPs == 0 ? 0 : Refreshes(stats, elapsedPs) * table.DramRefreshPerCommandNj * 1e-9 / (elapsedPs * Pj);
+        double constantWatts = ((ctx.Chips * table.ChipLeakageMilliwatts) + (ctx.DramInterfaces * table.DramBackgroundPerInterfaceMilliwatts)) * 1e-3 + refreshWatts;
+        var mw = new double[t.Blocks.Count];
+        for (int b = 0; b < mw.Length; b++)
+        {
+            mw[b] = ClockMilliwatts(table, t.Blocks[b].Kind);
+        }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.dram\.device\.bytes(Read|Written)$")]
-    private static partial Regex DramDevice();
+        var watts = new double[t.BinCount];
+        for (int bin = 0; bin < watts.Length; bin++)
+        {
+            ulong len = t.BinEnd(bin) - t.BinStart(bin);
+            double joules = 0;
+            for (int i = 0; i < pj.Length; i++)
+            {
+                joules += t.Actions(bin, i) * pj[i] * Pj;
+            }
 
-    [GeneratedRegex(@"^chip\d+\.noc\.ring\d+to\d+\.bytes$")]
-    private static partial Regex NocRing();
+            for (int b = 0; b < mw.Length; b++)
+            {
+                ulong busy = Math.Min(t.Busy(bin, b), len);
+                joules += mw[b] * 1e-3 * (busy + (table.GatedResidualFraction * (len - busy))) * Pj;
+            }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.xbar\.bytes$")]
-    private static partial Regex Xbar();
+            watts[bin] = ((joules / (len * Pj)) + constantWatts) / table.BoardEfficiency;
+        }
 
-    [GeneratedRegex(@"^chip\d+\.(pcieLink\.(up|down)|link\.pcie(Up|Down))\.bytes$")]
-    private static partial Regex Pcie();
+        return watts;
+    }
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.vpu\.busyCycles$")]
-    private static partial Regex VpuBusy();
+    private static double ClockMilliwatts(EnergyTable table, string kind) =>
+        table.ClockMilliwatts.TryGetValue(kind, out double m) ? m : table.ClockMilliwatts.GetValueOrDefault("other");
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.sfa\.elements$")]
-    private static partial Regex SfaElements();
+    private static double ClockJoules(EnergyTable table, string kind, ulong clockedPs, ulong elapsedPs) =>
+        ClockMilliwatts(table, kind) * 1e-3 * (clockedPs + (table.GatedResidualFraction * (elapsedPs - clockedPs))) * Pj;
 
-    [GeneratedRegex(@"^chip\d+\.cluster\d+\.codec\.pixels$")]
-    private static partial Regex CodecPixels();
+    private static double Refreshes(StatRegistry stats, ulong elapsedPs)
+    {
+        double n = 0;
+        foreach (Statistic s in stats.All)
+        {
+            if (s.Name.EndsWith(".dram.device.refreshes", StringComparison.Ordinal))
+            {
+                n += s switch { Formula f => f.Evaluate(), Counter c => c.Value, _ => 0 };
+            }
+        }
+
+        return n;
+    }
 }

@@ -8,7 +8,11 @@ namespace Antoum.Sim.Reporting;
 /// <summary>One layer's line: when it first started and last ended (over all engines), its time (the longest any
 /// engine spent in it, summed over visits, so a layer run once per micro-batch counts each run), busy cycles per
 /// engine kind, MACs, and the bottleneck.</summary>
-public sealed record LayerRow(string Layer, ulong StartPs, ulong EndPs, ulong Cycles, long SpuBusy, long DmaBusy, long VpuBusy, long SfaBusy, long Macs, string Bottleneck);
+public sealed record LayerRow(string Layer, ulong StartPs, ulong EndPs, ulong Cycles, long SpuBusy, long DmaBusy, long VpuBusy, long SfaBusy, long Macs, string Bottleneck)
+{
+    /// <summary>DRAM bytes the compiler planned for the layer (reads and writes, all micro-batches), for the roofline.</summary>
+    public long DramBytes { get; init; }
+}
 
 /// <summary>
 /// <c>layers.csv</c>: per layer, from the engines' segment times (segment i of every stream = layer i). The bottleneck
@@ -18,9 +22,9 @@ public sealed record LayerRow(string Layer, ulong StartPs, ulong EndPs, ulong Cy
 /// </summary>
 public static class LayersCsv
 {
-    public const string Header = "layer,start_ps,end_ps,cycles,spu_busy_cycles,dma_busy_cycles,vpu_busy_cycles,sfa_busy_cycles,macs,bottleneck";
+    public const string Header = "layer,start_ps,end_ps,cycles,spu_busy_cycles,dma_busy_cycles,vpu_busy_cycles,sfa_busy_cycles,macs,dram_bytes,bottleneck";
 
-    public static List<LayerRow> Rows(IReadOnlyList<string> layers, IReadOnlyList<long> macs, IReadOnlyList<EngineCore> engines, ulong clockHz)
+    public static List<LayerRow> Rows(IReadOnlyList<string> layers, IReadOnlyList<long> macs, IReadOnlyList<EngineCore> engines, ulong clockHz, IReadOnlyList<long>? dramBytes = null)
     {
         var rows = new List<LayerRow>(layers.Count);
         for (int l = 0; l < layers.Count; l++)
@@ -70,7 +74,7 @@ public static class LayersCsv
 
             if (start == ulong.MaxValue)
             {
-                rows.Add(new LayerRow(layers[l], 0, 0, 0, 0, 0, 0, 0, l < macs.Count ? macs[l] : 0, "none"));
+                rows.Add(new LayerRow(layers[l], 0, 0, 0, 0, 0, 0, 0, l < macs.Count ? macs[l] : 0, "none") { DramBytes = dramBytes is not null && l < dramBytes.Count ? dramBytes[l] : 0 });
                 continue;
             }
 
@@ -87,7 +91,7 @@ public static class LayersCsv
                 }
             }
 
-            rows.Add(new LayerRow(layers[l], start, end, cycles, spu, dma, vpu, sfa, l < macs.Count ? macs[l] : 0, bottleneck));
+            rows.Add(new LayerRow(layers[l], start, end, cycles, spu, dma, vpu, sfa, l < macs.Count ? macs[l] : 0, bottleneck) { DramBytes = dramBytes is not null && l < dramBytes.Count ? dramBytes[l] : 0 });
         }
 
         return rows;
@@ -99,7 +103,7 @@ public static class LayersCsv
         CultureInfo c = CultureInfo.InvariantCulture;
         foreach (LayerRow r in rows)
         {
-            sb.Append(c, $"{r.Layer},{r.StartPs},{r.EndPs},{r.Cycles},{r.SpuBusy},{r.DmaBusy},{r.VpuBusy},{r.SfaBusy},{r.Macs},{r.Bottleneck}\n");
+            sb.Append(c, $"{r.Layer},{r.StartPs},{r.EndPs},{r.Cycles},{r.SpuBusy},{r.DmaBusy},{r.VpuBusy},{r.SfaBusy},{r.Macs},{r.DramBytes},{r.Bottleneck}\n");
         }
 
         return sb.ToString();

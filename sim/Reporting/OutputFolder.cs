@@ -58,6 +58,23 @@ public sealed class OutputFolder : IDisposable
         File.WriteAllText(path, content, new UTF8Encoding(false));
     }
 
+    /// <summary>Writes one binary file into the staging folder.</summary>
+    public void Write(string name, byte[] content)
+    {
+        string path = Path.Combine(_staging, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+    }
+
+    /// <summary>Writes one file of an existing folder atomically (temporary file beside it, then rename).</summary>
+    public static void WriteFileAtomically(string path, byte[] content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temp = path + ".partial-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllBytes(temp, content);
+        File.Move(temp, path, overwrite: true);
+    }
+
     /// <summary>Moves the staging folder into place.</summary>
     public void Commit()
     {

@@ -6,7 +6,14 @@ using Antoum.Sim.Chip;
 namespace Antoum.Sim.Reporting;
 
 /// <summary>What a network run adds to a program summary: batch, partition mode, MACs, instructions.</summary>
-public sealed record NetworkFacts(int Batch, string Mode, long Macs, long Instructions);
+public sealed record NetworkFacts(int Batch, string Mode, long Macs, long Instructions)
+{
+    /// <summary>The card's compute roof: 2 × MAC units × clock, ops/s (a MAC is two operations).</summary>
+    public double PeakOpsPerSecond { get; init; }
+
+    /// <summary>The card's DRAM bandwidth roof (configured bandwidth per interface × interfaces), B/s.</summary>
+    public double DramBytesPerSecond { get; init; }
+}
 
 /// <summary>summary.json and the console summary of a program run (<c>antoum run --program</c>).</summary>
 public static class ProgramReport
@@ -40,6 +47,14 @@ public static class ProgramReport
                 w.WriteNumber("latencyPerBatchPs", s.SimulatedPs);
                 w.WriteNumber("samplesPerSecond", seconds > 0 ? network.Batch / seconds : 0);
                 w.WriteNumber("macs", network.Macs);
+            }
+
+            if (network is not null && network.PeakOpsPerSecond > 0)
+            {
+                w.WriteStartObject("roofs");
+                w.WriteNumber("peakOpsPerSecond", network.PeakOpsPerSecond);
+                w.WriteNumber("dramBytesPerSecond", network.DramBytesPerSecond);
+                w.WriteEndObject();
             }
 
             w.WriteNumber("dramBytes", s.DramBytes);

@@ -5,6 +5,9 @@ using Antoum.Sim.Stats;
 
 namespace Antoum.Sim.Reporting;
 
+/// <summary>One layer of layers.csv as the plots use it.</summary>
+public sealed record LayerPoint(string Layer, double Cycles, double Macs, double DramBytes, string Bottleneck);
+
 /// <summary>A parsed <c>timeline.csv</c>: bin bounds and one value column per utilization or bandwidth series.</summary>
 public sealed record TimelineTable(IReadOnlyList<ulong> StartPs, IReadOnlyList<ulong> EndPs, IReadOnlyList<string> Columns, IReadOnlyList<double[]> Values);
 
@@ -16,10 +19,11 @@ public sealed record TimelineTable(IReadOnlyList<ulong> StartPs, IReadOnlyList<u
 /// </summary>
 public static class TimelineCsv
 {
-    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, each instance clamped to [0,1] (busy time is booked when an operation starts); *_bytes_per_s = bytes counted in the bin / bin length\n";
+    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, each instance clamped to [0,1] (busy time is booked when an operation starts); *_bytes_per_s = bytes counted in the bin / bin length; power_w = estimated card power in the bin (docs/power.md)\n";
 
-    public static string Format(TimelineSampler t)
+    public static string Format(TimelineSampler t, IReadOnlyList<double>? binWatts = null)
     {
+        bool power = binWatts is not null && binWatts.Count == t.BinCount && t.BinCount > 0;
         CultureInfo c = CultureInfo.InvariantCulture;
         var kinds = new List<string>();
         var kindOf = new int[t.Blocks.Count];
@@ -53,6 +57,11 @@ public static class TimelineCsv
             sb.Append(',').Append(l).Append("_bytes_per_s");
         }
 
+        if (power)
+        {
+            sb.Append(",power_w");
+        }
+
         sb.Append('\n');
         var sums = new double[kinds.Count];
         for (int bin = 0; bin < t.BinCount; bin++)
@@ -75,6 +84,11 @@ public static class TimelineCsv
             for (int l = 0; l < t.Levels.Count; l++)
             {
                 sb.Append(',').Append((t.Bytes(bin, l) * 1e12 / len).ToString("0.###", c));
+            }
+
+            if (power)
+            {
+                sb.Append(',').Append(binWatts![bin].ToString("0.####", c));
             }
 
             sb.Append('\n');
@@ -144,8 +158,8 @@ public static class TimelineCsv
         return new TimelineTable(starts, ends, header[2..], values);
     }
 
-    /// <summary>Parses <c>layers.csv</c> rows (layer, cycles, bottleneck) for the layers plot.</summary>
-    public static List<(string Layer, double Cycles, string Bottleneck)> ParseLayers(string text, string fileName)
+    /// <summary>Parses <c>layers.csv</c> rows (layer, cycles, MACs, DRAM bytes, bottleneck) for the layer plots.</summary>
+    public static List<LayerPoint> ParseLayerPoints(string text, string fileName)
     {
         string[] lines = text.Split('\n');
         if (lines.Length == 0 || lines[0].TrimEnd('\r') != LayersCsv.Header)
@@ -153,8 +167,9 @@ public static class TimelineCsv
             throw new UserInputException($"{fileName}:1: expected the header {LayersCsv.Header}");
         }
 
-        int columns = LayersCsv.Header.Split(',').Length;
-        var rows = new List<(string, double, string)>();
+        string[] header = LayersCsv.Header.Split(',');
+        int macsCol = Array.IndexOf(header, "macs"), bytesCol = Array.IndexOf(header, "dram_bytes");
+        var rows = new List<LayerPoint>();
         for (int n = 1; n < lines.Length; n++)
         {
             string line = lines[n].TrimEnd('\r');
@@ -164,12 +179,15 @@ public static class TimelineCsv
             }
 
             string[] cells = line.Split(',');
-            if (cells.Length != columns || !double.TryParse(cells[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double cycles))
+            if (cells.Length != header.Length
+                || !double.TryParse(cells[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double cycles)
+                || !double.TryParse(cells[macsCol], NumberStyles.Float, CultureInfo.InvariantCulture, out double macs)
+                || !double.TryParse(cells[bytesCol], NumberStyles.Float, CultureInfo.InvariantCulture, out double bytes))
             {
-                throw new UserInputException($"{fileName}:{n + 1}: expected {columns} columns with a numeric cycles column");
+                throw new UserInputException($"{fileName}:{n + 1}: expected {header.Length} columns with numeric cycles, macs and dram_bytes");
             }
 
-            rows.Add((cells[0], cycles, cells[columns - 1]));
+            rows.Add(new LayerPoint(cells[0], cycles, macs, bytes, cells[^1]));
         }
 
         return rows;

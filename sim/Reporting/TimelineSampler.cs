@@ -7,7 +7,8 @@ namespace Antoum.Sim.Reporting;
 /// Samples, at bin boundaries, every block's cumulative busy time and the cumulative byte counters of each memory
 /// level (DRAM, NoC, PCIe, L2, L1), and keeps the per-bin differences. Bins start 1 µs wide; whenever a 400th bin
 /// completes, adjacent pairs are merged and the width doubles, so a run ends with at most 400 bins of equal width
-/// (the last one may be partial). The sampler is an observer only: its timer is a background timer (see
+/// (the last one may be partial). It also keeps, per bin, the counted actions of every energy category (see
+/// <see cref="Power.EnergyCounters"/>) for the power timeline. The sampler is an observer only: its timer is a background timer (see
 /// <see cref="Simulator.ScheduleBackground"/>), it reschedules itself only while model events are pending, and it
 /// reads statistics without changing them, so results, event counts and deadlock detection are unchanged.
 /// </summary>
@@ -27,6 +28,9 @@ public sealed class TimelineSampler : SimComponent
     private readonly List<ulong> _binEnds = new();
     private readonly List<ulong[]> _busy = new();
     private readonly List<long[]> _bytes = new();
+    private readonly List<long[]> _actions = new();
+    private Power.EnergyCounters? _energy;
+    private long[] _lastActions = [];
     private readonly List<string> _levels = new();
     private readonly List<List<Counter>> _levelCounters = new();
     private BlockActivity[] _blocks = [];
@@ -65,6 +69,9 @@ public sealed class TimelineSampler : SimComponent
 
     /// <summary>Bytes of level <paramref name="level"/> counted during <paramref name="bin"/>.</summary>
     public long Bytes(int bin, int level) => _bytes[bin][level];
+
+    /// <summary>Counted actions of energy category <paramref name="category"/> (see <see cref="Power.EnergyCounters"/>) during <paramref name="bin"/>.</summary>
+    public long Actions(int bin, int category) => _actions[bin][category];
 
     /// <summary>The level a byte counter belongs to, or null.</summary>
     public static string? LevelOf(string counterName)
@@ -119,6 +126,13 @@ public sealed class TimelineSampler : SimComponent
                 _levels.Add(level);
                 _levelCounters.Add(counters);
             }
+        }
+
+        _energy = Power.EnergyCounters.From(Sim.Stats);
+        _lastActions = new long[Power.EnergyCounters.Count];
+        for (int i = 0; i < _lastActions.Length; i++)
+        {
+            _lastActions[i] = _energy.Total(i);
         }
 
         _lastBytes = new long[_levels.Count];
@@ -190,6 +204,15 @@ public sealed class TimelineSampler : SimComponent
             _lastBytes[l] = v;
         }
 
+        var actions = new long[_lastActions.Length];
+        for (int i = 0; i < actions.Length; i++)
+        {
+            long v = _energy!.Total(i);
+            actions[i] = v - _lastActions[i];
+            _lastActions[i] = v;
+        }
+
+        _actions.Add(actions);
         _binStarts.Add(_lastSample);
         _binEnds.Add(now);
         _busy.Add(busy);
@@ -216,6 +239,14 @@ public sealed class TimelineSampler : SimComponent
                 x[k] += y[k];
             }
 
+            long[] p = _actions[2 * i];
+            long[] q = _actions[(2 * i) + 1];
+            for (int k = 0; k < p.Length; k++)
+            {
+                p[k] += q[k];
+            }
+
+            _actions[i] = p;
             _busy[i] = a;
             _bytes[i] = x;
             _binStarts[i] = _binStarts[2 * i];
@@ -225,6 +256,7 @@ public sealed class TimelineSampler : SimComponent
         int count = _binStarts.Count;
         _busy.RemoveRange(n, count - n);
         _bytes.RemoveRange(n, count - n);
+        _actions.RemoveRange(n, count - n);
         _binStarts.RemoveRange(n, count - n);
         _binEnds.RemoveRange(n, count - n);
         _binPs *= 2;

@@ -102,7 +102,7 @@ public sealed class SweepEvaluator
         ulong maxEvents = _spec.MaxEvents == 0 ? ulong.MaxValue : _spec.MaxEvents;
         NetworkRunResult result = NetworkRun.Run(p, compiled, graph.Name, ulong.MaxValue, maxEvents);
         ProgramSummary s = result.Summary;
-        PowerReport power = PowerModel.Estimate(result.Model.Sim.Stats, s.SimulatedPs, p.Chips, p.VpuLanes, p.TdpMilliwatts, point.Batch, _energy);
+        PowerReport power = PowerModel.Estimate(result.Model.Sim.Stats, s.SimulatedPs, new PowerContext(p.Chips, p.Chips * p.Clusters, p.VpuLanes, p.TdpMilliwatts), point.Batch, _energy, result.Model.Timeline);
 
         row[4] = CompileReport.ModeName(compiled.Report.Mode);
         double seconds = s.SimulatedPs / 1e12;

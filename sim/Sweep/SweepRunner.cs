@@ -204,6 +204,15 @@ public static class SweepRunner
             throw new UserInputException($"--out {outDir}: a file of that name exists; expected a folder");
         }
 
+        if (Directory.Exists(outDir))
+        {
+            // Temporary files of an atomic write that was killed half-way: never the only copy of anything.
+            foreach (string tmp in Directory.EnumerateFiles(outDir, ".*.tmp-*"))
+            {
+                File.Delete(tmp);
+            }
+        }
+
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() &&
             !File.Exists(Path.Combine(outDir, SweepJournal.FileName)) && !File.Exists(Path.Combine(outDir, MetaName)))
         {

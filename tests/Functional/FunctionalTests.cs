@@ -136,6 +136,17 @@ public class FunctionalTests
         AssertMatches(r);
     }
 
+    [TestCase("S10", PartitionMode.Split)]
+    [TestCase("S4", PartitionMode.PerCluster)]
+    public void GemmGeluSoftmax_Chain_MatchesReference(string sku, PartitionMode mode)
+    {
+        WorkloadGraph g = Graph(
+            Gemm(16, 64, 48, LayerPrecision.Bf16, 2, "csr"),
+            new Layer { Name = "gelu", Op = OpKind.Gelu, Elements = 16 * 64, Precision = LayerPrecision.Bf16 },
+            new Layer { Name = "softmax", Op = OpKind.Softmax, Elements = 16 * 64, Cols = 64, Precision = LayerPrecision.Bf16 });
+        AssertMatches(Run(Card(sku), g, batch: 5, mode));
+    }
+
     [Test]
     public void DroppedTile_IsCaughtByTheComparison()
     {

@@ -123,34 +123,43 @@ public class TimelineTests : CliTestBase
     }
 
     [Test]
-    public void RunPlotsWritesThreeSvgsAndPlotRedrawsThemIdentically()
+    public void RunPlotsWritesSvgPngAndReportAndPlotRedrawsThemIdentically()
     {
         string outDir = Path.Combine(Dir, "out");
         (int code, _, string err) = Run("run", "-w", "resnet50", "--plots", "--quiet", "--out", outDir);
         Assert.That(code, Is.Zero, err);
         Assert.That(File.Exists(Path.Combine(outDir, "timeline.csv")), Is.True);
-        string[] names = ["bandwidth.svg", "layers.svg", "utilization.svg"];
+        string[] charts = ["bandwidth", "layers", "power", "power-breakdown", "roofline", "utilization"];
+        var names = new List<string> { "report.html" };
+        foreach (string c in charts)
+        {
+            names.Add("plots/" + c + ".svg");
+            names.Add("plots/" + c + ".png");
+        }
+
         var first = new Dictionary<string, byte[]>();
         foreach (string n in names)
         {
-            string path = Path.Combine(outDir, "plots", n);
-            string text = File.ReadAllText(path);
-            Assert.That(text, Does.Contain("<svg"));
-            var doc = new XmlDocument { XmlResolver = null };
-            using (var reader = XmlReader.Create(path, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }))
+            string path = Path.Combine(outDir, n);
+            if (n.EndsWith(".svg", StringComparison.Ordinal))
             {
-                doc.Load(reader);
+                PlotAssert.IsSvg(path);
+            }
+            else if (n.EndsWith(".png", StringComparison.Ordinal))
+            {
+                PlotAssert.IsPng(path);
             }
 
             first[n] = File.ReadAllBytes(path);
         }
 
         Directory.Delete(Path.Combine(outDir, "plots"), true);
+        File.Delete(Path.Combine(outDir, "report.html"));
         (code, _, err) = Run("plot", outDir);
         Assert.That(code, Is.Zero, err);
         foreach (string n in names)
         {
-            Assert.That(File.ReadAllBytes(Path.Combine(outDir, "plots", n)), Is.EqualTo(first[n]), n);
+            Assert.That(File.ReadAllBytes(Path.Combine(outDir, n)), Is.EqualTo(first[n]), n);
         }
     }
 

@@ -199,6 +199,9 @@ public class SweepTests : CliTestBase
         Assert.That(File.Exists(Path.Combine(part, "sweep.csv")), Is.False, "no sweep.csv before every point is done");
         Assert.That(File.ReadAllLines(Path.Combine(part, SweepJournal.FileName)), Has.Length.EqualTo(1 + 5));
 
+        // A temporary file of an atomic write killed half-way is cleaned up, not mistaken for user data.
+        File.WriteAllText(Path.Combine(part, ".sweep.csv.tmp-999-1"), "point,work");
+
         // A torn last record (the process died inside a write) is dropped and recomputed.
         File.AppendAllText(Path.Combine(part, SweepJournal.FileName), "0badc0de 7,mlp,S4,1,perCl");
         (code, stdout, string stderr) = Run("sweep", spec, "--out", part);
@@ -206,6 +209,7 @@ public class SweepTests : CliTestBase
         Assert.That(stdout, Does.Contain("16 points (5 from the journal, 11 run now"));
         Assert.That(stderr, Does.Contain("1 incomplete journal line(s) dropped"));
         Assert.That(File.ReadAllBytes(Path.Combine(part, "sweep.csv")), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, "sweep.csv"))));
+        Assert.That(Directory.GetFiles(part, ".*"), Is.Empty);
 
         // Run again: nothing to do, same bytes.
         (code, stdout, _) = Run("sweep", spec, "--out", part, "--quiet");

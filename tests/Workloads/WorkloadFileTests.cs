@@ -118,7 +118,7 @@ public class WorkloadFileTests
 
     [TestCase("{\"layers\": []}", "f.json: name: required")]
     [TestCase("{\"name\": \"t\"}", "f.json: layers: required")]
-    [TestCase("{\"name\": \"t\", \"layers\": []}", "f.json: layers: expected a non-empty array of layer objects, got an array")]
+    [TestCase("{\"name\": \"t\", \"layers\": []}", "f.json: layers: expected a non-empty array of layer objects, got an empty array")]
     [TestCase("{\"name\": \"t\", \"batch\": 4, \"layers\": []}", "f.json: batch: unknown key (expected one of: name, aliases, description, input, inputBytesPerSample, outputBytesPerSample, defaultBatch, defaults, layers)")]
     [TestCase("{\"name\": \"t\", \"defaultBatch\": 0, \"layers\": [{\"name\": \"x\", \"op\": \"add\", \"elements\": 3}]}", "f.json: defaultBatch: must be > 0 (got 0)")]
     [TestCase("{\"name\": \"t\", \"defaults\": {\"precision\": \"fp8\"}, \"layers\": []}", "f.json: defaults.precision: unknown precision \"fp8\" (expected one of: int8, bf16, mixInt8Bf16)")]

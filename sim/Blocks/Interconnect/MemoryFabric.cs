@@ -65,6 +65,12 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
     private readonly ulong[] _free;
     private readonly ulong[] _bw;
     private readonly Counter[] _bytes;
+
+    // Bytes read from / written into each L2 (per cluster) and L1 (per SPU), for the power model's read/write split.
+    private readonly Counter[] _l2Read;
+    private readonly Counter[] _l2Written;
+    private readonly Counter[] _l1Read;
+    private readonly Counter[] _l1Written;
     private readonly Counter[] _busy;
     private readonly int _perCluster;
     private readonly int _perChip;
@@ -108,6 +114,10 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         _free = new ulong[resources];
         _bw = new ulong[resources];
         _bytes = new Counter[resources];
+        _l2Read = new Counter[p.Chips * p.Clusters];
+        _l2Written = new Counter[p.Chips * p.Clusters];
+        _l1Read = new Counter[p.Chips * p.Clusters * p.SpusPerCluster];
+        _l1Written = new Counter[p.Chips * p.Clusters * p.SpusPerCluster];
         _busy = new Counter[resources];
         _bankBytes = new ulong[Math.Max(p.L1.Banks, p.L2.Banks)];
         int longestPath = (2 * _bankBytes.Length) + p.Clusters + 8;
@@ -125,10 +135,16 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
                     Define(sim, L2Id(c, k) + b, cluster + ".l2.bank" + b.ToString(CultureInfo.InvariantCulture), p.L2.BankBytesPerSecond);
                 }
 
+                int ck = (c * p.Clusters) + k;
+                _l2Read[ck] = sim.Stats.Counter(cluster + ".l2.bytesRead", "B", "bytes DMA bursts read from the L2");
+                _l2Written[ck] = sim.Stats.Counter(cluster + ".l2.bytesWritten", "B", "bytes DMA bursts wrote into the L2");
                 Define(sim, XbarId(c, k), cluster + ".xbar", p.Crossbar.BytesPerSecond);
                 for (int s = 0; s < p.SpusPerCluster; s++)
                 {
-                    string l1 = cluster + ".spu" + s.ToString(CultureInfo.InvariantCulture) + ".l1.bank";
+                    string spu = cluster + ".spu" + s.ToString(CultureInfo.InvariantCulture);
+                    _l1Read[(ck * p.SpusPerCluster) + s] = sim.Stats.Counter(spu + ".l1.bytesRead", "B", "bytes DMA bursts read from the SPU's L1");
+                    _l1Written[(ck * p.SpusPerCluster) + s] = sim.Stats.Counter(spu + ".l1.bytesWritten", "B", "bytes DMA bursts wrote into the SPU's L1");
+                    string l1 = spu + ".l1.bank";
                     for (int b = 0; b < p.L1.Banks; b++)
                     {
                         Define(sim, L1Id(c, k, s) + b, l1 + b.ToString(CultureInfo.InvariantCulture), p.L1.BankBytesPerSecond);
@@ -183,6 +199,8 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
         MemRef src = MemRef.Unpack(m.Source);
         MemRef dst = MemRef.Unpack(m.Destination);
         BuildPath(src, dst, m.Bytes);
+        CountSram(src, m.Bytes, _l2Read, _l1Read);
+        CountSram(dst, m.Bytes, _l2Written, _l1Written);
         ulong now = Sim.Now;
         ulong start = now;
         for (int i = 0; i < _pathCount; i++)
@@ -334,6 +352,18 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
 
         _pathResource[_pathCount] = resource;
         _pathBytes[_pathCount++] = bytes;
+    }
+
+    private void CountSram(in MemRef m, uint bytes, Counter[] l2, Counter[] l1)
+    {
+        if (m.Space == MemSpace.L2)
+        {
+            l2[(m.Chip * _p.Clusters) + m.Cluster].Value += bytes;
+        }
+        else if (m.Space == MemSpace.L1)
+        {
+            l1[(((m.Chip * _p.Clusters) + m.Cluster) * _p.SpusPerCluster) + m.Unit].Value += bytes;
+        }
     }
 
     private void AddMemory(in MemRef m, ulong bytes)

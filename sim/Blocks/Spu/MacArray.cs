@@ -63,6 +63,7 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
     private readonly Counter _stallPs;
     private readonly Counter _bytesIn;
     private readonly Counter _issued;
+    private readonly Counter _issuedInt8;
 
     public MacArray(Simulator sim, string name, ClockDomain clock, MacArrayParams p)
         : base(sim, name)
@@ -96,6 +97,7 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
         _fetchIssued = new ulong[p.CommandSlots];
         _fetchLatency = sim.Stats.Histogram(name + ".fetchLatency", "ps", "time from asking for a chunk's operands to their landing in L1", 100_000, 20);
         _issued = sim.Stats.Counter(name + ".issuedMacs", "MAC", "MAC slots spent (rows × cols × compute cycles)");
+        _issuedInt8 = sim.Stats.Counter(name + ".issuedMacsInt8", "MAC", "MAC slots spent on INT8 operations (the GEMM stream is INT8)");
         sim.Stats.Block(new BlockActivity(name, "spu", clock.FrequencyHz, () => clock.EdgeTime((ulong)_busyCycles.Value),
             () => (ulong)_stallPs.Value, () => _bytesIn.Value, () => 0));
         sim.Stats.Formula(name + ".utilization", "ratio", "useful MACs / (rows × cols × elapsed cycles)", () =>
@@ -212,6 +214,7 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
         _computing = true;
         _busyCycles.Value += cost.Cycles;
         _issued.Value += cost.IssuedMacs;
+        _issuedInt8.Value += cost.IssuedMacs;
         _macs.Value += cost.UsefulMacs;
         _computeDone.Schedule(_clock.EdgeTime(startCycle + cycles));
     }

@@ -12,10 +12,18 @@ namespace Antoum.Sim.Blocks.Spu;
 /// Operands are assumed resident in L1 (DMA puts them there; the loader checks they fit).
 /// Statistics: those of <see cref="EngineCore"/> plus <c>macs</c> (useful MACs), <c>issuedMacs</c> (R·C per
 /// compute cycle), <c>denseMacs</c> (M·N·K), <c>computeCycles</c> (folds and decode, no pipeline latency),
-/// <c>decodeCycles</c>, <c>metadataBytes</c> (sparse index bytes read with the weights) and <c>utilization</c>.
+/// <c>decodeCycles</c>, <c>metadataBytes</c> (sparse index bytes read with the weights), <c>utilization</c>, and for the
+/// power model <c>issuedMacsInt8</c>, <c>issuedMacsBf16</c>, <c>issuedMacs{Nofm,Bitmap,Csr,BlockCsr}</c>,
+/// <c>l1OperandReadBytes</c> and <c>l1ResultWriteBytes</c>.
 /// </summary>
 public sealed class SpuEngine : EngineCore
 {
+    /// <summary>Bytes of one output or partial-sum element written back (32-bit accumulators).</summary>
+    public const int AccumulatorBytes = 4;
+
+    // Counter-name suffix per SparseFormat value (Dense has no decode counter).
+    private static readonly string[] s_formatNames = ["Dense", "Nofm", "Bitmap", "Csr", "BlockCsr"];
+
     private readonly SpuModelParams _p;
     private readonly Counter _macs;
     private readonly Counter _issued;
@@ -23,6 +31,11 @@ public sealed class SpuEngine : EngineCore
     private readonly Counter _compute;
     private readonly Counter _decode;
     private readonly Counter _metadata;
+    private readonly Counter _issuedInt8;
+    private readonly Counter _issuedBf16;
+    private readonly Counter[] _issuedByFormat;
+    private readonly Counter _operandReads;
+    private readonly Counter _resultWrites;
 
     public SpuEngine(Simulator sim, string name, EngineId id, int index, ClockDomain clock, SpuModelParams spu)
         : base(sim, name, id, index, clock)
@@ -34,6 +47,16 @@ public sealed class SpuEngine : EngineCore
         _compute = sim.Stats.Counter(name + ".computeCycles", "cycles", "fold and index-decode cycles (no pipeline latency)");
         _decode = sim.Stats.Counter(name + ".decodeCycles", "cycles", "sparse index-decode cycles");
         _metadata = sim.Stats.Counter(name + ".metadataBytes", "B", "sparse-format metadata bytes read with the weights");
+        _issuedInt8 = sim.Stats.Counter(name + ".issuedMacsInt8", "MAC", "MAC slots spent on INT8 operations");
+        _issuedBf16 = sim.Stats.Counter(name + ".issuedMacsBf16", "MAC", "BF16 multiply-accumulates issued (MAC slots on BF16 / the BF16 rate divisor)");
+        _issuedByFormat = new Counter[s_formatNames.Length];
+        for (int f = 1; f < s_formatNames.Length; f++)
+        {
+            _issuedByFormat[f] = sim.Stats.Counter(name + ".issuedMacs" + s_formatNames[f], "MAC", "MAC slots spent on weights in the " + s_formatNames[f] + " sparse format (index decode per group)");
+        }
+
+        _operandReads = sim.Stats.Counter(name + ".l1OperandReadBytes", "B", "operand bytes the array read from its L1 (activations and weights per fold, sparse metadata per weight pass)");
+        _resultWrites = sim.Stats.Counter(name + ".l1ResultWriteBytes", "B", "output and partial-sum bytes written to L1 (4 B accumulators)");
         sim.Stats.Formula(name + ".utilization", "ratio", "useful MACs / issued MAC slots", () =>
             _issued.Value == 0 ? 0.0 : (double)_macs.Value / _issued.Value);
     }
@@ -79,6 +102,23 @@ public sealed class SpuEngine : EngineCore
         _compute.Value += cost.ComputeCycles;
         _decode.Value += cost.DecodeCycles;
         _metadata.Value += cost.MetadataBytes * cost.FilterPasses;
+        int elemBytes = precision == Precision.Bf16 ? 2 : 1;
+        if (precision == Precision.Bf16)
+        {
+            _issuedBf16.Value += cost.IssuedMacs / Math.Max(1, _p.Bf16RateDivisor);
+        }
+        else
+        {
+            _issuedInt8.Value += cost.IssuedMacs;
+        }
+
+        if (flags.Format != SparseFormat.Dense && (int)flags.Format < _issuedByFormat.Length)
+        {
+            _issuedByFormat[(int)flags.Format].Value += cost.IssuedMacs;
+        }
+
+        _operandReads.Value += ((cost.IfmapReads + cost.FilterReads) * elemBytes) + (cost.MetadataBytes * cost.FilterPasses);
+        _resultWrites.Value += cost.OfmapWrites * AccumulatorBytes;
         return cost.Cycles;
     }
 }
