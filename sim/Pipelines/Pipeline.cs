@@ -184,8 +184,8 @@ public sealed class PipelineResult
 /// Each frame's DRAM traffic (bitstream, reference reads, NV12 / YCbCr write) is booked on its cluster's DRAM
 /// interface (bandwidth, first come first served); a decode ends when both its cycles and its transfer are done.
 /// Preprocess (one server per cluster): SFA bilinear resize of the decoded planes to the classifier size, then VPU
-/// colour conversion to RGB (9 multiplies and 6 adds per pixel); it reads two source rows per output row and writes
-/// the RGB tensor. Classifier (one server per card): takes up to a batch of waiting frames whenever it is free and
+/// colour conversion to RGB (9 multiplies and 6 adds per pixel); it reads two source rows per output row (of the
+/// decoded frame or image) and writes the RGB tensor. Classifier (one server per card): takes up to a batch of waiting frames whenever it is free and
 /// holds them for the measured batch time. The classifier's own DRAM use is not contended with the codec's here.
 /// </summary>
 public sealed class PipelineModel : IEventHandler
@@ -211,6 +211,7 @@ public sealed class PipelineModel : IEventHandler
     private readonly long _sfaCycles;
     private readonly long _vpuCycles;
     private readonly long _preReadBytes;
+    private readonly long[] _imagePreReadBytes;
     private readonly long _preWriteBytes;
     private readonly Counter[] _unitBusy;
     private readonly Counter[] _preBusyPs;
@@ -312,9 +313,15 @@ public sealed class PipelineModel : IEventHandler
         SfaResizeElements = resizeElems;
 
         _imageCosts = new JpegImageCost[options.Images.Count];
+        _imagePreReadBytes = new long[options.Images.Count];
         for (int i = 0; i < _imageCosts.Length; i++)
         {
-            _imageCosts[i] = JpegDecoderModel.Image(p.Codec.Jpeg, options.Images[i]);
+            JpegImage img = options.Images[i];
+            _imageCosts[i] = JpegDecoderModel.Image(p.Codec.Jpeg, img);
+
+            // Decoded planar YCbCr: two rows per output row of each plane, the samples per row of the MCU layout.
+            long bytesPerRow = (long)img.McusX * img.BlocksPerMcu * 64 / img.McuHeight;
+            _imagePreReadBytes[i] = Math.Min(img.McusY * img.McuHeight, 2L * size) * bytesPerRow;
         }
     }
 
@@ -510,12 +517,13 @@ public sealed class PipelineModel : IEventHandler
         int f = _preQueue[c].Dequeue();
         _preCurrent[c] = f;
         ulong computeEnd = now + Ps((ulong)_preCycles, _p.ClockHz);
-        ulong dramEnd = Dram(c, _preReadBytes + _preWriteBytes, now);
+        long read = _o.Kind == PipelineKind.VideoAnalytics ? _preReadBytes : _imagePreReadBytes[_frames[f].Index % _imagePreReadBytes.Length];
+        ulong dramEnd = Dram(c, read + _preWriteBytes, now);
         ulong end = Math.Max(computeEnd, dramEnd);
         _preBusyPs[c].Value += (long)(end - now);
         _vpuBusyCycles[c].Value += _vpuCycles;
         _sfaElements[c].Value += SfaResizeElements;
-        _dramRead[c].Value += _preReadBytes;
+        _dramRead[c].Value += read;
         _dramWritten[c].Value += _preWriteBytes;
         _sim.Schedule(end, Priorities.Message, this, (PreDone << 32) | (uint)c);
     }

@@ -21,6 +21,8 @@ internal static class OutputCases
         new("layers-gemm-suite-ws", ["layers", "--topology", "traces/topologies/gemm-suite.csv", "--array", "32x32", "--dataflow", "ws", "--out", "{out}/layers.csv"]),
         new("run-program-gemm-int8-db", ["run", "--program", "firmware/kernels/gemm_int8_db.s", "--out", "{out}"]),
         new("disasm-spaxpy", ["disasm", "firmware/kernels/spaxpy.s", "-o", "{out}/spaxpy.s"]),
+        new("run-video-analytics-s4", ["run", "--sku", "S4", "--workload", "video-analytics", "--streams", "3", "--frames", "2", "--classifier", "tests/golden/inputs/tiny-net.json", "--classifier-batch", "2", "--out", "{out}"]),
+        new("run-jpeg-classify-s4", ["run", "--sku", "S4", "--workload", "jpeg-classify", "--images", "tests/jpeg", "--frames", "14", "--classifier", "tests/golden/inputs/tiny-net.json", "--classifier-batch", "4", "--out", "{out}"]),
     ];
 
     /// <summary>Output files not pinned by the golden tests (still compared by the determinism tests): stats.txt
