@@ -117,7 +117,7 @@ public class SweepTests : CliTestBase
         // Rows in canonical order; every parameter and result column present.
         SweepCsv.Table t = SweepCsv.Parse(File.ReadAllText(Path.Combine(a, "sweep.csv")), "sweep.csv");
         Assert.That(t.Rows.Select(r => r[0]), Is.EqualTo(Enumerable.Range(0, 16).Select(i => i.ToString(CultureInfo.InvariantCulture))));
-        foreach (string col in new[] { "spu.array", "dram.bandwidth", "l1.capacity", "samples_per_s", "latency_ms", "util_spu", "util_dma", "dram_gb_per_s", "power_avg_w", "energy_per_sample_mj", "samples_per_s_per_w", "mac_units", "sram_bytes", "area_proxy", "bottleneck" })
+        foreach (string col in new[] { "spu.array", "dram.bandwidth", "l1.capacity", "samples_per_s", "latency_ms", "util_spu", "util_dma", "dram_gb_per_s", "power_avg_w", "power_peak_w", "energy_per_sample_mj", "samples_per_s_per_w", "mac_units", "sram_bytes", "area_proxy", "bottleneck" })
         {
             Assert.That(t.Column(col), Is.GreaterThanOrEqualTo(0), col);
         }
