@@ -18,7 +18,7 @@ namespace Antoum.Tests.Docs;
 public class DocumentedCommandsTests
 {
     /// <summary>The documents whose commands are executed, relative to the repository root.</summary>
-    public static readonly string[] Documents = ["README.md"];
+    public static readonly string[] Documents = ["README.md", "docs/tutorial.md"];
 
     /// <summary>Command prefixes that are shown but not run by this test, with the reason.</summary>
     public static readonly (string Prefix, string Reason)[] NotExecuted =
