@@ -130,13 +130,16 @@ public static class Plots
     }
 
     /// <summary>SVG text of a chart (invariant culture, no BOM).</summary>
-    public static string Svg(PlotModel model)
+    public static string Svg(PlotModel model) => Svg(model, Width, Height);
+
+    /// <summary>SVG text of a chart of the given size in pixels (invariant culture, no BOM).</summary>
+    public static string Svg(PlotModel model, int width, int height)
     {
         CultureInfo saved = CultureInfo.CurrentCulture;
         try
         {
             CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-            var exporter = new SvgExporter { Width = Width, Height = Height };
+            var exporter = new SvgExporter { Width = width, Height = height };
             using var stream = new MemoryStream();
             exporter.Export(model, stream);
             return Encoding.UTF8.GetString(stream.ToArray()).TrimStart('\uFEFF');

@@ -266,18 +266,6 @@ public static class SweepPlots
     {
         model.Background = OxyColors.White;
         model.Padding = new OxyThickness(8, 16, 8, 8);
-        CultureInfo saved = CultureInfo.CurrentCulture;
-        try
-        {
-            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-            var exporter = new SvgExporter { Width = Width, Height = Height };
-            using var stream = new MemoryStream();
-            exporter.Export(model, stream);
-            return Encoding.UTF8.GetString(stream.ToArray()).TrimStart('\uFEFF');
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = saved;
-        }
+        return Reporting.Plots.Svg(model, Width, Height);
     }
 }
