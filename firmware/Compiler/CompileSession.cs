@@ -1585,7 +1585,8 @@ internal sealed partial class CompileSession
         MemRef s0 = src.At(0), d0 = dst.At(0);
         MemRef scalar = _l2Scratch.At(0);
         MemRef rowVec = v.Rows * 4 <= _l2Scratch.Size - 4096 ? _l2Scratch.At(4096) : _dramTemp.At(0);
-        MemRef rowTmp = v.Cols * es <= _l2Scratch.Size - 4096 ? _l2Scratch.At(4096) : _dramTemp.At(0);
+        long rowVecBytes = (v.Rows * 4 + 4095) / 4096 * 4096;
+        MemRef squares = v.Elements * es <= _l2Scratch.Size - 4096 - rowVecBytes ? _l2Scratch.At(4096 + rowVecBytes) : _dramScratch.At(0);
         MemRef other = _only is not null && KeepsResidual(layer) ? _l2Residual.At(0) : _dramScratch.At(0);
         int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone), sfaGo = ClusterToken(k, SfaGo), sfaDone = ClusterToken(k, SfaDone);
         int toSfa = ClusterToken(k, VpuToSfa), toVpu = ClusterToken(k, SfaToVpu);
@@ -1623,36 +1624,27 @@ internal sealed partial class CompileSession
                 rep.VectorInstructions += 1;
                 break;
             case VectorKind.Softmax:
-                vpu.Loop(v.Rows);
-                vpu.Vreduce(ReduceOp.Max, scalar, s0, v.Cols, prec);
-                vpu.Vop(VpuOp.Sub, d0, s0, scalar, v.Cols, prec, bcast: true);
-                vpu.EndLoop();
+                // Rows forms of the per-row loops (docs/compiler.md): one instruction per step, one result per row in rowVec.
+                vpu.Vreduce(ReduceOp.Max, rowVec, s0, v.Cols, prec, rows: v.Rows);
+                vpu.Vop(VpuOp.Sub, d0, s0, rowVec, v.Cols, prec, bcast: true, rows: v.Rows);
                 SfaStep(SfaFunc.Exp, d0, d0, n);
-                vpu.Loop(v.Rows);
-                vpu.Vreduce(ReduceOp.Sum, scalar, d0, v.Cols, prec);
-                vpu.EndLoop();
+                vpu.Vreduce(ReduceOp.Sum, rowVec, d0, v.Cols, prec, rows: v.Rows);
                 SfaStep(SfaFunc.Recip, rowVec, rowVec, v.Rows);
-                vpu.Loop(v.Rows);
-                vpu.Vop(VpuOp.Mul, d0, d0, scalar, v.Cols, prec, bcast: true);
-                vpu.EndLoop();
-                rep.VectorInstructions += 4 * v.Rows;
+                vpu.Vop(VpuOp.Mul, d0, d0, rowVec, v.Cols, prec, bcast: true, rows: v.Rows);
+                rep.VectorInstructions += 4;
                 break;
             case VectorKind.LayerNorm:
                 {
                     Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
-                    vpu.Loop(v.Rows);
-                    vpu.Vreduce(ReduceOp.Sum, scalar, s0, v.Cols, prec);
-                    vpu.Vop(VpuOp.Sub, d0, s0, scalar, v.Cols, prec, bcast: true);
-                    vpu.Vop(VpuOp.Mul, rowTmp, d0, d0, v.Cols, prec);
-                    vpu.Vreduce(ReduceOp.Sum, scalar, rowTmp, v.Cols, prec);
-                    vpu.EndLoop();
+                    vpu.Vreduce(ReduceOp.Sum, rowVec, s0, v.Cols, prec, rows: v.Rows);
+                    vpu.Vop(VpuOp.Sub, d0, s0, rowVec, v.Cols, prec, bcast: true, rows: v.Rows);
+                    vpu.Vop(VpuOp.Mul, squares, d0, d0, v.Cols, prec, rows: v.Rows);
+                    vpu.Vreduce(ReduceOp.Sum, rowVec, squares, v.Cols, prec, rows: v.Rows);
                     SfaStep(SfaFunc.Rsqrt, rowVec, rowVec, v.Rows);
-                    vpu.Loop(v.Rows);
-                    vpu.Vop(VpuOp.Scale, d0, d0, scalar, v.Cols, prec);
-                    vpu.Vop(VpuOp.Mul, d0, d0, weights.At(0), v.Cols, prec);
-                    vpu.Vop(VpuOp.Add, d0, d0, weights.At(v.Cols * es), v.Cols, prec);
-                    vpu.EndLoop();
-                    rep.VectorInstructions += 7 * v.Rows;
+                    vpu.Vop(VpuOp.Scale, d0, d0, rowVec, v.Cols, prec, rows: v.Rows);
+                    vpu.Vop(VpuOp.Mul, d0, d0, weights.At(0), v.Cols, prec, rows: v.Rows, rowVector: true);
+                    vpu.Vop(VpuOp.Add, d0, d0, weights.At(v.Cols * es), v.Cols, prec, rows: v.Rows, rowVector: true);
+                    rep.VectorInstructions += 7;
                     break;
                 }
 

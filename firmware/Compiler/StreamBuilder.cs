@@ -108,14 +108,21 @@ internal sealed class StreamBuilder
         Add(new Instruction(Opcode.Matmul, m, n, k, a.Pack(), b.Pack(), c.Pack(), 0, ((long)prec << 48) | flags.Pack()));
     }
 
-    public void Vop(VpuOp op, MemRef dst, MemRef src0, MemRef src1, long elems, Precision prec, bool bcast = false)
+    /// <summary>
+    /// Elementwise op over <paramref name="rows"/> rows of <paramref name="elems"/> elements (0 or 1: one row). SRC1:
+    /// per element, or with <paramref name="bcast"/> one scalar per row, or with <paramref name="rowVector"/> one row
+    /// shared by every row.
+    /// </summary>
+    public void Vop(VpuOp op, MemRef dst, MemRef src0, MemRef src1, long elems, Precision prec, bool bcast = false, long rows = 0, bool rowVector = false)
     {
-        Add(new Instruction(Opcode.Vop, (long)op, dst.Pack(), src0.Pack(), src1.Pack(), elems, (long)prec | (bcast ? 1L << 8 : 0), 0, 0));
+        long form = bcast ? 1 : rowVector ? 2 : 0;
+        Add(new Instruction(Opcode.Vop, (long)op, dst.Pack(), src0.Pack(), src1.Pack(), elems, (long)prec | (form << 8) | (rows << 16), 0, 0));
     }
 
-    public void Vreduce(ReduceOp op, MemRef dst, MemRef src, long elems, Precision prec)
+    /// <summary>Reduction of each of <paramref name="rows"/> rows of <paramref name="elems"/> elements (0 or 1: one row) to one result per row.</summary>
+    public void Vreduce(ReduceOp op, MemRef dst, MemRef src, long elems, Precision prec, long rows = 0)
     {
-        Add(new Instruction(Opcode.Vreduce, (long)op, dst.Pack(), src.Pack(), elems, (long)prec, 0, 0, 0));
+        Add(new Instruction(Opcode.Vreduce, (long)op, dst.Pack(), src.Pack(), elems, (long)prec | (rows << 16), 0, 0, 0));
     }
 
     public void Gather(MemRef dst, MemRef src, MemRef idx, long nnz, Precision prec)

@@ -46,19 +46,26 @@ public static class ProgramChecks
             for (int pc = 0; pc < s.Code.Length; pc++)
             {
                 ref readonly Instruction i = ref s.Code[pc];
-                string where = string.Create(CultureInfo.InvariantCulture, $"{programName}: {e} instruction {pc} ({OpcodeTable.Get(i.Op).Mnemonic})");
                 if (i.Op == Opcode.Launch)
                 {
                     EngineId target = EngineId.Unpack(i.A);
                     if (!withStream.Contains(target))
                     {
-                        throw new UserInputException($"{where}: launches {target}, which has no stream in the program");
+                        throw new UserInputException($"{Where(programName, e, pc, i)}: launches {target}, which has no stream in the program");
                     }
+                }
+
+                if (!HasMemoryOperand(i.Op))
+                {
+                    continue;
                 }
 
                 foreach ((int slot, long bytes) in Extents(i))
                 {
-                    CheckExtent(p, Resolve(MemRef.Unpack(i[slot]), e), bytes, e, where);
+                    if (CheckExtent(p, Resolve(MemRef.Unpack(i[slot]), e), bytes, e) is { } problem)
+                    {
+                        throw new UserInputException($"{Where(programName, e, pc, i)}: {problem}");
+                    }
                 }
             }
         }
@@ -123,18 +130,21 @@ public static class ProgramChecks
             case Opcode.Vop:
                 {
                     int es = (i.F & 0xFF) == 1 ? 2 : 1;
-                    bool bcast = ((i.F >> 8) & 1) == 1;
-                    list.Add((1, i.E * es));
-                    list.Add((2, i.E * es));
-                    list.Add((3, bcast ? es : i.E * es));
+                    int bcast = Engines.EngineTiming.VopBcast(i.F);
+                    long rows = Engines.EngineTiming.VpuRows(i.F);
+                    list.Add((1, rows * i.E * es));
+                    list.Add((2, rows * i.E * es));
+                    bool scalar = bcast == 1 || (VpuOp)(i.A & 0xFF) == VpuOp.Scale; // scale: one scalar per row
+                    list.Add((3, scalar ? rows * es : bcast == 2 ? i.E * es : rows * i.E * es));
                     break;
                 }
 
             case Opcode.Vreduce:
                 {
                     int es = (i.E & 0xFF) == 1 ? 2 : 1;
-                    list.Add((1, 4));
-                    list.Add((2, i.D * es));
+                    long rows = Engines.EngineTiming.VpuRows(i.E);
+                    list.Add((1, rows * 4));
+                    list.Add((2, rows * i.D * es));
                     break;
                 }
 
@@ -174,47 +184,61 @@ public static class ProgramChecks
         return list;
     }
 
-    private static void CheckExtent(CardParameters p, MemRef m, long bytes, EngineId engine, string where)
+    /// <summary>"PROGRAM: ENGINE instruction PC (MNEMONIC)", built only for an error (programs have millions of instructions).</summary>
+    private static string Where(string programName, EngineId e, int pc, in Instruction i) =>
+        string.Create(CultureInfo.InvariantCulture, $"{programName}: {e} instruction {pc} ({OpcodeTable.Get(i.Op).Mnemonic})");
+
+    /// <summary>Whether <see cref="Extents"/> lists any operand of <paramref name="op"/>.</summary>
+    private static bool HasMemoryOperand(Opcode op) => op is Opcode.Copy or Opcode.Copy2d or Opcode.Copy3d or Opcode.Matmul or Opcode.Conv
+        or Opcode.Vop or Opcode.Vreduce or Opcode.Gather or Opcode.Scatter or Opcode.Spaxpy or Opcode.Sfa or Opcode.Vdec or Opcode.Jdec;
+
+    /// <summary>Null when <paramref name="bytes"/> at <paramref name="m"/> fit the memory they name, else what is wrong.</summary>
+    private static string? CheckExtent(CardParameters p, MemRef m, long bytes, EngineId engine)
     {
-        string name;
         ulong capacity;
         switch (m.Space)
         {
             case MemSpace.Host:
-                return;
+                return null;
             case MemSpace.Dram:
-                name = string.Create(CultureInfo.InvariantCulture, $"DRAM interface c{m.Chip}:dram.{m.Cluster}");
                 capacity = p.DramBytesPerInterface;
                 break;
             case MemSpace.L2:
-                name = string.Create(CultureInfo.InvariantCulture, $"L2 of c{m.Chip}:cluster {m.Cluster}");
                 capacity = p.L2Bytes;
                 break;
             default:
                 if (engine.Kind != EngineKind.Spu && m.Unit < 0)
                 {
-                    throw new UserInputException($"{where}: an L1 operand on a {engine.Kind} engine must name the SPU (l1.S[...])");
+                    return $"an L1 operand on a {engine.Kind} engine must name the SPU (l1.S[...])";
                 }
 
                 if (m.Unit >= p.SpusPerCluster)
                 {
-                    throw new UserInputException(string.Create(CultureInfo.InvariantCulture, $"{where}: l1.{m.Unit} does not exist (clusters have {p.SpusPerCluster} SPUs)"));
+                    return string.Create(CultureInfo.InvariantCulture, $"l1.{m.Unit} does not exist (clusters have {p.SpusPerCluster} SPUs)");
                 }
 
-                name = string.Create(CultureInfo.InvariantCulture, $"L1 of c{m.Chip}:spu.{m.Cluster}.{m.Unit}");
                 capacity = p.L1Bytes;
                 break;
         }
 
         if (m.Chip >= p.Chips || m.Cluster >= p.Clusters)
         {
-            throw new UserInputException($"{where}: {name} does not exist on the {p.Sku}");
+            return $"{Name(m)} does not exist on the {p.Sku}";
         }
 
         if (bytes < 0 || m.Offset + (ulong)bytes > capacity)
         {
-            throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
-                $"{where}: bytes [0x{m.Offset:x}, 0x{m.Offset + (ulong)bytes:x}) overflow the {name} ({capacity} B)"));
+            return string.Create(CultureInfo.InvariantCulture,
+                $"bytes [0x{m.Offset:x}, 0x{m.Offset + (ulong)bytes:x}) overflow the {Name(m)} ({capacity} B)");
         }
+
+        return null;
     }
+
+    private static string Name(MemRef m) => m.Space switch
+    {
+        MemSpace.Dram => string.Create(CultureInfo.InvariantCulture, $"DRAM interface c{m.Chip}:dram.{m.Cluster}"),
+        MemSpace.L2 => string.Create(CultureInfo.InvariantCulture, $"L2 of c{m.Chip}:cluster {m.Cluster}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"L1 of c{m.Chip}:spu.{m.Cluster}.{m.Unit}"),
+    };
 }

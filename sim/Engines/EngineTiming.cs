@@ -125,6 +125,15 @@ public static class EngineTiming
     /// <summary>Precision in an operand slot: 0 = INT8, 1 = BF16.</summary>
     public static bool IsBf16(long precisionField) => (precisionField & 0xFF) == 1;
 
+    /// <summary>
+    /// Rows of a vop (its prec slot) or vreduce (its prec slot): bits 16-47, 0 and 1 meaning one row. A rows op costs
+    /// exactly its rows single-row ops (docs/isa.md).
+    /// </summary>
+    public static long VpuRows(long precisionSlot) => Math.Max(1, (precisionSlot >> 16) & 0xFFFF_FFFFL);
+
+    /// <summary>SRC1 form of a vop (its prec slot, bits 8-9): 0 elementwise, 1 one scalar per row, 2 one row for every row.</summary>
+    public static int VopBcast(long precisionSlot) => (int)((precisionSlot >> 8) & 3);
+
     /// <summary>Weight sparsity ratio of a matmul/conv FLAGS slot (1 for dense).</summary>
     public static int Ratio(long flagsSlot) => Math.Max(1, SpuFlags.Unpack(flagsSlot & SpuFlags.Mask).Ratio);
 }

@@ -358,6 +358,45 @@ public static class FunctionalOps
         return null;
     }
 
+    /// <summary>
+    /// vop with its rows form: row r reads SRC0 and writes DST at r·ELEMS elements; SRC1 is per element (bcast 0, at
+    /// r·ELEMS), one scalar per row (bcast 1 or scale, at r) or one row shared by every row (bcast 2).
+    /// </summary>
+    public static string? VopRows(FunctionalMemory mem, VpuOp op, MemRef dst, MemRef src0, MemRef src1, long elems, bool bf16, int bcast, long rows)
+    {
+        int es = bf16 ? 2 : 1;
+        bool scalar = bcast == 1 || op == VpuOp.Scale;
+        for (long r = 0; r < rows; r++)
+        {
+            long row = r * elems * es;
+            long at1 = scalar ? r * es : bcast == 2 ? 0 : row;
+            if (Vop(mem, op, Offset(dst, row), Offset(src0, row), Offset(src1, at1), elems, bf16, scalar) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>vreduce with its rows form: DST[r] (one result of the result width per row) reduces SRC row r.</summary>
+    public static string? VreduceRows(FunctionalMemory mem, ReduceOp op, MemRef dst, MemRef src, long elems, bool bf16, long rows)
+    {
+        int es = bf16 ? 2 : 1;
+        int resultBytes = bf16 ? 2 : op == ReduceOp.Sum ? 4 : 1;
+        for (long r = 0; r < rows; r++)
+        {
+            if (Vreduce(mem, op, Offset(dst, r * resultBytes), Offset(src, r * elems * es), elems, bf16) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    private static MemRef Offset(MemRef m, long bytes) => m with { Offset = m.Offset + (ulong)bytes };
+
     /// <summary>vreduce OP, DST, SRC, ELEMS, PREC.</summary>
     public static string? Vreduce(FunctionalMemory mem, ReduceOp op, MemRef dst, MemRef src, long elems, bool bf16)
     {

@@ -227,13 +227,16 @@ public class KernelTimingTests
                     }
 
                 case Opcode.Vop:
-                    return (Div(i.E, (long)Group((i.F & 0xFF) == 1)) * (ulong)_p.VpuOpCycles[(int)i.A]) + (ulong)_p.VpuPipelineLatency;
+                    // A rows form (bits 16-47 of the prec slot) costs its rows single-row vops.
+                    return (ulong)Math.Max(1, (i.F >> 16) & 0xFFFF_FFFFL)
+                        * ((Div(i.E, (long)Group((i.F & 0xFF) == 1)) * (ulong)_p.VpuOpCycles[(int)i.A]) + (ulong)_p.VpuPipelineLatency);
                 case Opcode.Vreduce:
                     {
                         // sum costs an add, max a max, min a min (VpuOp order: add, sub, mul, max, min, ...).
                         int cls = i.A switch { 1 => 3, 2 => 4, _ => 0 };
                         ulong g = Group((i.E & 0xFF) == 1);
-                        return (Div(i.D, (long)g) * (ulong)_p.VpuOpCycles[cls]) + (ulong)Math.Ceiling(Math.Log2(g)) + (ulong)_p.VpuPipelineLatency;
+                        return (ulong)Math.Max(1, (i.E >> 16) & 0xFFFF_FFFFL)
+                            * ((Div(i.D, (long)g) * (ulong)_p.VpuOpCycles[cls]) + (ulong)Math.Ceiling(Math.Log2(g)) + (ulong)_p.VpuPipelineLatency);
                     }
 
                 case Opcode.Spaxpy:
