@@ -158,9 +158,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     /// segment of the instruction before it" (the first instructions default to segment 0). A segment may cover
     /// several separate ranges, e.g. a layer emitted once per micro-batch.
     /// </summary>
+    /// <remarks>A map as long as the stream is taken over and filled in place (a BERT-large stream has a million instructions).</remarks>
     public void SetSegmentMap(int[] segmentOfPc, int segments)
     {
-        _segmentOfPc = new int[_code.Length];
+        ArgumentNullException.ThrowIfNull(segmentOfPc);
+        _segmentOfPc = segmentOfPc.Length == _code.Length ? segmentOfPc : new int[_code.Length];
         int last = 0;
         for (int pc = 0; pc < _segmentOfPc.Length; pc++)
         {
