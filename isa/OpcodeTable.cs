@@ -37,6 +37,12 @@ public sealed class OpcodeInfo
     private readonly Func<Instruction, string?>? _check;
     private readonly Func<OperandInfo, Instruction, bool>? _keywordPresent;
 
+    // Arrays behind the read-only views: Validate runs on every compiled instruction (millions for BERT-large), so it
+    // loops over these without interface enumerators.
+    private readonly OperandInfo[] _operands;
+    private readonly EngineKind[] _engines;
+    private readonly ulong[] _slotMasks;
+
     internal OpcodeInfo(Opcode op, string mnemonic, EngineKind[] engines, OperandInfo[] operands, string summary, string timing,
         Func<Instruction, string?>? check, Func<OperandInfo, Instruction, bool>? keywordPresent)
     {
@@ -44,6 +50,8 @@ public sealed class OpcodeInfo
         Mnemonic = mnemonic;
         Engines = engines;
         Operands = operands;
+        _engines = engines;
+        _operands = operands;
         Summary = summary;
         Timing = timing;
         _check = check;
@@ -58,6 +66,7 @@ public sealed class OpcodeInfo
 
         SlotCount = slots;
         SlotMasks = masks;
+        _slotMasks = masks;
         Encoding = BuildEncoding();
     }
 
@@ -90,15 +99,7 @@ public sealed class OpcodeInfo
 
     public bool AllowedOn(EngineKind kind)
     {
-        foreach (EngineKind k in Engines)
-        {
-            if (k == kind)
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return Array.IndexOf(_engines, kind) >= 0;
     }
 
     public OperandInfo Operand(string name)
@@ -146,13 +147,13 @@ public sealed class OpcodeInfo
 
         for (int s = 0; s < Instruction.SlotCount; s++)
         {
-            if (((ulong)instruction[s] & ~SlotMasks[s]) != 0)
+            if (((ulong)instruction[s] & ~_slotMasks[s]) != 0)
             {
                 return $"{Mnemonic}: slot {(char)('A' + s)} has bits set that no operand uses";
             }
         }
 
-        foreach (OperandInfo o in Operands)
+        foreach (OperandInfo o in _operands)
         {
             long v = o.Read(instruction);
             if (o.Presence == OperandPresence.Keyword && !KeywordPresent(o, instruction))
@@ -187,7 +188,7 @@ public sealed class OpcodeInfo
         }
 
         bool touchesHost = false;
-        foreach (OperandInfo o in Operands)
+        foreach (OperandInfo o in _operands)
         {
             if (o.Kind is OperandKind.Mem or OperandKind.Scalar && (o.Presence != OperandPresence.Keyword || KeywordPresent(o, instruction)))
             {
