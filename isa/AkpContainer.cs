@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using MessagePack;
 
 namespace Antoum.Isa;
@@ -22,22 +23,41 @@ public static class AkpContainer
 
     public static byte[] Write(AkpProgram p)
     {
-        var buffer = new ArrayBufferWriter<byte>();
+        // Sized up front (a BERT-large program is about 165 MB): no doubling of the buffer while writing.
+        long estimate = 64;
+        foreach (EngineStream s in p.Streams)
+        {
+            foreach (Instruction i in s.Code)
+            {
+                estimate += 8L * (OpcodeTable.TryGet(i.Op)?.WordCount ?? 1);
+            }
+
+            estimate += 32;
+        }
+
+        foreach (Symbol s in p.Symbols)
+        {
+            estimate += 48 + (3L * s.Name.Length);
+        }
+
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(estimate, Array.MaxLength));
         var w = new MessagePackWriter(buffer);
         w.WriteArrayHeader(2);
         w.WriteArrayHeader(p.Streams.Count);
         foreach (EngineStream s in p.Streams)
         {
             ulong[] words = Encoder.EncodeAll(s.Code);
-            var bytes = new byte[words.Length * 8];
-            for (int i = 0; i < words.Length; i++)
+            if (!BitConverter.IsLittleEndian)
             {
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * 8), words[i]);
+                for (int i = 0; i < words.Length; i++)
+                {
+                    words[i] = BinaryPrimitives.ReverseEndianness(words[i]);
+                }
             }
 
             w.WriteArrayHeader(2);
             w.Write(s.Engine.Pack());
-            w.Write(bytes);
+            w.Write(MemoryMarshal.AsBytes(words.AsSpan())); // little-endian 64-bit words
         }
 
         w.WriteArrayHeader(p.Symbols.Count);
@@ -135,10 +155,10 @@ public static class AkpContainer
                 }
 
                 var words = new ulong[seq.Length / 8];
-                byte[] raw = seq.ToArray();
+                ReadOnlySpan<byte> raw = seq.IsSingleSegment ? seq.FirstSpan : seq.ToArray();
                 for (int w = 0; w < words.Length; w++)
                 {
-                    words[w] = BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(w * 8));
+                    words[w] = BinaryPrimitives.ReadUInt64LittleEndian(raw[(w * 8)..]);
                 }
 
                 streams.Add(new EngineStream(engine, DecodeStream(words, engine, file, Offset(reader) - seq.Length, i)));
@@ -218,30 +238,39 @@ public static class AkpContainer
 
     private static Instruction[] DecodeStream(ulong[] words, EngineId engine, string file, long codeAt, int streamIndex)
     {
-        var code = new List<Instruction>();
+        // Built only for an error (a BERT-large stream has a million instructions).
+        string Where(int instruction) => $"stream {streamIndex} ({engine}) instruction {instruction}";
+
+        // One exact-size array: the decoder takes min(1 + n, what is left) words per instruction, n from each header.
+        int count = 0;
+        for (int at = 0; at < words.Length; count++)
+        {
+            at += (int)Math.Min(1 + ((words[at] >> 8) & 0xF), (ulong)(words.Length - at));
+        }
+
+        var code = new Instruction[count];
+        int index = 0;
         var loops = new Stack<int>();
         int w = 0;
         while (w < words.Length)
         {
             long at = codeAt + (w * 8L);
             Instruction ins = Decoder.Decode(words.AsSpan(w), out int used);
-            string where = $"stream {streamIndex} ({engine}) instruction {code.Count}";
             if (ins.Op == Opcode.Undefined)
             {
-                throw new AkpFormatException(file, at, $"{where}: undefined or truncated instruction word 0x{words[w]:x16}");
+                throw new AkpFormatException(file, at, $"{Where(index)}: undefined or truncated instruction word 0x{words[w]:x16}");
             }
 
             if (OpcodeTable.Get(ins.Op).Validate(ins, engine) is { } problem)
             {
-                throw new AkpFormatException(file, at, $"{where}: {problem}");
+                throw new AkpFormatException(file, at, $"{Where(index)}: {problem}");
             }
 
-            int index = code.Count;
             if (ins.Op == Opcode.Loop)
             {
                 if (loops.Count >= IsaLimits.MaxLoopDepth)
                 {
-                    throw new AkpFormatException(file, at, $"{where}: loops nested deeper than {IsaLimits.MaxLoopDepth}");
+                    throw new AkpFormatException(file, at, $"{Where(index)}: loops nested deeper than {IsaLimits.MaxLoopDepth}");
                 }
 
                 loops.Push(index);
@@ -250,17 +279,17 @@ public static class AkpContainer
             {
                 if (loops.Count == 0 || ins.A != loops.Peek() || code[loops.Peek()].B != index)
                 {
-                    throw new AkpFormatException(file, at, $"{where}: endloop does not match its loop");
+                    throw new AkpFormatException(file, at, $"{Where(index)}: endloop does not match its loop");
                 }
 
                 loops.Pop();
             }
             else if (ins.Op == Opcode.End && (loops.Count > 0 || w + used != words.Length))
             {
-                throw new AkpFormatException(file, at, $"{where}: 'end' must be the last instruction, outside any loop");
+                throw new AkpFormatException(file, at, $"{Where(index)}: 'end' must be the last instruction, outside any loop");
             }
 
-            code.Add(ins);
+            code[index++] = ins;
             w += used;
         }
 
@@ -269,7 +298,7 @@ public static class AkpContainer
             throw new AkpFormatException(file, codeAt, $"stream {streamIndex} ({engine}) does not finish with 'end'");
         }
 
-        return [.. code];
+        return code;
     }
 }
 
