@@ -18,11 +18,14 @@ public static class Reference
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(data);
         byte[] x = input;
+        byte[] residual = input; // an add/mul's second operand: the last add/mul output, else the network input
         for (int li = 0; li < graph.Layers.Count; li++)
         {
             Layer l = graph.Layers[li];
             x = l.Op switch
             {
+                OpKind.Add or OpKind.Mul => residual = Elementwise(l, x, residual),
+                OpKind.Pool => Pool(l, batch, x),
                 OpKind.Conv => Conv(l, batch, x, data[li]!),
                 OpKind.Gemm => Gemm(l, batch, x, data[li]!),
                 OpKind.Attention => Attention(l, batch, x),
@@ -249,6 +252,98 @@ public static class Reference
         {
             float v = GetBf16(x, i);
             SetBf16(y, i, 0.5f * v * (1f + MathF.Tanh(0.7978846f * (v + (0.044715f * v * v * v)))));
+        }
+
+        return y;
+    }
+
+    /// <summary>x + residual (or x · residual), element by element: INT8 exact then saturated; BF16 in FP32, rounded once.</summary>
+    private static byte[] Elementwise(Layer l, byte[] x, byte[] residual)
+    {
+        bool bf16 = l.Precision == LayerPrecision.Bf16;
+        bool add = l.Op == OpKind.Add;
+        var y = new byte[x.Length];
+        if (!bf16)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                int a = (sbyte)x[i], b = (sbyte)residual[i];
+                y[i] = (byte)(sbyte)Math.Clamp(add ? a + b : a * b, -128, 127);
+            }
+
+            return y;
+        }
+
+        for (long i = 0; i < x.Length / 2; i++)
+        {
+            float a = GetBf16(x, i), b = GetBf16(residual, i);
+            SetBf16(y, i, add ? a + b : a * b);
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// Max or average pooling, NHWC: max over the in-bounds window positions; average = the in-bounds values summed in
+    /// (r, s) order with a BF16 rounding after each add, times BF16(1/(R·S)) (padding counts as zero).
+    /// </summary>
+    private static byte[] Pool(Layer l, int batch, byte[] x)
+    {
+        bool bf16 = l.Precision == LayerPrecision.Bf16;
+        bool avg = string.Equals(l.PoolKind, "avg", StringComparison.OrdinalIgnoreCase);
+        long p = ((l.H + (2L * l.Pad) - l.R) / l.Stride) + 1, q = ((l.W + (2L * l.Pad) - l.S) / l.Stride) + 1;
+        int es = bf16 ? 2 : 1;
+        var y = new byte[batch * p * q * l.C * es];
+        float scale = RoundBf16(1f / (l.R * l.S));
+        for (long n = 0; n < batch; n++)
+        {
+            for (long pp = 0; pp < p; pp++)
+            {
+                for (long qq = 0; qq < q; qq++)
+                {
+                    for (long c = 0; c < l.C; c++)
+                    {
+                        float accF = 0;
+                        long accI = 0;
+                        bool first = true;
+                        for (long r = 0; r < l.R; r++)
+                        {
+                            for (long s = 0; s < l.S; s++)
+                            {
+                                long h = (pp * l.Stride) - l.Pad + r, w = (qq * l.Stride) - l.Pad + s;
+                                if (h < 0 || h >= l.H || w < 0 || w >= l.W)
+                                {
+                                    continue;
+                                }
+
+                                long at = (((((n * l.H) + h) * l.W) + w) * l.C) + c;
+                                if (bf16)
+                                {
+                                    float v = GetBf16(x, at);
+                                    accF = first ? v : RoundBf16(avg ? accF + v : MathF.Max(accF, v));
+                                }
+                                else
+                                {
+                                    long v = (sbyte)x[at];
+                                    accI = first ? v : Math.Max(accI, v);
+                                }
+
+                                first = false;
+                            }
+                        }
+
+                        long o = (((((n * p) + pp) * q) + qq) * l.C) + c;
+                        if (bf16)
+                        {
+                            SetBf16(y, o, avg ? accF * scale : accF);
+                        }
+                        else
+                        {
+                            y[o] = (byte)(sbyte)accI;
+                        }
+                    }
+                }
+            }
         }
 
         return y;

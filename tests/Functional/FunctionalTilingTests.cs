@@ -129,4 +129,42 @@ public class FunctionalTilingTests
         Assert.That(o.Pass, Is.False);
         Assert.That(o.Mismatches, Is.GreaterThan(0));
     }
+
+    /// <summary>
+    /// A residual network: conv 1×1 → conv 3×3 → conv 1×1 → add (residual: the network input) → conv 1×1 → add or mul
+    /// (residual: the first add's output) → max pool 3×3/2 pad 1 (INT8) or average pool 2×2/2 (BF16: window sums
+    /// rounded per add, then × BF16(1/4)).
+    /// </summary>
+    private static WorkloadGraph ResidualNet(LayerPrecision prec, OpKind second) => Graph(
+        Conv("c1", 8, 8, 16, 8, 1, 1, 0, prec),
+        Conv("c2", 8, 8, 8, 8, 3, 1, 1, prec, ratio: 2, format: "csr"),
+        Conv("c3", 8, 8, 8, 16, 1, 1, 0, prec),
+        new Layer { Name = "add1", Op = OpKind.Add, Elements = 8 * 8 * 16, Precision = prec },
+        Conv("c4", 8, 8, 16, 16, 1, 1, 0, prec, ratio: 4, format: "bitmap"),
+        new Layer { Name = "res2", Op = second, Elements = 8 * 8 * 16, Precision = prec },
+        prec == LayerPrecision.Int8
+            ? new Layer { Name = "pool", Op = OpKind.Pool, H = 8, W = 8, C = 16, R = 3, S = 3, Stride = 2, Pad = 1, PoolKind = "max", Precision = prec }
+            : new Layer { Name = "pool", Op = OpKind.Pool, H = 8, W = 8, C = 16, R = 2, S = 2, Stride = 2, PoolKind = "avg", Precision = prec });
+
+    [TestCase("S4", LayerPrecision.Int8, OpKind.Add, null, true)]
+    [TestCase("S4", LayerPrecision.Int8, OpKind.Add, null, false)]
+    [TestCase("S4", LayerPrecision.Bf16, OpKind.Mul, null, true)]
+    [TestCase("S10", LayerPrecision.Bf16, OpKind.Add, PartitionMode.Split, true)]
+    [TestCase("S30", LayerPrecision.Int8, OpKind.Mul, PartitionMode.Broadcast, true)]
+    public void ResidualAddsMulsAndPools_MatchReference(string sku, LayerPrecision prec, OpKind second, PartitionMode? mode, bool microBatching)
+    {
+        CardParameters card = Card(sku, "chip.l1.capacity=8kB", "chip.l2.capacity=48KiB");
+        (CompileResult c, FunctionalOutcome o) = CompileAndRun(card, ResidualNet(prec, second), 10, new CompileOptions { Mode = mode, MicroBatching = microBatching });
+        Assert.That(o.Mismatches, Is.EqualTo(0), o.ToConsoleLine() + " segments " + string.Join("; ", c.Report.Segments));
+    }
+
+    [Test]
+    public void ResidualOfTheWrongSize_IsRefusedWithTheLayerName()
+    {
+        WorkloadGraph g = Graph(
+            Conv("c1", 8, 8, 16, 8, 1, 1, 0, LayerPrecision.Int8),
+            new Layer { Name = "add1", Op = OpKind.Add, Elements = 8 * 8 * 8 });
+        var e = Assert.Throws<CompileException>(() => CompileAndRun(Card("S4"), g, 2, new CompileOptions()));
+        Assert.That(e!.Message, Does.Contain("layer 'add1'").And.Contain("residual operand (the network input) has 1024 B"));
+    }
 }
