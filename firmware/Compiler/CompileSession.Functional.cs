@@ -123,10 +123,10 @@ internal sealed partial class CompileSession
             OpKind.Conv or OpKind.Gemm => null,
             OpKind.Attention or OpKind.Softmax or OpKind.Gelu => l.Precision == LayerPrecision.Bf16 ? null
                 : "functional mode computes softmax/attention/gelu in BF16 only (INT8 softmax has no defined scaling)",
-            OpKind.Add or OpKind.Mul => null,
+            OpKind.Add or OpKind.Mul or OpKind.Resize => null,
             OpKind.Pool => !string.Equals(l.PoolKind, "avg", StringComparison.OrdinalIgnoreCase) || l.Precision == LayerPrecision.Bf16 ? null
                 : "functional mode computes average pooling in BF16 only (INT8 window sums saturate)",
-            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu, add, mul, pool)",
+            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu, add, mul, pool, resize)",
         };
     }
 
@@ -514,6 +514,12 @@ internal sealed partial class CompileSession
             return;
         }
 
+        if (layer.Op == OpKind.Resize)
+        {
+            FnResize(layer, d, vpu, k, v.Rows, rowOff, src, dst, prec, es, rep);
+            return;
+        }
+
         if (layer.Op == OpKind.Pool)
         {
             FnPool(li, layer, d, vpu, k, v.Rows, rowOff, src, dst, prec, es, rep);
@@ -672,6 +678,29 @@ internal sealed partial class CompileSession
                 rep.VectorInstructions += 1;
             }
 
+            e += c1 - c0;
+        }
+
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+
+    /// <summary>Nearest-neighbour resize over output elements [rowOff, rowOff + rows): per output pixel (piece) one VPU copy of its channels from input pixel (h / Scale, w / Scale).</summary>
+    private void FnResize(Layer layer, StreamBuilder d, StreamBuilder vpu, int k, long rows, long rowOff, Loc src, Loc dst, Precision prec, int es, LayerReport rep)
+    {
+        long scale = Math.Max(1, layer.Scale), ho = layer.H * scale, wo = layer.W * scale, c = layer.C;
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        long e = rowOff, end = rowOff + rows;
+        while (e < end)
+        {
+            long pix = e / c, c0 = e % c, c1 = Math.Min(c, c0 + (end - e));
+            long n = pix / (ho * wo), h = pix % (ho * wo) / wo / scale, w = pix % wo / scale;
+            MemRef from = Act(src, ((((((n * layer.H) + h) * layer.W) + w) * c) + c0) * es);
+            vpu.Vop(VpuOp.Copy, Act(dst, e * es), from, from, c1 - c0, prec);
+            rep.VectorInstructions += 1;
             e += c1 - c0;
         }
 

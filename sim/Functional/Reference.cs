@@ -26,6 +26,7 @@ public static class Reference
             {
                 OpKind.Add or OpKind.Mul => residual = Elementwise(l, x, residual),
                 OpKind.Pool => Pool(l, batch, x),
+                OpKind.Resize => Resize(l, batch, x),
                 OpKind.Conv => Conv(l, batch, x, data[li]!),
                 OpKind.Gemm => Gemm(l, batch, x, data[li]!),
                 OpKind.Attention => Attention(l, batch, x),
@@ -342,6 +343,28 @@ public static class Reference
                             y[o] = (byte)(sbyte)accI;
                         }
                     }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>Nearest-neighbour resize by the integer factor Scale, NHWC: out[n][h][w][c] = in[n][h / Scale][w / Scale][c].</summary>
+    private static byte[] Resize(Layer l, int batch, byte[] x)
+    {
+        int es = l.Precision == LayerPrecision.Bf16 ? 2 : 1;
+        long f = Math.Max(1, l.Scale), ho = l.H * f, wo = l.W * f;
+        var y = new byte[batch * ho * wo * l.C * es];
+        for (long n = 0; n < batch; n++)
+        {
+            for (long h = 0; h < ho; h++)
+            {
+                for (long w = 0; w < wo; w++)
+                {
+                    long from = ((((n * l.H) + (h / f)) * l.W) + (w / f)) * l.C * es;
+                    long to = ((((n * ho) + h) * wo) + w) * l.C * es;
+                    Array.Copy(x, from, y, to, l.C * es);
                 }
             }
         }

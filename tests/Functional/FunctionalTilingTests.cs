@@ -167,4 +167,17 @@ public class FunctionalTilingTests
         var e = Assert.Throws<CompileException>(() => CompileAndRun(Card("S4"), g, 2, new CompileOptions()));
         Assert.That(e!.Message, Does.Contain("layer 'add1'").And.Contain("residual operand (the network input) has 1024 B"));
     }
+
+    [TestCase("S4", LayerPrecision.Int8, null)]
+    [TestCase("S10", LayerPrecision.Bf16, PartitionMode.Split)]
+    public void Resize_MatchesReference(string sku, LayerPrecision prec, PartitionMode? mode)
+    {
+        // conv → nearest-neighbour ×2 resize → conv.
+        WorkloadGraph g = Graph(
+            Conv("c1", 6, 6, 8, 12, 3, 1, 1, prec),
+            new Layer { Name = "up", Op = OpKind.Resize, H = 6, W = 6, C = 12, Scale = 2, Precision = prec },
+            Conv("c2", 12, 12, 12, 8, 3, 2, 1, prec, ratio: 2, format: "csr"));
+        (_, FunctionalOutcome o) = CompileAndRun(Card(sku, "chip.l1.capacity=8kB"), g, 5, new CompileOptions { Mode = mode });
+        Assert.That(o.Mismatches, Is.EqualTo(0), o.ToConsoleLine());
+    }
 }
