@@ -121,12 +121,12 @@ internal sealed partial class CompileSession
         return l.Op switch
         {
             OpKind.Conv or OpKind.Gemm => null,
-            OpKind.Attention or OpKind.Softmax or OpKind.Gelu => l.Precision == LayerPrecision.Bf16 ? null
-                : "functional mode computes softmax/attention/gelu in BF16 only (INT8 softmax has no defined scaling)",
+            OpKind.Attention or OpKind.Softmax or OpKind.Gelu or OpKind.LayerNorm => l.Precision == LayerPrecision.Bf16 ? null
+                : "functional mode computes softmax/attention/gelu/layernorm in BF16 only (INT8 softmax and layernorm have no defined scaling)",
             OpKind.Add or OpKind.Mul or OpKind.Resize => null,
             OpKind.Pool => !string.Equals(l.PoolKind, "avg", StringComparison.OrdinalIgnoreCase) || l.Precision == LayerPrecision.Bf16 ? null
                 : "functional mode computes average pooling in BF16 only (INT8 window sums saturate)",
-            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu, add, mul, pool, resize)",
+            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu, layernorm, add, mul, pool, resize)",
         };
     }
 
@@ -520,6 +520,12 @@ internal sealed partial class CompileSession
             return;
         }
 
+        if (layer.Op == OpKind.LayerNorm)
+        {
+            FnLayerNorm(li, layer, d, vpu, sfa, k, v, rowOff, src, dst, rep);
+            return;
+        }
+
         if (layer.Op == OpKind.Pool)
         {
             FnPool(li, layer, d, vpu, k, v.Rows, rowOff, src, dst, prec, es, rep);
@@ -704,6 +710,92 @@ internal sealed partial class CompileSession
             e += c1 - c0;
         }
 
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+
+    /// <summary>BF16 bits of <paramref name="v"/>, rounded to nearest even (finite values).</summary>
+    private static ushort Bf16Bits(float v)
+    {
+        int full = BitConverter.SingleToInt32Bits(v);
+        return (ushort)((full + 0x7FFF + ((full >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>
+    /// Layer normalisation (BF16) over rows [rowOff, rowOff + v.Rows) of v.Cols: per row sum, × 1/cols (mean), x − mean,
+    /// squares, sum, × 1/cols, + ε (variance); SFA rsqrt over the cluster's rows; per row × rsqrt, × γ, + β. γ, β,
+    /// 1/cols and ε = 1e-5 (BF16) are written by the loader to DRAM; row statistics and the squares in L2 scratch.
+    /// </summary>
+    private void FnLayerNorm(int li, Layer layer, StreamBuilder d, StreamBuilder vpu, StreamBuilder sfa, int k, VectorPhase v, long rowOff, Loc src, Loc dst, LayerReport rep)
+    {
+        const Precision prec = Precision.Bf16;
+        const int es = 2;
+        long cols = v.Cols, rows = v.Rows;
+        if (!_fnConsts.TryGetValue(li, out ulong at))
+        {
+            byte[] gb = _options.Data!.Layers[li]?.Weights
+                ?? throw new CompileException(Compiler.Str($"layer '{layer.Name}': functional compile needs its gamma and beta"));
+            if (gb.LongLength != 2 * cols * es)
+            {
+                throw new CompileException(Compiler.Str($"layer '{layer.Name}': expected {2 * cols * es} gamma/beta bytes, got {gb.LongLength}"));
+            }
+
+            var bytes = new byte[gb.Length + 4];
+            gb.CopyTo(bytes, 0);
+            ushort inv = Bf16Bits(1f / cols), eps = Bf16Bits(1e-5f);
+            bytes[gb.Length] = (byte)inv;
+            bytes[gb.Length + 1] = (byte)(inv >> 8);
+            bytes[gb.Length + 2] = (byte)eps;
+            bytes[gb.Length + 3] = (byte)(eps >> 8);
+            at = _fnNext;
+            _fnPacked.Add(new PackedWeights(li, at, bytes));
+            _fnNext += (ulong)Align(bytes.Length);
+            _fnConsts[li] = at;
+        }
+
+        MemRef gamma = MemRef.Of(MemSpace.Dram, at), beta = MemRef.Of(MemSpace.Dram, at + (ulong)(cols * es));
+        MemRef invCols = MemRef.Of(MemSpace.Dram, at + (ulong)(2 * cols * es)), eps1 = MemRef.Of(MemSpace.Dram, at + (ulong)((2 * cols * es) + 2));
+        long slot = Align(rows * es);
+        if ((3 * slot) + (cols * es) > _l2Scratch.Size)
+        {
+            throw new CompileException(Compiler.Str($"layer '{layer.Name}': {rows} layernorm rows on one cluster need {(3 * slot) + (cols * es)} B of L2 scratch; it has {_l2Scratch.Size} B"));
+        }
+
+        MemRef Src(long r) => Act(src, (rowOff + r) * cols * es);
+        MemRef Dst(long r) => Act(dst, (rowOff + r) * cols * es);
+        MemRef Mean(long r) => _l2Scratch.At(r * es);
+        MemRef Var(long r) => _l2Scratch.At(slot + (r * es));
+        MemRef Rs(long r) => _l2Scratch.At((2 * slot) + (r * es));
+        MemRef sq = _l2Scratch.At(3 * slot);
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone), toSfa = ClusterToken(k, VpuToSfa), toVpu = ClusterToken(k, SfaToVpu);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        sfa.HasWork = true;
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vreduce(ReduceOp.Sum, Mean(r), Src(r), cols, prec);
+            vpu.Vop(VpuOp.Scale, Mean(r), Mean(r), invCols, 1, prec);
+            vpu.Vop(VpuOp.Sub, Dst(r), Src(r), Mean(r), cols, prec, bcast: true);
+            vpu.Vop(VpuOp.Mul, sq, Dst(r), Dst(r), cols, prec);
+            vpu.Vreduce(ReduceOp.Sum, Var(r), sq, cols, prec);
+            vpu.Vop(VpuOp.Scale, Var(r), Var(r), invCols, 1, prec);
+            vpu.Vop(VpuOp.Add, Var(r), Var(r), eps1, 1, prec, bcast: true);
+        }
+
+        vpu.Signal(toSfa);
+        sfa.Wait(toSfa);
+        sfa.Sfa(SfaFunc.Rsqrt, Rs(0), Var(0), rows, prec);
+        sfa.Signal(toVpu);
+        vpu.Wait(toVpu);
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vop(VpuOp.Mul, Dst(r), Dst(r), Rs(r), cols, prec, bcast: true);
+            vpu.Vop(VpuOp.Mul, Dst(r), Dst(r), gamma, cols, prec);
+            vpu.Vop(VpuOp.Add, Dst(r), Dst(r), beta, cols, prec);
+        }
+
+        rep.VectorInstructions += (10 * rows) + 1;
         vpu.Signal(vpuDone);
         d.Wait(vpuDone);
     }

@@ -27,6 +27,7 @@ public static class Reference
                 OpKind.Add or OpKind.Mul => residual = Elementwise(l, x, residual),
                 OpKind.Pool => Pool(l, batch, x),
                 OpKind.Resize => Resize(l, batch, x),
+                OpKind.LayerNorm => LayerNorm(l, x, data[li]!),
                 OpKind.Conv => Conv(l, batch, x, data[li]!),
                 OpKind.Gemm => Gemm(l, batch, x, data[li]!),
                 OpKind.Attention => Attention(l, batch, x),
@@ -366,6 +367,46 @@ public static class Reference
                     long to = ((((n * ho) + h) * wo) + w) * l.C * es;
                     Array.Copy(x, from, y, to, l.C * es);
                 }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// Layer normalisation (BF16) per row of Cols: mean = bf16(bf16(Σx) · bf16(1/cols)); dᵢ = bf16(xᵢ − mean);
+    /// var = bf16(bf16(bf16(Σ bf16(dᵢ²)) · bf16(1/cols)) + bf16(1e-5)); r = bf16(1/√var); yᵢ = bf16(bf16(bf16(dᵢ·r)·γᵢ) + βᵢ).
+    /// Sums in FP32 in index order.
+    /// </summary>
+    private static byte[] LayerNorm(Layer l, byte[] x, Firmware.Compiler.LayerData d)
+    {
+        long cols = l.Cols > 0 ? l.Cols : l.Elements;
+        long rows = x.Length / 2 / cols;
+        float inv = RoundBf16(1f / cols), eps = RoundBf16(1e-5f);
+        var y = new byte[x.Length];
+        var dev = new float[cols];
+        for (long r = 0; r < rows; r++)
+        {
+            float sum = 0;
+            for (long c = 0; c < cols; c++)
+            {
+                sum += GetBf16(x, (r * cols) + c);
+            }
+
+            float mean = RoundBf16(RoundBf16(sum) * inv);
+            float sq = 0;
+            for (long c = 0; c < cols; c++)
+            {
+                dev[c] = RoundBf16(GetBf16(x, (r * cols) + c) - mean);
+                sq += RoundBf16(dev[c] * dev[c]);
+            }
+
+            float variance = RoundBf16(RoundBf16(RoundBf16(sq) * inv) + eps);
+            float rs = RoundBf16(1f / MathF.Sqrt(variance));
+            for (long c = 0; c < cols; c++)
+            {
+                float v = RoundBf16(RoundBf16(dev[c] * rs) * GetBf16(d.Weights!, c));
+                SetBf16(y, (r * cols) + c, v + GetBf16(d.Weights!, cols + c));
             }
         }
 

@@ -180,4 +180,17 @@ public class FunctionalTilingTests
         (_, FunctionalOutcome o) = CompileAndRun(Card(sku, "chip.l1.capacity=8kB"), g, 5, new CompileOptions { Mode = mode });
         Assert.That(o.Mismatches, Is.EqualTo(0), o.ToConsoleLine());
     }
+
+    [TestCase("S4", null)]
+    [TestCase("S10", PartitionMode.Split)]
+    public void GemmAddLayerNorm_MatchesReference(string sku, PartitionMode? mode)
+    {
+        // A BERT-style tail: gemm → add (residual: the network input) → layernorm over 48 columns.
+        WorkloadGraph g = Graph(
+            Gemm(12, 48, 48, LayerPrecision.Bf16, 2, "csr"),
+            new Layer { Name = "add", Op = OpKind.Add, Elements = 12 * 48, Precision = LayerPrecision.Bf16 },
+            new Layer { Name = "ln", Op = OpKind.LayerNorm, Elements = 12 * 48, Cols = 48, Precision = LayerPrecision.Bf16 });
+        (_, FunctionalOutcome o) = CompileAndRun(Card(sku, "chip.l1.capacity=8kB"), g, 5, new CompileOptions { Mode = mode });
+        Assert.That(o.Mismatches, Is.EqualTo(0), o.ToConsoleLine());
+    }
 }
