@@ -25,6 +25,8 @@ internal sealed partial class CompileSession
     private int _fnPhaseIndex;
     private long _fnColOffset;
     private long _fnFullN;
+    private Loc _fnResidual;
+    private readonly Dictionary<int, ulong> _fnConsts = [];
 
     private bool Fn => _options.Data is not null;
 
@@ -48,9 +50,69 @@ internal sealed partial class CompileSession
             }
         }
 
+        // Residuals: an add/mul's second operand is the output of the last add/mul before it, or the network input.
+        long resBytes = InputBytesPerSample();
+        string resName = "the network input";
+        foreach (Layer l in _graph.Layers)
+        {
+            if (KeepsResidual(l))
+            {
+                long bytes = l.Elements * Lowering.ElementBytes(l);
+                if (bytes != resBytes)
+                {
+                    throw new CompileException(Compiler.Str(
+                        $"layer '{l.Name}': its residual operand ({resName}) has {resBytes} B per sample; the {l.Op.ToString().ToLowerInvariant()} reads {bytes} B ({l.Elements} x {Lowering.ElementBytes(l)} B)"));
+                }
+
+                resName = Compiler.Str($"the output of '{l.Name}'");
+            }
+        }
+
         _zeros = new Loc(MemSpace.Dram, at, _t.L1Bytes);
         at += (ulong)Align(_t.L1Bytes);
+        _fnResidual = new Loc(MemSpace.Dram, at, _dramAct[0].Size);
+        at += (ulong)_dramAct[0].Size;
         _fnNext = at;
+    }
+
+    private bool HasResiduals => _graph.Layers.Any(KeepsResidual);
+
+    /// <summary>True when no add/mul comes before layer <paramref name="li"/> (the residual is then the network input).</summary>
+    private bool ResidualIsInput(int li)
+    {
+        for (int i = 0; i < li; i++)
+        {
+            if (KeepsResidual(_graph.Layers[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Micro-batched: a segment with an add/mul whose residual is the network input (no add/mul before the segment)
+    /// copies the micro-batch's input from the host into the residual region (the staged DRAM copy may be overwritten
+    /// by a later segment boundary).
+    /// </summary>
+    private void FnResidualFromHost(StreamBuilder d, int chip, int k, Segment seg, long samples)
+    {
+        bool needs = false;
+        for (int li = seg.First; li <= seg.Last; li++)
+        {
+            needs |= KeepsResidual(_graph.Layers[li]) && ResidualIsInput(li);
+        }
+
+        if (!needs)
+        {
+            return;
+        }
+
+        long inPerSample = InputBytesPerSample();
+        (long first, _) = UnitFirst(chip, k);
+        d.Copy(_l2Residual.At(0), MemRef.Of(MemSpace.Host, (ulong)((first + _mbFirst) * inPerSample)), samples * inPerSample);
+        _hostBytes += samples * inPerSample;
     }
 
     /// <summary>Null when functional mode supports the layer, else why not.</summary>
@@ -59,9 +121,12 @@ internal sealed partial class CompileSession
         return l.Op switch
         {
             OpKind.Conv or OpKind.Gemm => null,
-            OpKind.Attention or OpKind.Softmax or OpKind.Gelu => l.Precision == LayerPrecision.Bf16 ? null
-                : "functional mode computes softmax/attention/gelu in BF16 only (INT8 softmax has no defined scaling)",
-            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu)",
+            OpKind.Attention or OpKind.Softmax or OpKind.Gelu or OpKind.LayerNorm => l.Precision == LayerPrecision.Bf16 ? null
+                : "functional mode computes softmax/attention/gelu/layernorm in BF16 only (INT8 softmax and layernorm have no defined scaling)",
+            OpKind.Add or OpKind.Mul or OpKind.Resize => null,
+            OpKind.Pool => !string.Equals(l.PoolKind, "avg", StringComparison.OrdinalIgnoreCase) || l.Precision == LayerPrecision.Bf16 ? null
+                : "functional mode computes average pooling in BF16 only (INT8 window sums saturate)",
+            _ => $"functional mode does not support {l.Op.ToString().ToLowerInvariant()} layers (supported: conv, gemm, attention, softmax, gelu, layernorm, add, mul, pool, resize)",
         };
     }
 
@@ -113,6 +178,12 @@ internal sealed partial class CompileSession
             long unitOffset = _mode == PartitionMode.PerCluster ? 0 : within;
             d.Copy(Act(input, unitOffset * inPerSample), MemRef.Of(MemSpace.Host, (ulong)(first * inPerSample)), n * inPerSample);
             _hostBytes += n * inPerSample;
+            if (_mb == 0 && HasResiduals)
+            {
+                // The network input is the first add/mul's residual operand (layer-by-layer schedule: a DRAM region).
+                d.Copy(Act(_fnResidual, unitOffset * inPerSample), MemRef.Of(MemSpace.Host, (ulong)(first * inPerSample)), n * inPerSample);
+                _hostBytes += n * inPerSample;
+            }
         });
 
         // split/broadcast: every cluster reads the whole chip's input, which the clusters copied in parts, so the
@@ -433,10 +504,34 @@ internal sealed partial class CompileSession
     /// A vector phase over rows [rowOff, rowOff + v.Rows) with exact addresses: SFA functions in one instruction;
     /// softmax per row max, subtract, exp (SFA), per row sum, reciprocal (SFA), per row multiply.
     /// </summary>
-    private void FnVector(Layer layer, StreamBuilder d, StreamBuilder vpu, StreamBuilder sfa, int k, VectorPhase v, long rowOff, Loc src, Loc dst, LayerReport rep)
+    private void FnVector(int li, Layer layer, StreamBuilder d, StreamBuilder vpu, StreamBuilder sfa, int k, VectorPhase v, long rowOff, Loc src, Loc dst, LayerReport rep)
     {
-        const Precision prec = Precision.Bf16;
-        const int es = 2;
+        Precision prec = layer.Precision == LayerPrecision.Bf16 ? Precision.Bf16 : Precision.Int8;
+        int es = Lowering.ElementBytes(layer);
+        if (layer.Op is OpKind.Add or OpKind.Mul)
+        {
+            FnElementwise(layer, d, vpu, k, v, rowOff, src, dst, prec, es, rep);
+            return;
+        }
+
+        if (layer.Op == OpKind.Resize)
+        {
+            FnResize(layer, d, vpu, k, v.Rows, rowOff, src, dst, prec, es, rep);
+            return;
+        }
+
+        if (layer.Op == OpKind.LayerNorm)
+        {
+            FnLayerNorm(li, layer, d, vpu, sfa, k, v, rowOff, src, dst, rep);
+            return;
+        }
+
+        if (layer.Op == OpKind.Pool)
+        {
+            FnPool(li, layer, d, vpu, k, v.Rows, rowOff, src, dst, prec, es, rep);
+            return;
+        }
+
         long cols = v.Cols, rows = v.Rows;
         MemRef Src(long r) => Act(src, (rowOff + r) * cols * es);
         MemRef Dst(long r) => Act(dst, (rowOff + r) * cols * es);
@@ -500,6 +595,207 @@ internal sealed partial class CompileSession
         }
 
         rep.VectorInstructions += (4 * rows) + 2;
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+
+    /// <summary>
+    /// add/mul over rows [rowOff, rowOff + v.Rows) with the residual operand: in the micro-batched schedule the
+    /// residual region (the add writes it in place, as in timing compiles), else a DRAM residual region that the
+    /// DMA refreshes with the add's output.
+    /// </summary>
+    private void FnElementwise(Layer layer, StreamBuilder d, StreamBuilder vpu, int k, VectorPhase v, long rowOff, Loc src, Loc dst, Precision prec, int es, LayerReport rep)
+    {
+        long n = v.Rows * v.Cols;
+        MemRef other = _only is not null ? _l2Residual.At(rowOff * es) : Act(_fnResidual, rowOff * es);
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        vpu.Vop(v.Op, Act(dst, rowOff * es), Act(src, rowOff * es), other, n, prec);
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+        rep.VectorInstructions += 1;
+        if (_only is null)
+        {
+            d.Copy(Act(_fnResidual, rowOff * es), Act(dst, rowOff * es), n * es);
+        }
+    }
+
+    /// <summary>
+    /// Pooling over output elements [rowOff, rowOff + rows) (NHWC, a share may start inside a pixel): per output pixel
+    /// the in-bounds window positions in (r, s) order, the first copied, the others combined with max (max pool) or
+    /// add (avg pool) over the pixel's channels; avg then scales by 1/(R·S) (padding counts as zero).
+    /// </summary>
+    private void FnPool(int li, Layer layer, StreamBuilder d, StreamBuilder vpu, int k, long rows, long rowOff, Loc src, Loc dst, Precision prec, int es, LayerReport rep)
+    {
+        bool avg = string.Equals(layer.PoolKind, "avg", StringComparison.OrdinalIgnoreCase);
+        long pOut = Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad), qOut = Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
+        long c = layer.C;
+        MemRef scale = default;
+        if (avg)
+        {
+            if (!_fnConsts.TryGetValue(li, out ulong at))
+            {
+                // 1/(R·S) rounded to BF16, nearest even (positive and finite).
+                int full = BitConverter.SingleToInt32Bits(1f / (layer.R * layer.S));
+                ushort bits = (ushort)((full + 0x7FFF + ((full >> 16) & 1)) >> 16);
+
+                at = _fnNext;
+                _fnPacked.Add(new PackedWeights(li, at, [(byte)bits, (byte)(bits >> 8)]));
+                _fnNext += 4096;
+                _fnConsts[li] = at;
+            }
+
+            scale = MemRef.Of(MemSpace.Dram, at);
+        }
+
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        long e = rowOff, end = rowOff + rows;
+        while (e < end)
+        {
+            long pix = e / c, c0 = e % c, c1 = Math.Min(c, c0 + (end - e));
+            long n = pix / (pOut * qOut), pp = pix % (pOut * qOut) / qOut, q = pix % qOut;
+            MemRef to = Act(dst, e * es);
+            bool first = true;
+            for (long r = 0; r < layer.R; r++)
+            {
+                for (long s = 0; s < layer.S; s++)
+                {
+                    long h = (pp * layer.Stride) - layer.Pad + r, w = (q * layer.Stride) - layer.Pad + s;
+                    if (h < 0 || h >= layer.H || w < 0 || w >= layer.W)
+                    {
+                        continue;
+                    }
+
+                    MemRef from = Act(src, ((((((n * layer.H) + h) * layer.W) + w) * c) + c0) * es);
+                    vpu.Vop(first ? VpuOp.Copy : avg ? VpuOp.Add : VpuOp.Max, to, first ? from : to, from, c1 - c0, prec);
+                    first = false;
+                    rep.VectorInstructions += 1;
+                }
+            }
+
+            if (avg)
+            {
+                vpu.Vop(VpuOp.Scale, to, to, scale, c1 - c0, prec);
+                rep.VectorInstructions += 1;
+            }
+
+            e += c1 - c0;
+        }
+
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+
+    /// <summary>Nearest-neighbour resize over output elements [rowOff, rowOff + rows): per output pixel (piece) one VPU copy of its channels from input pixel (h / Scale, w / Scale).</summary>
+    private void FnResize(Layer layer, StreamBuilder d, StreamBuilder vpu, int k, long rows, long rowOff, Loc src, Loc dst, Precision prec, int es, LayerReport rep)
+    {
+        long scale = Math.Max(1, layer.Scale), ho = layer.H * scale, wo = layer.W * scale, c = layer.C;
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        long e = rowOff, end = rowOff + rows;
+        while (e < end)
+        {
+            long pix = e / c, c0 = e % c, c1 = Math.Min(c, c0 + (end - e));
+            long n = pix / (ho * wo), h = pix % (ho * wo) / wo / scale, w = pix % wo / scale;
+            MemRef from = Act(src, ((((((n * layer.H) + h) * layer.W) + w) * c) + c0) * es);
+            vpu.Vop(VpuOp.Copy, Act(dst, e * es), from, from, c1 - c0, prec);
+            rep.VectorInstructions += 1;
+            e += c1 - c0;
+        }
+
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+
+    /// <summary>BF16 bits of <paramref name="v"/>, rounded to nearest even (finite values).</summary>
+    private static ushort Bf16Bits(float v)
+    {
+        int full = BitConverter.SingleToInt32Bits(v);
+        return (ushort)((full + 0x7FFF + ((full >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>
+    /// Layer normalisation (BF16) over rows [rowOff, rowOff + v.Rows) of v.Cols: per row sum, × 1/cols (mean), x − mean,
+    /// squares, sum, × 1/cols, + ε (variance); SFA rsqrt over the cluster's rows; per row × rsqrt, × γ, + β. γ, β,
+    /// 1/cols and ε = 1e-5 (BF16) are written by the loader to DRAM; row statistics and the squares in L2 scratch.
+    /// </summary>
+    private void FnLayerNorm(int li, Layer layer, StreamBuilder d, StreamBuilder vpu, StreamBuilder sfa, int k, VectorPhase v, long rowOff, Loc src, Loc dst, LayerReport rep)
+    {
+        const Precision prec = Precision.Bf16;
+        const int es = 2;
+        long cols = v.Cols, rows = v.Rows;
+        if (!_fnConsts.TryGetValue(li, out ulong at))
+        {
+            byte[] gb = _options.Data!.Layers[li]?.Weights
+                ?? throw new CompileException(Compiler.Str($"layer '{layer.Name}': functional compile needs its gamma and beta"));
+            if (gb.LongLength != 2 * cols * es)
+            {
+                throw new CompileException(Compiler.Str($"layer '{layer.Name}': expected {2 * cols * es} gamma/beta bytes, got {gb.LongLength}"));
+            }
+
+            var bytes = new byte[gb.Length + 4];
+            gb.CopyTo(bytes, 0);
+            ushort inv = Bf16Bits(1f / cols), eps = Bf16Bits(1e-5f);
+            bytes[gb.Length] = (byte)inv;
+            bytes[gb.Length + 1] = (byte)(inv >> 8);
+            bytes[gb.Length + 2] = (byte)eps;
+            bytes[gb.Length + 3] = (byte)(eps >> 8);
+            at = _fnNext;
+            _fnPacked.Add(new PackedWeights(li, at, bytes));
+            _fnNext += (ulong)Align(bytes.Length);
+            _fnConsts[li] = at;
+        }
+
+        MemRef gamma = MemRef.Of(MemSpace.Dram, at), beta = MemRef.Of(MemSpace.Dram, at + (ulong)(cols * es));
+        MemRef invCols = MemRef.Of(MemSpace.Dram, at + (ulong)(2 * cols * es)), eps1 = MemRef.Of(MemSpace.Dram, at + (ulong)((2 * cols * es) + 2));
+        long slot = Align(rows * es);
+        if ((3 * slot) + (cols * es) > _l2Scratch.Size)
+        {
+            throw new CompileException(Compiler.Str($"layer '{layer.Name}': {rows} layernorm rows on one cluster need {(3 * slot) + (cols * es)} B of L2 scratch; it has {_l2Scratch.Size} B"));
+        }
+
+        MemRef Src(long r) => Act(src, (rowOff + r) * cols * es);
+        MemRef Dst(long r) => Act(dst, (rowOff + r) * cols * es);
+        MemRef Mean(long r) => _l2Scratch.At(r * es);
+        MemRef Var(long r) => _l2Scratch.At(slot + (r * es));
+        MemRef Rs(long r) => _l2Scratch.At((2 * slot) + (r * es));
+        MemRef sq = _l2Scratch.At(3 * slot);
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone), toSfa = ClusterToken(k, VpuToSfa), toVpu = ClusterToken(k, SfaToVpu);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        sfa.HasWork = true;
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vreduce(ReduceOp.Sum, Mean(r), Src(r), cols, prec);
+            vpu.Vop(VpuOp.Scale, Mean(r), Mean(r), invCols, 1, prec);
+            vpu.Vop(VpuOp.Sub, Dst(r), Src(r), Mean(r), cols, prec, bcast: true);
+            vpu.Vop(VpuOp.Mul, sq, Dst(r), Dst(r), cols, prec);
+            vpu.Vreduce(ReduceOp.Sum, Var(r), sq, cols, prec);
+            vpu.Vop(VpuOp.Scale, Var(r), Var(r), invCols, 1, prec);
+            vpu.Vop(VpuOp.Add, Var(r), Var(r), eps1, 1, prec, bcast: true);
+        }
+
+        vpu.Signal(toSfa);
+        sfa.Wait(toSfa);
+        sfa.Sfa(SfaFunc.Rsqrt, Rs(0), Var(0), rows, prec);
+        sfa.Signal(toVpu);
+        vpu.Wait(toVpu);
+        for (long r = 0; r < rows; r++)
+        {
+            vpu.Vop(VpuOp.Mul, Dst(r), Dst(r), Rs(r), cols, prec, bcast: true);
+            vpu.Vop(VpuOp.Mul, Dst(r), Dst(r), gamma, cols, prec);
+            vpu.Vop(VpuOp.Add, Dst(r), Dst(r), beta, cols, prec);
+        }
+
+        rep.VectorInstructions += (10 * rows) + 1;
         vpu.Signal(vpuDone);
         d.Wait(vpuDone);
     }

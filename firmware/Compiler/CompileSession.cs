@@ -426,6 +426,11 @@ internal sealed partial class CompileSession
         LayerReport first = ReportFor(seg.First, cur, 0);
         d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
         first.DramToL2Bytes += inBytes;
+        if (Fn)
+        {
+            FnResidualFromHost(d, chip, k, seg, samples);
+        }
+
         int slot = seg.InputInResidual ? -1 : 1;
         for (int li = seg.First; li <= seg.Last; li++)
         {
@@ -1596,7 +1601,7 @@ internal sealed partial class CompileSession
 
             if (Fn)
             {
-                FnVector(layer, d, _vpu[chip, k]!, _sfa[chip, k]!, k, v, FnRowOffset(layer, pi, chip, k), src, dst, rep);
+                FnVector(li, layer, d, _vpu[chip, k]!, _sfa[chip, k]!, k, v, FnRowOffset(layer, pi, chip, k), src, dst, rep);
                 continue;
             }
 

@@ -140,6 +140,24 @@ public static class FunctionalRun
     /// </summary>
     private static LayerData? LayerWeights(Layer l, SplitMix64 rng)
     {
+        if (l.Op == OpKind.LayerNorm)
+        {
+            // γ then β, BF16 k/128 with k in 1..255 (γ) and −255..255 (β).
+            long cols = l.Cols > 0 ? l.Cols : l.Elements;
+            var gb = new byte[4 * cols];
+            for (long i = 0; i < cols; i++)
+            {
+                WriteBf16(gb, i, rng.Range(1, 255) / 128f);
+            }
+
+            for (long i = cols; i < 2 * cols; i++)
+            {
+                WriteBf16(gb, i, rng.Range(-255, 255) / 128f);
+            }
+
+            return new LayerData(gb);
+        }
+
         if (l.Op is not (OpKind.Conv or OpKind.Gemm))
         {
             return null;

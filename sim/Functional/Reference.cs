@@ -18,11 +18,16 @@ public static class Reference
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(data);
         byte[] x = input;
+        byte[] residual = input; // an add/mul's second operand: the last add/mul output, else the network input
         for (int li = 0; li < graph.Layers.Count; li++)
         {
             Layer l = graph.Layers[li];
             x = l.Op switch
             {
+                OpKind.Add or OpKind.Mul => residual = Elementwise(l, x, residual),
+                OpKind.Pool => Pool(l, batch, x),
+                OpKind.Resize => Resize(l, batch, x),
+                OpKind.LayerNorm => LayerNorm(l, x, data[li]!),
                 OpKind.Conv => Conv(l, batch, x, data[li]!),
                 OpKind.Gemm => Gemm(l, batch, x, data[li]!),
                 OpKind.Attention => Attention(l, batch, x),
@@ -249,6 +254,160 @@ public static class Reference
         {
             float v = GetBf16(x, i);
             SetBf16(y, i, 0.5f * v * (1f + MathF.Tanh(0.7978846f * (v + (0.044715f * v * v * v)))));
+        }
+
+        return y;
+    }
+
+    /// <summary>x + residual (or x · residual), element by element: INT8 exact then saturated; BF16 in FP32, rounded once.</summary>
+    private static byte[] Elementwise(Layer l, byte[] x, byte[] residual)
+    {
+        bool bf16 = l.Precision == LayerPrecision.Bf16;
+        bool add = l.Op == OpKind.Add;
+        var y = new byte[x.Length];
+        if (!bf16)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                int a = (sbyte)x[i], b = (sbyte)residual[i];
+                y[i] = (byte)(sbyte)Math.Clamp(add ? a + b : a * b, -128, 127);
+            }
+
+            return y;
+        }
+
+        for (long i = 0; i < x.Length / 2; i++)
+        {
+            float a = GetBf16(x, i), b = GetBf16(residual, i);
+            SetBf16(y, i, add ? a + b : a * b);
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// Max or average pooling, NHWC: max over the in-bounds window positions; average = the in-bounds values summed in
+    /// (r, s) order with a BF16 rounding after each add, times BF16(1/(R·S)) (padding counts as zero).
+    /// </summary>
+    private static byte[] Pool(Layer l, int batch, byte[] x)
+    {
+        bool bf16 = l.Precision == LayerPrecision.Bf16;
+        bool avg = string.Equals(l.PoolKind, "avg", StringComparison.OrdinalIgnoreCase);
+        long p = ((l.H + (2L * l.Pad) - l.R) / l.Stride) + 1, q = ((l.W + (2L * l.Pad) - l.S) / l.Stride) + 1;
+        int es = bf16 ? 2 : 1;
+        var y = new byte[batch * p * q * l.C * es];
+        float scale = RoundBf16(1f / (l.R * l.S));
+        for (long n = 0; n < batch; n++)
+        {
+            for (long pp = 0; pp < p; pp++)
+            {
+                for (long qq = 0; qq < q; qq++)
+                {
+                    for (long c = 0; c < l.C; c++)
+                    {
+                        float accF = 0;
+                        long accI = 0;
+                        bool first = true;
+                        for (long r = 0; r < l.R; r++)
+                        {
+                            for (long s = 0; s < l.S; s++)
+                            {
+                                long h = (pp * l.Stride) - l.Pad + r, w = (qq * l.Stride) - l.Pad + s;
+                                if (h < 0 || h >= l.H || w < 0 || w >= l.W)
+                                {
+                                    continue;
+                                }
+
+                                long at = (((((n * l.H) + h) * l.W) + w) * l.C) + c;
+                                if (bf16)
+                                {
+                                    float v = GetBf16(x, at);
+                                    accF = first ? v : RoundBf16(avg ? accF + v : MathF.Max(accF, v));
+                                }
+                                else
+                                {
+                                    long v = (sbyte)x[at];
+                                    accI = first ? v : Math.Max(accI, v);
+                                }
+
+                                first = false;
+                            }
+                        }
+
+                        long o = (((((n * p) + pp) * q) + qq) * l.C) + c;
+                        if (bf16)
+                        {
+                            SetBf16(y, o, avg ? accF * scale : accF);
+                        }
+                        else
+                        {
+                            y[o] = (byte)(sbyte)accI;
+                        }
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>Nearest-neighbour resize by the integer factor Scale, NHWC: out[n][h][w][c] = in[n][h / Scale][w / Scale][c].</summary>
+    private static byte[] Resize(Layer l, int batch, byte[] x)
+    {
+        int es = l.Precision == LayerPrecision.Bf16 ? 2 : 1;
+        long f = Math.Max(1, l.Scale), ho = l.H * f, wo = l.W * f;
+        var y = new byte[batch * ho * wo * l.C * es];
+        for (long n = 0; n < batch; n++)
+        {
+            for (long h = 0; h < ho; h++)
+            {
+                for (long w = 0; w < wo; w++)
+                {
+                    long from = ((((n * l.H) + (h / f)) * l.W) + (w / f)) * l.C * es;
+                    long to = ((((n * ho) + h) * wo) + w) * l.C * es;
+                    Array.Copy(x, from, y, to, l.C * es);
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// Layer normalisation (BF16) per row of Cols: mean = bf16(bf16(Σx) · bf16(1/cols)); dᵢ = bf16(xᵢ − mean);
+    /// var = bf16(bf16(bf16(Σ bf16(dᵢ²)) · bf16(1/cols)) + bf16(1e-5)); r = bf16(1/√var); yᵢ = bf16(bf16(bf16(dᵢ·r)·γᵢ) + βᵢ).
+    /// Sums in FP32 in index order.
+    /// </summary>
+    private static byte[] LayerNorm(Layer l, byte[] x, Firmware.Compiler.LayerData d)
+    {
+        long cols = l.Cols > 0 ? l.Cols : l.Elements;
+        long rows = x.Length / 2 / cols;
+        float inv = RoundBf16(1f / cols), eps = RoundBf16(1e-5f);
+        var y = new byte[x.Length];
+        var dev = new float[cols];
+        for (long r = 0; r < rows; r++)
+        {
+            float sum = 0;
+            for (long c = 0; c < cols; c++)
+            {
+                sum += GetBf16(x, (r * cols) + c);
+            }
+
+            float mean = RoundBf16(RoundBf16(sum) * inv);
+            float sq = 0;
+            for (long c = 0; c < cols; c++)
+            {
+                dev[c] = RoundBf16(GetBf16(x, (r * cols) + c) - mean);
+                sq += RoundBf16(dev[c] * dev[c]);
+            }
+
+            float variance = RoundBf16(RoundBf16(RoundBf16(sq) * inv) + eps);
+            float rs = RoundBf16(1f / MathF.Sqrt(variance));
+            for (long c = 0; c < cols; c++)
+            {
+                float v = RoundBf16(RoundBf16(dev[c] * rs) * GetBf16(d.Weights!, c));
+                SetBf16(y, (r * cols) + c, v + GetBf16(d.Weights!, cols + c));
+            }
         }
 
         return y;

@@ -151,9 +151,12 @@ public class FunctionalModeTests : CliTestBase
         Layer attn = Attention(2, 16, 8) with { Precision = LayerPrecision.Int8 };
         var e = Assert.Throws<UserInputException>(() => FunctionalRun.Generate(Graph(attn), 1, 1));
         Assert.That(e!.Message, Does.Contain("layer 'attention'").And.Contain("BF16"));
-        var add = new Layer { Name = "res", Op = OpKind.Add, Elements = 64 };
-        e = Assert.Throws<UserInputException>(() => FunctionalRun.Generate(Graph(add), 1, 1));
-        Assert.That(e!.Message, Does.Contain("layer 'res'").And.Contain("does not support add"));
+        var emb = new Layer { Name = "emb", Op = OpKind.Embedding, Tokens = 8, Dim = 16, Precision = LayerPrecision.Bf16 };
+        e = Assert.Throws<UserInputException>(() => FunctionalRun.Generate(Graph(emb), 1, 1));
+        Assert.That(e!.Message, Does.Contain("layer 'emb'").And.Contain("does not support embedding"));
+        var avg = new Layer { Name = "avg", Op = OpKind.Pool, H = 4, W = 4, C = 8, R = 2, S = 2, Stride = 2, PoolKind = "avg" };
+        e = Assert.Throws<UserInputException>(() => FunctionalRun.Generate(Graph(avg), 1, 1));
+        Assert.That(e!.Message, Does.Contain("layer 'avg'").And.Contain("average pooling in BF16 only"));
     }
 
     [Test]
