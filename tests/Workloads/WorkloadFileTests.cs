@@ -185,7 +185,7 @@ public class WorkloadFileTests
         Assert.That(WorkloadFile.Parse(WorkloadFile.ToJson(g), "g.json").Layers, Is.EqualTo(g.Layers));
     }
 
-    [TestCase(new[] { "Layer, M, N, K,", "a, 4, 0, 6," }, "g.csv:2: column 3 (N): expected a positive integer, got \"0\"")]
+    [TestCase(new[] { "Layer, M, N, K,", "a, 4, 0, 6," }, "g.csv:2: column 3 (N): expected an integer from 1 to 2147483647, got \"0\"")]
     [TestCase(new[] { "Layer, M, N, K,", "a, 4, 5," }, "g.csv:2: expected 4 columns (name, M, N, K), got 3")]
     [TestCase(new[] { "Layer, M, N, K, Sparsity,", "", "a, 4, 5, 6, 1:64," }, "g.csv:3: Sparsity: ratio M/N must be 1..32 (got 1:64 = 64x)")]
     [TestCase(new[] { "Layer, M, N, K, Sparsity,", "a, 4, 5, 6, 4:1," }, "g.csv:2: Sparsity: expected N:M with 1 <= N <= M (e.g. 1:4), got \"4:1\"")]
