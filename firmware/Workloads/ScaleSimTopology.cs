@@ -35,7 +35,7 @@ public sealed record ScaleSimTopology(WorkloadGraph Graph, IReadOnlyList<NofM> S
     {
         if (Directory.Exists(path))
         {
-            throw new WorkloadException($"{path}: is a directory; expected a topology CSV file");
+            throw new WorkloadException($"{path}: is a folder; expected a topology CSV file");
         }
 
         if (!File.Exists(path))
@@ -80,7 +80,7 @@ public sealed record ScaleSimTopology(WorkloadGraph Graph, IReadOnlyList<NofM> S
         bool conv = header.Length >= 8 && header[1].Contains("IFMAP", StringComparison.OrdinalIgnoreCase);
         if (!gemm && !conv)
         {
-            throw new WorkloadException(file, headerLine + 1, 0, $"expected a conv header \"Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\" or a GEMM header \"Layer, M, N, K,\", got \"{lines[headerLine].Trim()}\"");
+            throw new WorkloadException(file, headerLine + 1, 0, $"expected a conv header \"Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\" or a GEMM header \"Layer, M, N, K,\", got \"{Shown(lines[headerLine].Trim())}\"");
         }
 
         int numbers = gemm ? 3 : 7;
@@ -327,6 +327,18 @@ public sealed record ScaleSimTopology(WorkloadGraph Graph, IReadOnlyList<NofM> S
         }
 
         throw new WorkloadException(file, line, 0, $"Sparsity: expected N:M with 1 <= N <= M (e.g. 1:4), got \"{text}\"");
+    }
+
+    // A line quoted in a message: at most 80 characters, control and non-ASCII characters as '?' (binary input stays one readable line).
+    private static string Shown(string line)
+    {
+        var sb = new StringBuilder();
+        foreach (char ch in line.Length > 80 ? line[..80] : line)
+        {
+            sb.Append(ch is >= ' ' and <= '~' ? ch : '?');
+        }
+
+        return line.Length > 80 ? sb.Append("...").ToString() : sb.ToString();
     }
 
     private static string[] Cells(string line)

@@ -47,6 +47,11 @@ public static class WorkloadFile
     /// <summary>Reads a JSON layer graph from a file.</summary>
     public static WorkloadGraph Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new WorkloadException($"{path}: is a folder; expected a workload JSON file");
+        }
+
         if (!File.Exists(path))
         {
             throw new WorkloadException($"{path}: workload file not found");
@@ -77,6 +82,11 @@ public static class WorkloadFile
     /// <summary>Parses a JSON layer graph; <paramref name="fileName"/> is used in error messages.</summary>
     public static WorkloadGraph Parse(string json, string fileName)
     {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw new WorkloadException($"{fileName}: the file is empty; expected a JSON layer graph object");
+        }
+
         JsonDocument doc;
         try
         {

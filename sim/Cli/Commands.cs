@@ -52,7 +52,7 @@ internal static class Commands
     {
         Description = "Override a configuration value: --set path=value, repeatable, e.g. --set chip.spu.rows=32 --set dram.bandwidth=41GB/s.",
         AllowMultipleArgumentsPerToken = false,
-        Arity = ArgumentArity.ZeroOrMore,
+        Arity = ArgumentArity.OneOrMore,
     };
 
     private static Command BuildRun(string[] args, TextWriter stdout, TextWriter stderr)
@@ -101,6 +101,13 @@ internal static class Commands
             Description = "Watchdog: stop with a report when the chip clock passes this many cycles (ends runaway loops). Default: no limit.",
             DefaultValueFactory = _ => ulong.MaxValue,
         };
+        maxCycles.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<ulong>() == 0)
+            {
+                r.AddError("--max-cycles: must be at least 1 (got 0)");
+            }
+        });
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
@@ -407,7 +414,7 @@ internal static class Commands
         {
             string source = parse.GetValue(input)!;
             string target = parse.GetValue(output) ?? Path.ChangeExtension(source, ".akp");
-            AkpProgram program = ProgramFiles.Load(source);
+            AkpProgram program = ProgramFiles.Assemble(source);
             ProgramFiles.WriteAtomically(target, AkpContainer.Write(program));
             int instructions = 0;
             foreach (EngineStream s in program.Streams)
