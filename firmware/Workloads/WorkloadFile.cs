@@ -47,6 +47,11 @@ public static class WorkloadFile
     /// <summary>Reads a JSON layer graph from a file.</summary>
     public static WorkloadGraph Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new WorkloadException($"{path}: is a folder; expected a workload JSON file");
+        }
+
         if (!File.Exists(path))
         {
             throw new WorkloadException($"{path}: workload file not found");
@@ -77,6 +82,11 @@ public static class WorkloadFile
     /// <summary>Parses a JSON layer graph; <paramref name="fileName"/> is used in error messages.</summary>
     public static WorkloadGraph Parse(string json, string fileName)
     {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw new WorkloadException($"{fileName}: the file is empty; expected a JSON layer graph object");
+        }
+
         JsonDocument doc;
         try
         {
@@ -137,177 +147,11 @@ public static class WorkloadFile
         return sb.ToString();
     }
 
-    /// <summary>
-    /// Imports a SCALE-Sim topology CSV: conv rows <c>Layer name, IFMAP Height, IFMAP Width, Filter Height,
-    /// Filter Width, Channels, Num Filter, Strides,</c> (IFMAP sizes include the padding, so Pad = 0) or GEMM rows
-    /// <c>Layer, M, N, K</c>, each with an optional <c>Sparsity</c> column <c>N:M</c> (N of every M weights kept:
-    /// ratio M/N, rounded down, format nofm). Layers are INT8; the graph is named after the file.
-    /// </summary>
-    public static WorkloadGraph FromScaleSimCsv(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new WorkloadException($"{path}: topology file not found");
-        }
-
-        return ParseScaleSimCsv(File.ReadAllLines(path), path);
-    }
+    /// <summary>Imports a SCALE-Sim topology CSV (see <see cref="ScaleSimTopology"/>): INT8 layers, the graph named after the file.</summary>
+    public static WorkloadGraph FromScaleSimCsv(string path) => ScaleSimTopology.Read(path).Graph;
 
     /// <summary>As <see cref="FromScaleSimCsv"/>, from the file's lines.</summary>
-    public static WorkloadGraph ParseScaleSimCsv(IReadOnlyList<string> lines, string file)
-    {
-        int headerLine = -1;
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (lines[i].Trim().Length > 0)
-            {
-                headerLine = i;
-                break;
-            }
-        }
-
-        if (headerLine < 0)
-        {
-            throw new WorkloadException($"{file}: empty topology; expected a conv header \"Layer name, IFMAP Height, ...\" or a GEMM header \"Layer, M, N, K\"");
-        }
-
-        string[] header = Cells(lines[headerLine]);
-        bool gemm = header.Length >= 4 && header[1].Equals("M", StringComparison.OrdinalIgnoreCase)
-            && header[2].Equals("N", StringComparison.OrdinalIgnoreCase) && header[3].Equals("K", StringComparison.OrdinalIgnoreCase);
-        bool conv = header.Length >= 8 && header[1].Contains("IFMAP", StringComparison.OrdinalIgnoreCase);
-        if (!gemm && !conv)
-        {
-            throw new WorkloadException(file, headerLine + 1, 0, $"expected a conv header \"Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\" or a GEMM header \"Layer, M, N, K,\", got \"{lines[headerLine].Trim()}\"");
-        }
-
-        int numbers = gemm ? 3 : 7;
-        int sparsityColumn = Array.FindIndex(header, h => h.Equals("Sparsity", StringComparison.OrdinalIgnoreCase));
-        if (sparsityColumn >= 0 && sparsityColumn != numbers + 1)
-        {
-            throw new WorkloadException(file, headerLine + 1, 0, $"expected the Sparsity column right after the {(gemm ? "K" : "Strides")} column");
-        }
-
-        var layers = new List<Layer>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = headerLine + 1; i < lines.Count; i++)
-        {
-            if (lines[i].Trim().Length == 0)
-            {
-                continue;
-            }
-
-            int line = i + 1;
-            string[] cells = Cells(lines[i]);
-            int most = numbers + 1 + (sparsityColumn >= 0 ? 1 : 0);
-            if (cells.Length < numbers + 1 || cells.Length > most)
-            {
-                string columns = gemm ? "name, M, N, K" : "name, IFMAP height, IFMAP width, filter height, filter width, channels, filters, stride";
-                throw new WorkloadException(file, line, 0, $"expected {numbers + 1} columns ({columns}{(sparsityColumn >= 0 ? "[, sparsity N:M]" : string.Empty)}), got {cells.Length}");
-            }
-
-            if (cells[0].Length == 0)
-            {
-                throw new WorkloadException(file, line, 0, "expected a layer name in the first column");
-            }
-
-            if (!names.Add(cells[0]))
-            {
-                throw new WorkloadException(file, line, 0, $"duplicate layer name \"{cells[0]}\"");
-            }
-
-            int[] v = new int[numbers];
-            for (int c = 0; c < numbers; c++)
-            {
-                if (!int.TryParse(cells[c + 1], NumberStyles.None, CultureInfo.InvariantCulture, out v[c]) || v[c] < 1)
-                {
-                    throw new WorkloadException(file, line, 0, $"column {c + 2} ({header[c + 1]}): expected a positive integer, got \"{cells[c + 1]}\"");
-                }
-            }
-
-            LayerSparsity sparsity = LayerSparsity.Dense;
-            if (cells.Length > numbers + 1 && cells[numbers + 1].Length > 0)
-            {
-                sparsity = CsvSparsity(cells[numbers + 1], file, line);
-            }
-
-            double macs = gemm ? (double)v[0] * v[1] * v[2] : ((double)v[0] - v[2] + 1) * (v[1] - v[3] + 1) / ((double)v[6] * v[6]) * v[2] * v[3] * v[4] * v[5];
-            if (macs > LayerMath.MaxLayerMacs)
-            {
-                throw new WorkloadException(file, line, 0, string.Create(CultureInfo.InvariantCulture,
-                    $"layer \"{cells[0]}\" needs about {macs:0.###e+0} multiply-accumulates, more than the {LayerMath.MaxLayerMacs:0e+0} this simulator accepts for one layer"));
-            }
-
-            if (gemm)
-            {
-                layers.Add(new Layer { Name = cells[0], Op = OpKind.Gemm, M = v[0], N = v[1], K = v[2], Sparsity = sparsity });
-            }
-            else
-            {
-                if (v[2] > v[0] || v[3] > v[1])
-                {
-                    throw new WorkloadException(file, line, 0, $"expected the filter ({v[2]}x{v[3]}) to fit the IFMAP ({v[0]}x{v[1]})");
-                }
-
-                layers.Add(new Layer
-                {
-                    Name = cells[0],
-                    Op = OpKind.Conv,
-                    H = v[0],
-                    W = v[1],
-                    R = v[2],
-                    S = v[3],
-                    C = v[4],
-                    K = v[5],
-                    Stride = v[6],
-                    Pad = 0,
-                    Sparsity = sparsity,
-                });
-            }
-        }
-
-        if (layers.Count == 0)
-        {
-            throw new WorkloadException($"{file}: expected at least one layer after the header");
-        }
-
-        return new WorkloadGraph
-        {
-            Name = Path.GetFileNameWithoutExtension(file),
-            Description = $"imported from SCALE-Sim topology {Path.GetFileName(file)}",
-            Layers = layers,
-        };
-    }
-
-    private static LayerSparsity CsvSparsity(string text, string file, int line)
-    {
-        string[] parts = text.Split(':');
-        if (parts.Length == 2
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int n)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int m)
-            && n >= 1 && m >= n)
-        {
-            int ratio = m / n;
-            if (ratio > MaxRatio)
-            {
-                throw new WorkloadException(file, line, 0, $"Sparsity: ratio M/N must be 1..{MaxRatio} (got {text} = {ratio}x)");
-            }
-
-            return ratio == 1 ? LayerSparsity.Dense : new LayerSparsity(ratio, "nofm");
-        }
-
-        throw new WorkloadException(file, line, 0, $"Sparsity: expected N:M with 1 <= N <= M (e.g. 1:4), got \"{text}\"");
-    }
-
-    private static string[] Cells(string line)
-    {
-        var cells = line.Split(',').Select(c => c.Trim()).ToList();
-        while (cells.Count > 0 && cells[^1].Length == 0)
-        {
-            cells.RemoveAt(cells.Count - 1); // SCALE-Sim's trailing commas
-        }
-
-        return [.. cells];
-    }
+    public static WorkloadGraph ParseScaleSimCsv(IReadOnlyList<string> lines, string file) => ScaleSimTopology.Parse(lines, file).Graph;
 
     private static string Str(string s) => JsonSerializer.Serialize(s);
 

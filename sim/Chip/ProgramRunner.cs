@@ -50,6 +50,12 @@ public sealed class ProgramModel
 
     /// <summary>The timeline sampler, when the model was built with one.</summary>
     public Reporting.TimelineSampler? Timeline { get; init; }
+
+    /// <summary>
+    /// How the watchdog message names the cycle limit given to <see cref="ProgramRunner.Run"/> (default
+    /// <c>--max-cycles N</c>); the command line sets it when the limit came from <c>--max-time</c>.
+    /// </summary>
+    public string? CycleLimitName { get; set; }
 }
 
 /// <summary>One engine's line in a program summary.</summary>
@@ -197,7 +203,7 @@ public static class ProgramRunner
         if (reason == StopReason.TimeLimit)
         {
             throw new SimulationStoppedException(Report(model, string.Create(CultureInfo.InvariantCulture,
-                $"watchdog: the run reached --max-cycles {maxCycles} (t = {sim.Now} ps) before every engine finished"), running: true));
+                $"watchdog: the run reached {model.CycleLimitName ?? "--max-cycles " + maxCycles.ToString(CultureInfo.InvariantCulture)} (t = {sim.Now} ps) before every engine finished"), running: true));
         }
 
         if (reason == StopReason.EventLimit)

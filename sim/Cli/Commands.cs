@@ -52,7 +52,7 @@ internal static class Commands
     {
         Description = "Override a configuration value: --set path=value, repeatable, e.g. --set chip.spu.rows=32 --set dram.bandwidth=41GB/s.",
         AllowMultipleArgumentsPerToken = false,
-        Arity = ArgumentArity.ZeroOrMore,
+        Arity = ArgumentArity.OneOrMore,
     };
 
     private static Command BuildRun(string[] args, TextWriter stdout, TextWriter stderr)
@@ -101,6 +101,13 @@ internal static class Commands
             Description = "Watchdog: stop with a report when the chip clock passes this many cycles (ends runaway loops). Default: no limit.",
             DefaultValueFactory = _ => ulong.MaxValue,
         };
+        maxCycles.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<ulong>() == 0)
+            {
+                r.AddError("--max-cycles: must be at least 1 (got 0)");
+            }
+        });
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
@@ -115,7 +122,8 @@ internal static class Commands
             Functional.FunctionalRequest? request = FunctionalOptions.Request(parse.GetValue(functional), parse.GetValue(seed), programPath, parse.GetValue(workload)!);
             if (programPath is not null)
             {
-                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
+                (ulong programCycles, string? programLimit) = RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config);
+                return RunProgram(args, config, programPath, parse.GetValue(outDir)!, programCycles, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, programLimit);
             }
 
             string workloadName = parse.GetValue(workload)!;
@@ -133,8 +141,9 @@ internal static class Commands
                 }
 
                 string? m = parse.GetValue(mode);
+                (ulong networkCycles, string? networkLimit) = RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config);
                 return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
-                    parse.GetValue(outDir)!, RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config), parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, request);
+                    parse.GetValue(outDir)!, networkCycles, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, request, networkLimit);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -296,14 +305,18 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null, string? cycleLimitName = null)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
         var wall = System.Diagnostics.Stopwatch.StartNew();
         List<TraceTrack>? tracks = null;
         NetworkRunResult result = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, batch, mode, maxCycles, maxEvents, quiet ? null : stderr, timeline: true, functional,
-            beforeRun: trace ? m => tracks = TraceJson.Attach(m.Engines) : null);
+            beforeRun: m =>
+            {
+                m.CycleLimitName = cycleLimitName;
+                tracks = trace ? TraceJson.Attach(m.Engines) : null;
+            });
         wall.Stop();
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
@@ -364,12 +377,13 @@ internal static class Commands
         return exit;
     }
 
-    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
+    private static int RunProgram(string[] args, ResolvedConfig config, string programPath, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, string? cycleLimitName = null)
     {
         AkpProgram program = ProgramFiles.Load(programPath);
         using OutputFolder output = OutputFolder.Begin(target);
         ProgramModel model = ProgramRunner.Build(CardParameters.FromConfig(config.Config), program, programPath, timeline: true);
         List<TraceTrack>? tracks = trace ? TraceJson.Attach(model.Engines) : null;
+        model.CycleLimitName = cycleLimitName;
         ProgramSummary summary = ProgramRunner.Run(model, maxCycles, maxEvents, quiet ? null : stderr);
         string name = Path.GetFileName(programPath);
         var prov = new RunProvenance(Version, CommandLineFor(args), config, name, $"kernel program {name} ({program.Streams.Count} streams)");
@@ -400,7 +414,7 @@ internal static class Commands
         {
             string source = parse.GetValue(input)!;
             string target = parse.GetValue(output) ?? Path.ChangeExtension(source, ".akp");
-            AkpProgram program = ProgramFiles.Load(source);
+            AkpProgram program = ProgramFiles.Assemble(source);
             ProgramFiles.WriteAtomically(target, AkpContainer.Write(program));
             int instructions = 0;
             foreach (EngineStream s in program.Streams)

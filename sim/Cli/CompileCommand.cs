@@ -45,6 +45,13 @@ internal static class CompileCommand
                 throw new UserInputException($"--batch: must be a positive number of samples (got {b})");
             }
 
+            // An unwritable -o or --report fails before the compile, and before the program is written.
+            ProgramFiles.CheckWritable(parse.GetValue(output)!);
+            if (parse.GetValue(report) is string reportTarget)
+            {
+                ProgramFiles.CheckWritable(reportTarget);
+            }
+
             CompileResult result;
             try
             {

@@ -263,8 +263,9 @@ internal static class DiffCommand
 
     private static string Num(double v) => double.IsNaN(v) ? "-" : v.ToString(Math.Abs(v) >= 1e6 ? "0.####e+0" : "0.####", CultureInfo.InvariantCulture);
 
-    private static string Change(double a, double b) =>
-        double.IsNaN(a) || double.IsNaN(b) ? "-" : a == b ? "0%" : a == 0 ? "new" : ((b - a) / Math.Abs(a) * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture) + "%";
+    /// <summary>The change column: "0%" when equal, "0.0%" for a change that rounds to zero (either sign), else signed.</summary>
+    internal static string Change(double a, double b) =>
+        double.IsNaN(a) || double.IsNaN(b) ? "-" : a == b ? "0%" : a == 0 ? "new" : Math.Round((b - a) / Math.Abs(a) * 100, 1).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%";
 
     private static PlotModel Chart(List<(string Metric, double A, double B)> metrics, string dirA, string dirB)
     {

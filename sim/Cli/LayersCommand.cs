@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Antoum.Firmware.Workloads;
 using Antoum.Isa;
 using Antoum.Sim.Blocks.Spu;
 using Antoum.Sim.Config;
-using Antoum.Sim.Workloads;
 
 namespace Antoum.Sim.Cli;
 
@@ -59,7 +59,9 @@ internal static class LayersCommand
             string? outPath = parse.GetValue(output);
             if (gen is not null)
             {
-                string text = Topologies.Generate(gen);
+                ScaleSimTopology generated = ScaleSimTopology.Generate(gen)
+                    ?? throw new UserInputException($"--generate: expected one of {string.Join(", ", ScaleSimTopology.Generators)} (got \"{gen}\")");
+                string text = generated.ToCsv();
                 if (outPath is null)
                 {
                     stdout.Write(text);
@@ -87,10 +89,26 @@ internal static class LayersCommand
             string? flow = parse.GetValue(dataflow);
             if (flow is not null)
             {
-                p = p with { Dataflow = SpuConfigMapping.Dataflow(flow.ToLowerInvariant()) };
+                string name = flow.Trim().ToLowerInvariant();
+                if (name is not ("os" or "ws" or "is"))
+                {
+                    throw new UserInputException($"--dataflow: expected os (output stationary), ws (weight stationary) or is (input stationary), got \"{flow}\"");
+                }
+
+                p = p with { Dataflow = SpuConfigMapping.Dataflow(name) };
             }
 
-            string csv = Report(p, Topologies.Read(file));
+            ScaleSimTopology read;
+            try
+            {
+                read = ScaleSimTopology.Read(file);
+            }
+            catch (WorkloadException e)
+            {
+                throw new UserInputException(e.Message);
+            }
+
+            string csv = Report(p, read);
             if (outPath is null)
             {
                 stdout.Write(csv);
@@ -111,20 +129,26 @@ internal static class LayersCommand
     /// that needs them) plus the weight metadata per weight pass; SRAM writes = output or partial-sum elements;
     /// DRAM bytes = compulsory traffic (activations, stored weights with metadata, outputs, each moved once).
     /// </summary>
-    public static string Report(SpuModelParams p, IReadOnlyList<TopologyLayer> layers)
+    public static string Report(SpuModelParams p, ScaleSimTopology topology)
     {
         var sb = new StringBuilder();
         sb.Append(CsvHeader).Append('\n');
         long cycles = 0, macs = 0, useful = 0, reads = 0, writes = 0, dram = 0, mapped = 0, slots = 0;
-        foreach (TopologyLayer l in layers)
+        IReadOnlyList<Layer> layers = topology.Graph.Layers;
+        for (int i = 0; i < layers.Count; i++)
         {
-            SparseFormat format = l.Ratio > 1 ? SparseFormat.NofM : SparseFormat.Dense;
-            SpuCost c = SpuTiming.Gemm(p, l.Shape, Precision.Int8, format, l.Ratio);
+            Layer l = layers[i];
+            NofM nm = topology.Sparsity[i];
+            bool conv = l.Op == OpKind.Conv;
+            GemmShape shape = conv ? GemmShape.Conv(1, l.H, l.W, l.C, l.K, l.R, l.S, l.Stride, l.Pad) : new GemmShape(l.M, l.N, l.K);
+            long ifmapElements = conv ? (long)l.H * l.W * l.C : (long)l.M * l.K;
+            SparseFormat format = nm.Ratio > 1 ? SparseFormat.NofM : SparseFormat.Dense;
+            SpuCost c = SpuTiming.Gemm(p, shape, Precision.Int8, format, nm.Ratio);
             long sramRead = c.IfmapReads + c.FilterReads + (c.MetadataBytes * c.FilterPasses);
             long sramWrite = c.OfmapWrites;
-            long dramBytes = l.IfmapElements + c.WeightBytes + c.MetadataBytes + (l.Shape.M * l.Shape.N);
+            long dramBytes = ifmapElements + c.WeightBytes + c.MetadataBytes + (shape.M * shape.N);
             sb.Append(CultureInfo.InvariantCulture,
-                $"{l.Name},{l.Shape.M},{l.Shape.N},{l.Shape.K},{l.SparsityN}:{l.SparsityM},{c.Sr},{c.Sc},{c.T},{c.Folds},{c.ComputeCycles},{c.DenseEquivalentMacs},{c.UsefulMacs},{c.MappingEfficiency:F6},{c.Utilization:F6},{sramRead},{sramWrite},{dramBytes}\n");
+                $"{l.Name},{shape.M},{shape.N},{shape.K},{nm},{c.Sr},{c.Sc},{c.T},{c.Folds},{c.ComputeCycles},{c.DenseEquivalentMacs},{c.UsefulMacs},{c.MappingEfficiency:F6},{c.Utilization:F6},{sramRead},{sramWrite},{dramBytes}\n");
             cycles += c.ComputeCycles;
             macs += c.DenseEquivalentMacs;
             useful += c.UsefulMacs;

@@ -18,7 +18,7 @@ internal static class SweepCommand
         var set = new Option<string[]>("--set")
         {
             Description = "A swept parameter with its values, repeatable: --set spu.array=16x32,32x32 --set dram.bandwidth=41GB/s,82GB/s (a single value is a fixed override).",
-            Arity = ArgumentArity.ZeroOrMore,
+            Arity = ArgumentArity.OneOrMore,
         };
         var workload = new Option<string>("--workload", "-w") { Description = "Networks, comma-separated (without a spec file).", DefaultValueFactory = _ => "resnet50" };
         var sku = new Option<string>("--sku") { Description = "SKUs, comma-separated (without a spec file).", DefaultValueFactory = _ => "S4" };
@@ -67,12 +67,9 @@ internal static class SweepCommand
                 Progress = q ? null : stderr,
                 Interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected,
                 StopAfter = parse.GetValue(stopAfter),
+                Header = string.Create(CultureInfo.InvariantCulture,
+                    $"sweep {spec.Name}: {spec.Points.Count} points ({spec.Method}; {spec.Workloads.Count} workload(s) x {spec.Skus.Count} SKU(s) x {spec.Batches.Count} batch(es) x {spec.Modes.Count} mode(s) x {spec.Space.Count}){(shardCount > 1 ? $", shard {shardIndex}/{shardCount}" : string.Empty)}, {parse.GetValue(jobs)} job(s), spec {spec.Hash[..12]}"),
             };
-            if (!q)
-            {
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"sweep {spec.Name}: {spec.Points.Count} points ({spec.Method}; {spec.Workloads.Count} workload(s) x {spec.Skus.Count} SKU(s) x {spec.Batches.Count} batch(es) x {spec.Modes.Count} mode(s) x {spec.Space.Count}){(shardCount > 1 ? $", shard {shardIndex}/{shardCount}" : string.Empty)}, {options.Jobs} job(s), spec {spec.Hash[..12]}"));
-            }
 
             SweepOutcome outcome = SweepRunner.Run(spec, target, options);
             if (!outcome.Complete)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Antoum.Sim.Config;
 using Antoum.Sim.Validation;
 
 namespace Antoum.Sim.Cli;
@@ -17,7 +18,7 @@ internal static class ValidateCommand
         {
             Description = "Override a configuration value in every run: --set path=value, repeatable.",
             AllowMultipleArgumentsPerToken = false,
-            Arity = ArgumentArity.ZeroOrMore,
+            Arity = ArgumentArity.OneOrMore,
         };
         var cmd = new Command("validate", "Run the published-figure cases (the calibration anchor and the checks) and print simulated vs published throughput with the error; the anchor also without calibration.")
         {
@@ -27,6 +28,13 @@ internal static class ValidateCommand
         {
             IReadOnlyList<ValidationCase> all = Validator.LoadCases(parse.GetValue(cases));
             string[] sets = parse.GetValue(set) ?? [];
+            // Bad --set values and an unwritable -o fail now, not after minutes of runs.
+            ConfigLoader.Load("S4", sets);
+            if (parse.GetValue(outFile) is string csvTarget)
+            {
+                ProgramFiles.CheckWritable(csvTarget);
+            }
+
             if (parse.GetValue(fit))
             {
                 ValidationCase a = all.First(c => c.IsAnchor);

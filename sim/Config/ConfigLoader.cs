@@ -124,6 +124,11 @@ public static partial class ConfigLoader
             throw new ConfigException(includedFrom, IncludeKey, $"include cycle: {string.Join(" -> ", stack.Select(s => s.Display))} -> {display}");
         }
 
+        if (Directory.Exists(fullPath))
+        {
+            throw new ConfigException(null, string.Empty, $"{display}: is a folder; expected a configuration JSON file{(includedFrom is null ? string.Empty : $" (included from {includedFrom})")}");
+        }
+
         if (!File.Exists(fullPath))
         {
             string from = includedFrom is null ? string.Empty : $" (included from {includedFrom})";
@@ -334,18 +339,7 @@ public static partial class ConfigLoader
         {
             long line = (ex.LineNumber ?? 0) + 1;
             long column = (ex.BytePositionInLine ?? 0) + 1;
-            string reason = ex.Message;
-            int cut = reason.IndexOf(" Path:", StringComparison.Ordinal);
-            if (cut < 0)
-            {
-                cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
-            }
-
-            if (cut > 0)
-            {
-                reason = reason[..cut];
-            }
-
+            string reason = JsonErrorText.Reason(ex);
             throw new ConfigException(display, string.Empty, $"malformed JSON at line {line}, column {column}: {reason}");
         }
     }

@@ -102,9 +102,16 @@ public static class Units
     }
 
     /// <summary>Prints a value in base units as the shortest exact string in the family (SI preferred on ties);
-    /// the result parses back to the same value.</summary>
+    /// the result parses back to the same value. Zero is printed in the base unit ("0B", "0Hz") unless that unit
+    /// starts with a letter that reads as a prefix ("0T/s" looks like tera): then in the unit of the family's example
+    /// ("0GT/s").</summary>
     internal static string Format(ulong value, UnitFamily family)
     {
+        if (value == 0 && family.Units[0].Symbol[0] is 'k' or 'M' or 'G' or 'T')
+        {
+            return "0" + family.Example.TrimStart('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.');
+        }
+
         string? best = null;
         foreach (bool iec in new[] { false, true })
         {

@@ -39,7 +39,15 @@ public sealed class OutputFolder : IDisposable
         }
 
         string parent = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(parent);
+        try
+        {
+            Directory.CreateDirectory(parent);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"--out {target}: cannot create the folder {parent}: {e.Message}");
+        }
+
         string staging = Path.Combine(parent, "." + Path.GetFileName(full) + ".partial-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Directory.Exists(staging))
         {

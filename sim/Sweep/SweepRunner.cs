@@ -23,6 +23,9 @@ public sealed record SweepRunOptions
     /// <summary>Where progress goes (null: nowhere).</summary>
     public TextWriter? Progress { get; init; }
 
+    /// <summary>A line written to <see cref="Progress"/> once the options, names and output folder are checked (so a bad input prints only its error).</summary>
+    public string? Header { get; init; }
+
     /// <summary>Redraw one progress bar line in place (a terminal) instead of printing plain lines.</summary>
     public bool Interactive { get; init; }
 
@@ -61,6 +64,11 @@ public static class SweepRunner
 
         CheckNames(spec);
         PrepareFolder(outDir);
+        if (options.Header is not null)
+        {
+            options.Progress?.WriteLine(options.Header);
+        }
+
         IReadOnlyList<string> header = SweepEvaluator.Header(spec);
         string shard = ShardText(options.ShardIndex, options.ShardCount);
         var mine = new List<SweepPoint>();

@@ -299,6 +299,11 @@ public sealed class SweepSpec
     /// <summary>Reads a spec file; every problem names the file and the JSON path.</summary>
     public static SweepSpec Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new UserInputException($"{path}: is a folder; expected a sweep spec JSON file");
+        }
+
         if (!File.Exists(path))
         {
             throw new UserInputException($"{path}: sweep spec not found");
@@ -317,19 +322,13 @@ public sealed class SweepSpec
         }
         catch (JsonException e)
         {
-            throw new UserInputException($"{file}: line {(e.LineNumber ?? 0) + 1}, column {(e.BytePositionInLine ?? 0) + 1}: malformed JSON: {FirstSentence(e.Message)}");
+            throw new UserInputException($"{file}: line {(e.LineNumber ?? 0) + 1}, column {(e.BytePositionInLine ?? 0) + 1}: malformed JSON: {JsonErrorText.Reason(e)}");
         }
 
         using (doc)
         {
             return new SpecReader(file).Read(doc.RootElement);
         }
-    }
-
-    private static string FirstSentence(string message)
-    {
-        int i = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return i > 0 ? message[..i] : message;
     }
 
     private sealed class SpecReader(string file)

@@ -29,6 +29,11 @@ public static class Validator
     public static IReadOnlyList<ValidationCase> LoadCases(string? path = null)
     {
         path ??= Path.Combine(ConfigLoader.DefaultConfigsDirectory(), "validation", "published.json");
+        if (Directory.Exists(path))
+        {
+            throw new UserInputException($"{path}: is a folder; expected a validation cases JSON file");
+        }
+
         if (!File.Exists(path))
         {
             throw new UserInputException($"{path}: file not found");
@@ -45,7 +50,11 @@ public static class Validator
 
             return cases;
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{path}: line {(e.LineNumber ?? 0) + 1}, column {(e.BytePositionInLine ?? 0) + 1}: malformed JSON: {JsonErrorText.Reason(e)}");
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new UserInputException($"{path}: expected an anchor object and a checks array of {{name, sku, workload, batch, samplesPerSecond, source}}: {e.Message}");
         }

@@ -114,6 +114,8 @@ public class UnitsTests
             Assert.That(new Duration(30_000).ToString(), Is.EqualTo("30ns"));
             Assert.That(new Bandwidth(82_000_000_000).ToString(), Is.EqualTo("82GB/s"));
             Assert.That(new TransferRate(8_000_000_000).ToString(), Is.EqualTo("8GT/s"));
+            Assert.That(new TransferRate(0).ToString(), Is.EqualTo("0GT/s"), "not 0T/s, which reads as tera");
+            Assert.That(new Bandwidth(0).ToString(), Is.EqualTo("0B/s"));
             Assert.That(new Power(70_000).ToString(), Is.EqualTo("70W"));
             Assert.That(new Ratio(128, 130).ToString(), Is.EqualTo("128/130"));
         });

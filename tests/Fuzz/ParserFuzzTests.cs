@@ -125,10 +125,11 @@ public class ParserFuzzTests
         seeds.AddRange(Seeds(Path.Combine(Root, "traces", "topologies", "gemm-suite.csv")));
         seeds.AddRange(CorpusFiles("topology"));
         SpuModelParams p = CardParameters.FromConfig(ConfigLoader.Load("S4", []).Config).SpuModel;
-        Fuzz("topology CSV (antoum layers)", seeds, input =>
+        Fuzz("topology CSV (antoum layers and workload import)", seeds, input =>
         {
-            IReadOnlyList<TopologyLayer> layers = Topologies.Parse(Lines(input), "t.csv");
-            string csv = LayersCommand.Report(p, layers);
+            ScaleSimTopology topology = ScaleSimTopology.Parse(Lines(input), "t.csv");
+            CheckedMacs(topology.Graph);
+            string csv = LayersCommand.Report(p, topology);
             foreach (string row in csv.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 // Every count after the layer name is non-negative: a '-' would be an overflow that wrapped around.
@@ -137,11 +138,6 @@ public class ParserFuzzTests
                     throw new InvalidOperationException("negative count (overflow) in: " + row);
                 }
             }
-        }, typeof(UserInputException));
-        Fuzz("topology CSV (workload import)", seeds, input =>
-        {
-            WorkloadGraph g = WorkloadFile.ParseScaleSimCsv(Lines(input), "t.csv");
-            CheckedMacs(g);
         }, typeof(WorkloadException));
     }
 

@@ -128,9 +128,9 @@ public class LayersCommandTests
         }
     }
 
-    [TestCase("Layer, M, N\nx, 1, 2\n", ":1: expected a header")]
+    [TestCase("Layer, M, N\nx, 1, 2\n", ":1: expected a conv header")]
     [TestCase("Layer, M, N, K,\ng1, 4, 4\n", ":2: expected 4 columns")]
-    [TestCase("Layer, M, N, K,\ng1, 4, four, 4,\n", ":2: column 3 (N): expected an integer from 1 to 1000000000, got \"four\"")]
+    [TestCase("Layer, M, N, K,\ng1, 4, four, 4,\n", ":2: column 3 (N): expected an integer from 1 to 2147483647, got \"four\"")]
     [TestCase("Layer, M, N, K, Sparsity,\ng1, 4, 4, 4, 4:1,\n", ":2: Sparsity: expected N:M")]
     [TestCase("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nc1, 3, 3, 5, 5, 1, 1, 1,\n", ":2: expected the filter (5x5) to fit the IFMAP (3x3)")]
     [TestCase("Layer, M, N, K,\n", "expected at least one layer")]

@@ -25,7 +25,7 @@ public class ResourceLimitTests : CliTestBase
     }
 
     [TestCase("--max-cycles", "5000", "antoum: error: watchdog: the run reached --max-cycles 5000 ")]
-    [TestCase("--max-time", "10us", "antoum: error: watchdog: the run reached --max-cycles 9000 ")]
+    [TestCase("--max-time", "10us", "antoum: error: watchdog: the run reached --max-time 10us (9000 core cycles) ")]
     [TestCase("--max-events", "1000", "antoum: error: the run reached --max-events 1000 ")]
     public void NetworkRunStopsAtTheLimit(string option, string value, string firstLine)
     {
@@ -33,7 +33,7 @@ public class ResourceLimitTests : CliTestBase
     }
 
     [TestCase("--max-cycles", "1000000", "antoum: error: watchdog: the run reached --max-cycles 1000000 ")]
-    [TestCase("--max-time", "1ms", "antoum: error: watchdog: the run reached --max-cycles 900000 ")]
+    [TestCase("--max-time", "1ms", "antoum: error: watchdog: the run reached --max-time 1ms (900000 core cycles) ")]
     public void EndlessProgramStopsAtTheWatchdog(string option, string value, string firstLine)
     {
         string program = Write("endless.s", InfiniteLoop);

@@ -34,4 +34,16 @@ public class DiffTests : CliTestBase
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("summary.json: not found"));
     }
+
+    [TestCase(100.0, 100.0, "0%")]
+    [TestCase(100.0, 99.99, "0.0%")]
+    [TestCase(100.0, 100.01, "0.0%")]
+    [TestCase(100.0, 99.9, "-0.1%")]
+    [TestCase(100.0, 112.34, "+12.3%")]
+    [TestCase(-50.0, -25.0, "+50.0%")]
+    [TestCase(0.0, 3.0, "new")]
+    public void ChangeColumnHasOneSignAndRoundsTinyChangesToZero(double a, double b, string expected)
+    {
+        Assert.That(Antoum.Sim.Cli.DiffCommand.Change(a, b), Is.EqualTo(expected));
+    }
 }

@@ -176,6 +176,32 @@ public class WorkloadFileTests
         Assert.That(csv.Layers.Count(l => l.Name != "fc"), Is.EqualTo(gen.Layers.Count(l => l.Op == OpKind.Conv)));
     }
 
+    [TestCase("resnet50")]
+    [TestCase("gemm-suite")]
+    public void ScaleSimTopology_GeneratedTextReadsBackToTheSameLayersAndNofM(string name)
+    {
+        ScaleSimTopology generated = ScaleSimTopology.Generate(name)!;
+        ScaleSimTopology read = ScaleSimTopology.Parse(generated.ToCsv().Split('\n'), name + ".csv");
+        Assert.That(read.Graph.Layers, Is.EqualTo(generated.Graph.Layers));
+        Assert.That(read.Sparsity, Is.EqualTo(generated.Sparsity));
+        Assert.That(ScaleSimTopology.Generate("vgg"), Is.Null);
+    }
+
+    [Test]
+    public void ScaleSimTopology_ResNet50IsTheNetworksSpuLayersWithPaddingFolded()
+    {
+        var net = Networks.ResNet50().Layers.Where(l => l.Op is OpKind.Conv or OpKind.Gemm).ToList();
+        IReadOnlyList<Layer> topo = ScaleSimTopology.ResNet50().Graph.Layers;
+        Assert.That(topo, Has.Count.EqualTo(net.Count));
+        for (int i = 0; i < net.Count; i++)
+        {
+            Assert.That(topo[i].Macs(), Is.EqualTo(net[i].Macs()), net[i].Name);
+        }
+
+        Assert.That(topo[0].H, Is.EqualTo(230), "conv1 224 + 2 x pad 3");
+        Assert.That(topo.Select(l => l.Name).Take(5), Is.EqualTo(new[] { "conv1", "conv2_1_a", "conv2_1_b", "conv2_1_c", "conv2_1_proj" }));
+    }
+
     [Test]
     public void ScaleSimCsv_GemmWithSparsity()
     {
@@ -185,7 +211,7 @@ public class WorkloadFileTests
         Assert.That(WorkloadFile.Parse(WorkloadFile.ToJson(g), "g.json").Layers, Is.EqualTo(g.Layers));
     }
 
-    [TestCase(new[] { "Layer, M, N, K,", "a, 4, 0, 6," }, "g.csv:2: column 3 (N): expected a positive integer, got \"0\"")]
+    [TestCase(new[] { "Layer, M, N, K,", "a, 4, 0, 6," }, "g.csv:2: column 3 (N): expected an integer from 1 to 2147483647, got \"0\"")]
     [TestCase(new[] { "Layer, M, N, K,", "a, 4, 5," }, "g.csv:2: expected 4 columns (name, M, N, K), got 3")]
     [TestCase(new[] { "Layer, M, N, K, Sparsity,", "", "a, 4, 5, 6, 1:64," }, "g.csv:3: Sparsity: ratio M/N must be 1..32 (got 1:64 = 64x)")]
     [TestCase(new[] { "Layer, M, N, K, Sparsity,", "a, 4, 5, 6, 4:1," }, "g.csv:2: Sparsity: expected N:M with 1 <= N <= M (e.g. 1:4), got \"4:1\"")]
