@@ -1325,9 +1325,6 @@ internal sealed partial class CompileSession
                         long tile = start[i] + r;
                         (long aKey, long wKey) = TileKeys(tc, tile, mFastest);
 
-                        // Keys carry the tile's extent too: an edge tile (M or N smaller) never matches a full one.
-                        aKey = (aKey << 17) | tc.M;
-                        wKey = (wKey << 17) | tc.N;
                         int mask = 0;
                         for (int j = 0; j < tc.Chunks.Length; j++)
                         {
@@ -1343,20 +1340,18 @@ internal sealed partial class CompileSession
                                 held[i, b, 0] = (aKey, j);
                                 held[i, b, 1] = (wKey, j);
                             }
+                            else
+                            {
+                                // More than two K chunks: every chunk is copied and the buffers hold nothing reusable.
+                                held[i, b, 0] = (-1, -1);
+                                held[i, b, 1] = (-1, -1);
+                            }
 
                             if (j < 2)
                             {
                                 // Tiles with more than two K chunks load every chunk (ChunkMask); the first two chunks'
                                 // bits must still be set (a zero mask would skip their copies).
                                 mask |= bits << (2 * j);
-                            }
-                            else
-                            {
-                                // More than two K chunks: every chunk is copied (the mask says so for chunks 0 and 1;
-                                // ChunkMask loads chunks 2.. unconditionally) and the buffers hold nothing reusable.
-                                held[i, b, 0] = (-1, -1);
-                                held[i, b, 1] = (-1, -1);
-                                mask |= j < 2 ? bits << (2 * j) : 0;
                             }
 
                             long kc = tc.Chunks[j];
