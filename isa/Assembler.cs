@@ -108,7 +108,7 @@ public static class Assembler
             {
                 if (rest.Length == 0)
                 {
-                    throw Error(argPos + 1, "expected an engine id after .engine (cpu, dma.K, spu.K.S, vpu.K, sfa.K, codec.K)", EndOfLine);
+                    throw Error(argPos + 1, "expected an engine id after .engine (cpu, dma.K, dma.K.C, spu.K.S, vpu.K, sfa.K, codec.K)", EndOfLine);
                 }
 
                 if (!EngineId.TryParse(rest, out EngineId id, out string? error))

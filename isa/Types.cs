@@ -22,6 +22,9 @@ public static class IsaLimits
     public const int MaxChips = 3;
     public const int ClustersPerChip = 4;
     public const int SpusPerCluster = 8;
+
+    /// <summary>DMA channels a cluster may have (engine ids dma.K.C); the card's config sets how many exist.</summary>
+    public const int MaxDmaChannels = 16;
     public const int MaxTokens = 4096;
     public const int MaxBarriers = 256;
     public const int MaxLoopDepth = 16;
@@ -29,8 +32,9 @@ public static class IsaLimits
 }
 
 /// <summary>
-/// One engine instance. Text: "cpu", "dma.K", "spu.K.S", "vpu.K", "sfa.K", "codec.K", optionally prefixed "cN:" (chip N,
-/// default 0). The cpu has cluster 0 and unit 0; single-instance engines have unit 0.
+/// One engine instance. Text: "cpu", "dma.K" (channel 0) or "dma.K.C" (DMA channel C), "spu.K.S", "vpu.K", "sfa.K",
+/// "codec.K", optionally prefixed "cN:" (chip N, default 0). The cpu has cluster 0 and unit 0; single-instance engines
+/// have unit 0; a DMA engine's unit is its channel.
 /// </summary>
 public readonly record struct EngineId(EngineKind Kind, int Chip, int Cluster, int Unit)
 {
@@ -44,6 +48,7 @@ public readonly record struct EngineId(EngineKind Kind, int Chip, int Cluster, i
         {
             EngineKind.Cpu => prefix + name,
             EngineKind.Spu => string.Create(CultureInfo.InvariantCulture, $"{prefix}{name}.{Cluster}.{Unit}"),
+            EngineKind.Dma when Unit > 0 => string.Create(CultureInfo.InvariantCulture, $"{prefix}{name}.{Cluster}.{Unit}"),
             _ => string.Create(CultureInfo.InvariantCulture, $"{prefix}{name}.{Cluster}"),
         };
     }
@@ -81,15 +86,15 @@ public readonly record struct EngineId(EngineKind Kind, int Chip, int Cluster, i
         int kindIndex = Array.IndexOf(s_names, parts[0].ToLowerInvariant());
         if (kindIndex < 0)
         {
-            error = $"expected an engine id (cpu, dma.K, spu.K.S, vpu.K, sfa.K or codec.K, optionally prefixed cN:), got '{text}'";
+            error = $"expected an engine id (cpu, dma.K, dma.K.C, spu.K.S, vpu.K, sfa.K or codec.K, optionally prefixed cN:), got '{text}'";
             return false;
         }
 
         var kind = (EngineKind)kindIndex;
         int expectedParts = kind switch { EngineKind.Cpu => 1, EngineKind.Spu => 3, _ => 2 };
-        if (parts.Length != expectedParts)
+        if (parts.Length != expectedParts && !(kind == EngineKind.Dma && parts.Length == 3))
         {
-            string form = kind switch { EngineKind.Cpu => "cpu", EngineKind.Spu => "spu.K.S", _ => s_names[kindIndex] + ".K" };
+            string form = kind switch { EngineKind.Cpu => "cpu", EngineKind.Spu => "spu.K.S", EngineKind.Dma => "dma.K' or 'dma.K.C", _ => s_names[kindIndex] + ".K" };
             error = $"expected an engine id of the form '{form}', got '{text}'";
             return false;
         }
@@ -102,7 +107,13 @@ public readonly record struct EngineId(EngineKind Kind, int Chip, int Cluster, i
             return false;
         }
 
-        if (parts.Length == 3 && !TryIndex(parts[2], IsaLimits.SpusPerCluster, out unit))
+        if (parts.Length == 3 && kind == EngineKind.Dma && !TryIndex(parts[2], IsaLimits.MaxDmaChannels, out unit))
+        {
+            error = $"expected a DMA channel index in 0..{IsaLimits.MaxDmaChannels - 1} in an engine id, got '{text}'";
+            return false;
+        }
+
+        if (parts.Length == 3 && kind == EngineKind.Spu && !TryIndex(parts[2], IsaLimits.SpusPerCluster, out unit))
         {
             error = $"expected an SPU index in 0..{IsaLimits.SpusPerCluster - 1} in an engine id, got '{text}'";
             return false;
@@ -142,7 +153,12 @@ public readonly record struct EngineId(EngineKind Kind, int Chip, int Cluster, i
             return "engine chip or cluster out of range";
         }
 
-        bool unitOk = id.Kind == EngineKind.Spu ? id.Unit < IsaLimits.SpusPerCluster : id.Unit == 0;
+        bool unitOk = id.Kind switch
+        {
+            EngineKind.Spu => id.Unit < IsaLimits.SpusPerCluster,
+            EngineKind.Dma => id.Unit < IsaLimits.MaxDmaChannels,
+            _ => id.Unit == 0,
+        };
         if (!unitOk || (id.Kind == EngineKind.Cpu && id.Cluster != 0))
         {
             return "engine unit out of range for its kind";

@@ -187,8 +187,8 @@ internal sealed partial class CompileSession
         });
 
         // split/broadcast: every cluster reads the whole chip's input, which the clusters copied in parts, so the
-        // chip's DMA engines meet before the first layer (the timing compile has no such barrier: a race that the
-        // functional tests found; see docs/functional.md).
+        // chip's DMA engines meet before the first layer (a race that the functional tests found; timing compiles now
+        // add the same barrier; see docs/functional.md).
         if (_mode != PartitionMode.PerCluster)
         {
             for (int c = 0; c < _t.Chips; c++)

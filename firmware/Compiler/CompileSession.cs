@@ -12,6 +12,9 @@ internal sealed partial class CompileSession
     private const int ChipEndToken = 300;
     private const int MaxSearchChunks = 512;
 
+    // Barrier ids (card-wide) of the cluster fences: the DMA channels of cluster (c, k) meet at FenceBarrierBase + c·4 + k.
+    private const int FenceBarrierBase = 64;
+
     private readonly WorkloadGraph _graph;
     private readonly int _batch;
     private readonly CompileTarget _t;
@@ -21,6 +24,9 @@ internal sealed partial class CompileSession
     private readonly long[][] _clusterSamples;
     private readonly StreamBuilder?[] _cpu;
     private readonly StreamBuilder?[,] _dma;
+    private readonly StreamBuilder?[,,] _dmaCh;
+    private readonly int _channels;
+    private readonly int[,][] _fenceAt;
     private readonly StreamBuilder?[,,] _spu;
     private readonly StreamBuilder?[,] _vpu;
     private readonly StreamBuilder?[,] _sfa;
@@ -67,6 +73,9 @@ internal sealed partial class CompileSession
         _unitSamples = mode == PartitionMode.PerCluster ? _clusterSamples.Max(c => c.Max()) : _chipSamples.Max();
         _cpu = new StreamBuilder?[chips];
         _dma = new StreamBuilder?[chips, clusters];
+        _channels = Math.Max(1, Math.Min(target.DmaChannels, spus));
+        _dmaCh = new StreamBuilder?[chips, clusters, _channels];
+        _fenceAt = new int[chips, clusters][];
         _spu = new StreamBuilder?[chips, clusters, spus];
         _vpu = new StreamBuilder?[chips, clusters];
         _sfa = new StreamBuilder?[chips, clusters];
@@ -88,6 +97,13 @@ internal sealed partial class CompileSession
                 }
 
                 _dma[c, k] = Add(new EngineId(EngineKind.Dma, c, k, 0));
+                _dmaCh[c, k, 0] = _dma[c, k];
+                for (int ch = 1; ch < _channels; ch++)
+                {
+                    _dmaCh[c, k, ch] = Add(new EngineId(EngineKind.Dma, c, k, ch));
+                }
+
+                _fenceAt[c, k] = new int[_channels];
                 for (int s = 0; s < spus; s++)
                 {
                     _spu[c, k, s] = Add(new EngineId(EngineKind.Spu, c, k, s));
@@ -164,6 +180,42 @@ internal sealed partial class CompileSession
         return b;
     }
 
+    /// <summary>The DMA channel that moves SPU <paramref name="s"/>'s operands and outputs: channel s % channels.</summary>
+    private StreamBuilder Chan(int chip, int k, int s) => _dmaCh[chip, k, s % _channels]!;
+
+    /// <summary>
+    /// Cluster fence: every DMA channel of cluster (<paramref name="chip"/>, <paramref name="k"/>) meets at the cluster's
+    /// barrier, so copies issued before it on any channel have landed before any channel goes on (a DMA instruction
+    /// completes when its last burst has landed). Skipped, unless <paramref name="force"/>, when no channel emitted
+    /// anything since the last fence; a single channel needs none.
+    /// </summary>
+    private void Fence(int chip, int k, bool force = false)
+    {
+        if (_channels == 1 || _dma[chip, k] is null)
+        {
+            return;
+        }
+
+        int[] at = _fenceAt[chip, k];
+        bool moved = force;
+        for (int ch = 0; ch < _channels && !moved; ch++)
+        {
+            moved = _dmaCh[chip, k, ch]!.Count != at[ch];
+        }
+
+        if (!moved)
+        {
+            return;
+        }
+
+        for (int ch = 0; ch < _channels; ch++)
+        {
+            StreamBuilder b = _dmaCh[chip, k, ch]!;
+            b.Barrier(FenceBarrierBase + (chip * IsaLimits.ClustersPerChip) + k, _channels);
+            at[ch] = b.Count;
+        }
+    }
+
     private static int SlotToken(int k, int s, int which) => (((k * IsaLimits.SpusPerCluster) + s) * 8) + which;
 
     private static int ClusterToken(int k, int which) => ClusterTokenBase + (k * 8) + which;
@@ -199,6 +251,25 @@ internal sealed partial class CompileSession
                     _hostBytes += bytes;
                 }
             });
+
+            // split/broadcast: every cluster reads the whole chip's input, which the clusters copied in parts, so the
+            // chip's DMA engines meet before the first layer (as in functional compiles).
+            if (_mode != PartitionMode.PerCluster)
+            {
+                for (int c = 0; c < chips; c++)
+                {
+                    int participants = 0;
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        participants += _dma[c, k] is null ? 0 : 1;
+                    }
+
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        _dma[c, k]?.Barrier(c, participants);
+                    }
+                }
+            }
         }
 
         Loc inLoc = input;
@@ -218,9 +289,16 @@ internal sealed partial class CompileSession
             }
         }
 
-        // Epilogue: results back to the host, then every DMA engine reports to its chip's cpu.
+        // Epilogue: the channels of each cluster meet (every drain has landed), channel 0 copies the results back to the
+        // host, then every DMA channel reports to its chip's cpu.
         ForEachDma((c, k, d) =>
         {
+            Fence(c, k);
+            for (int ch = 1; ch < _channels; ch++)
+            {
+                _dmaCh[c, k, ch]!.Signal(ChipEndToken);
+            }
+
             long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
             if (Fn)
             {
@@ -346,7 +424,12 @@ internal sealed partial class CompileSession
                     continue;
                 }
 
-                var streams = new List<StreamBuilder> { _dma[c, k]! };
+                var streams = new List<StreamBuilder>();
+                for (int ch = 0; ch < _channels; ch++)
+                {
+                    streams.Add(_dmaCh[c, k, ch]!);
+                }
+
                 for (int s = 0; s < _t.SpusPerCluster; s++)
                 {
                     streams.Add(_spu[c, k, s]!);
@@ -420,6 +503,9 @@ internal sealed partial class CompileSession
         Segment seg = _segments[si];
         _only = (chip, k, samples);
         StreamBuilder d = _dma[chip, k]!;
+
+        // A micro-batch may run in a loop: fence at both ends so every pass starts with the channels in step.
+        Fence(chip, k, force: true);
         long inPerSample = SegmentInputPerSample(seg.First);
         long inBytes = samples * inPerSample;
         Loc cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
@@ -459,6 +545,7 @@ internal sealed partial class CompileSession
             slot = outSlot;
         }
 
+        Fence(chip, k, force: true);
         _only = null;
     }
 
@@ -853,6 +940,7 @@ internal sealed partial class CompileSession
 
                     for (int k = 0; k < _t.Clusters; k++)
                     {
+                        Fence(c, k);
                         _dma[c, k]?.Barrier(c, participants);
                     }
                 }
@@ -931,15 +1019,18 @@ internal sealed partial class CompileSession
             _weightsFromL2 = false;
         }
 
-        // Phase end: every DMA flushes its SPUs' pending output tiles before anything reads them.
+        // Phase end: every DMA channel flushes its SPUs' pending output tiles, and the cluster's channels meet, before
+        // anything reads them.
         for (int k = 0; k < _t.Clusters; k++)
         {
-            if (_dma[chip, k] is { } d)
+            if (_dma[chip, k] is not null)
             {
                 for (int s = 0; s < _t.SpusPerCluster; s++)
                 {
-                    FlushDrain(d, chip, k, s);
+                    FlushDrain(Chan(chip, k, s), chip, k, s);
                 }
+
+                Fence(chip, k);
             }
         }
     }
@@ -976,8 +1067,9 @@ internal sealed partial class CompileSession
     /// <summary>
     /// Estimated cycles of a GEMM phase with tile mt × nt × kt (the tiling cost model): tiles are dealt in rounds
     /// over the cluster's SPUs; a round lasts as long as the slower of one SPU's tile (its matmuls on the SPU model)
-    /// and the cluster DMA filling every SPU of the round (per K chunk: wait, A copy, weight copy, signal; per tile:
-    /// the drain copy and its tokens; bytes at the L1 rate). Weight tiles a SPU already holds are not counted again
+    /// and the cluster's DMA channels filling every SPU of the round (per K chunk: wait, A copy, weight copy, signal;
+    /// per tile: the drain copy and its tokens; bytes at the L1 rate): a channel serves its SPUs one after another, and
+    /// the channels together move bytes no faster than the cluster's rate. Weight tiles a SPU already holds are not counted again
     /// when the tile's K fits one or two chunks (<see cref="EmitGroup"/> skips those copies).
     /// </summary>
     private double EstimateCycles(Layer layer, GemmPhase g, long mt, long nt, long kt, int es, SpuFlags flags, Precision prec, int outBytes)
@@ -997,7 +1089,12 @@ internal sealed partial class CompileSession
         double perSpu = (chunks * ((2.0 * _t.SyncCycles) + _t.DmaCopyCycles + ((double)a / _t.DmaBytesPerCycle)
             + (wLoads * (_t.DmaCopyCycles + ((double)w / _t.DmaBytesPerCycle)))))
             + (2.0 * _t.SyncCycles) + _t.DmaCopyCycles + ((double)mt * nt * outBytes / _t.DmaBytesPerCycle);
-        double dma = Math.Min(p, tiles) * perSpu;
+        // DMA channels: a channel serves its share of the round's SPUs one copy after another (fixed costs and bytes),
+        // and all channels share the cluster's bytes per cycle.
+        long served = Math.Min(p, tiles);
+        long perChannel = (served + _channels - 1) / _channels;
+        double bytesPerSpu = (chunks * (a + (wLoads * w))) + ((double)mt * nt * outBytes);
+        double dma = Math.Max(perChannel * perSpu, served * bytesPerSpu / _t.DmaBytesPerCycle);
         return rounds * Math.Max(spu, dma);
     }
 
@@ -1232,6 +1329,7 @@ internal sealed partial class CompileSession
 
                         long tile = start[i] + r;
                         (long aKey, long wKey) = TileKeys(tc, tile, mFastest);
+
                         int mask = 0;
                         for (int j = 0; j < tc.Chunks.Length; j++)
                         {
@@ -1246,6 +1344,12 @@ internal sealed partial class CompileSession
 
                                 held[i, b, 0] = (aKey, j);
                                 held[i, b, 1] = (wKey, j);
+                            }
+                            else
+                            {
+                                // More than two K chunks: every chunk is copied and the buffers hold nothing reusable.
+                                held[i, b, 0] = (-1, -1);
+                                held[i, b, 1] = (-1, -1);
                             }
 
                             if (j < 2)
@@ -1338,10 +1442,17 @@ internal sealed partial class CompileSession
             }
         }
 
-        // DMA streams, one per cluster of the group: runs of identical steps become loops.
+        // DMA streams, one per channel of each cluster of the group (SPU s on channel s % channels): runs of identical
+        // steps become loops. The cluster's channels first meet, so copies channel 0 made before (weight staging,
+        // vector layers, the previous layer's drains on every channel) have landed.
         foreach (int k in slots.Select(x => x.K).Distinct())
         {
-            StreamBuilder d = _dma[chip, k]!;
+            Fence(chip, k);
+        }
+
+        foreach ((int k, int ch) in slots.Select(x => (x.K, x.S % _channels)).Distinct())
+        {
+            StreamBuilder d = _dmaCh[chip, k, ch]!;
             var local = new List<(Step Step, int[] Spus, long[] Tiles, int[] Masks)>();
             foreach (Step st in steps)
             {
@@ -1350,7 +1461,7 @@ internal sealed partial class CompileSession
                 var masks = new List<int>();
                 for (int x = 0; x < st.Slots.Length; x++)
                 {
-                    if (slots[st.Slots[x]].K == k)
+                    if (slots[st.Slots[x]].K == k && slots[st.Slots[x]].S % _channels == ch)
                     {
                         spus.Add(slots[st.Slots[x]].S);
                         tiles.Add(st.Tiles[x]);

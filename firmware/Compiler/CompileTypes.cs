@@ -44,6 +44,12 @@ public sealed record CompileTarget
 
     public long DmaBurstBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// DMA channels per cluster (engines dma.K.C, each with its own in-order queue). SPU s's operand loads and output
+    /// drains go to channel s % channels; every other copy goes to channel 0.
+    /// </summary>
+    public int DmaChannels { get; init; } = 1;
+
     /// <summary>Fixed cycles of one DMA copy L2 → L1 (descriptor setup plus the path latency), for the tiling cost model.</summary>
     public long DmaCopyCycles { get; init; } = 24;
 
@@ -81,6 +87,11 @@ public sealed record CompileTarget
         if (SpusPerCluster < 1 || SpusPerCluster > IsaLimits.SpusPerCluster)
         {
             return $"SPUs per cluster must be 1..{IsaLimits.SpusPerCluster}";
+        }
+
+        if (DmaChannels < 1 || DmaChannels > IsaLimits.MaxDmaChannels)
+        {
+            return $"DMA channels per cluster must be 1..{IsaLimits.MaxDmaChannels}";
         }
 
         if (ArrayRows < 1 || ArrayCols < 1 || L1Bytes < 1 || L2Bytes < 1 || DramBytesPerInterface < 1 || DmaBurstBytes < 1)

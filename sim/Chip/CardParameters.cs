@@ -111,6 +111,9 @@ public sealed record CardParameters
     /// <summary>SFA throughput and latency by function (SfaFunc order).</summary>
     public IReadOnlyList<SfaFunctionTiming> SfaFunctions { get; init; } = EngineTimingParams.DefaultSfaFunctions;
 
+    /// <summary>DMA channels (engines with their own queue) per cluster (chip.dma.channels).</summary>
+    public int DmaChannels { get; init; } = 8;
+
     public ulong DmaBurstBytes { get; init; } = 4096;
 
     public int DmaMaxOutstanding { get; init; } = 8;
@@ -235,6 +238,7 @@ public sealed record CardParameters
             VpuOpCycles = chip.Vpu.OpCosts.InOrder,
             VpuBf16Factor = chip.Vpu.OpCosts.Bf16Factor,
             SfaFunctions = chip.Sfa.Functions.InOrder.Select(f => new SfaFunctionTiming(f.ElementsPerCycle, f.Latency)).ToArray(),
+            DmaChannels = chip.Dma.Channels,
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,
             DmaMaxOutstanding = chip.Dma.MaxOutstanding,
             DmaSetupCycles = chip.Dma.SetupCycles,

@@ -47,6 +47,7 @@ public static class CompilerTarget
             L2Bytes = (long)p.L2Bytes,
             DramBytesPerInterface = (long)p.DramBytesPerInterface,
             DmaBurstBytes = (long)p.DmaBurstBytes,
+            DmaChannels = p.DmaChannels,
             DmaCopyCycles = p.DmaEffectiveSetupCycles + pathCycles,
             DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
             SyncCycles = (long)((p.SyncLatencyPs + psPerCycle - 1) / psPerCycle),

@@ -325,7 +325,10 @@ public static class ProgramRunner
         }
     }
 
-    /// <summary>Statistics name of an engine: chip, cluster, engine, e.g. <c>chip0.cluster1.spu3</c>, <c>chip0.cpu</c>.</summary>
+    /// <summary>
+    /// Statistics name of an engine: chip, cluster, engine, e.g. <c>chip0.cluster1.spu3</c>, <c>chip0.cpu</c>; DMA channel 0
+    /// is <c>chip0.cluster1.dma</c>, channel C &gt; 0 <c>chip0.cluster1.dmaC</c>.
+    /// </summary>
     public static string EngineName(EngineId id)
     {
         string chip = "chip" + id.Chip.ToString(CultureInfo.InvariantCulture);
@@ -333,6 +336,7 @@ public static class ProgramRunner
         {
             EngineKind.Cpu => chip + ".cpu",
             EngineKind.Spu => string.Create(CultureInfo.InvariantCulture, $"{chip}.cluster{id.Cluster}.spu{id.Unit}"),
+            EngineKind.Dma when id.Unit > 0 => string.Create(CultureInfo.InvariantCulture, $"{chip}.cluster{id.Cluster}.dma{id.Unit}"),
             _ => string.Create(CultureInfo.InvariantCulture, $"{chip}.cluster{id.Cluster}.{id.Kind.ToString().ToLowerInvariant()}"),
         };
     }

@@ -2,9 +2,12 @@ using System.ComponentModel;
 
 namespace Antoum.Sim.Config;
 
-/// <summary>DMA engine of a cluster: moves data between DRAM, L2, L1s, the host and other chips.</summary>
+/// <summary>DMA engines of a cluster: move data between DRAM, L2, L1s, the host and other chips.</summary>
 public sealed record DmaConfig
 {
+    [Description("DMA channels per cluster: each is an engine with its own in-order descriptor queue (engine ids dma.K.C); the channels of a cluster share the cluster's crossbar port, L2 banks and DRAM interface.")]
+    public int Channels { get; init; } = 8;
+
     [Description("Largest burst a descriptor row is split into.")]
     public ByteSize BurstSize { get; init; } = new(4096);
 
@@ -22,6 +25,7 @@ public sealed record DmaConfig
             throw new ConfigException(ConfigChecks.Join(path, "burstSize"), $"must be <= 16MiB (got {BurstSize})");
         }
 
+        ConfigChecks.InRange(Channels, 1, Antoum.Isa.IsaLimits.MaxDmaChannels, ConfigChecks.Join(path, "channels"));
         ConfigChecks.InRange(MaxOutstanding, 1, 1024, ConfigChecks.Join(path, "maxOutstanding"));
         ConfigChecks.InRange(SetupCycles, 0, 1_000_000, ConfigChecks.Join(path, "setupCycles"));
     }

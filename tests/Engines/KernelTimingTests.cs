@@ -26,7 +26,7 @@ public class KernelTimingTests
     {
         string root = Antoum.Tests.Isa.KernelTests.RepoRoot() ?? throw new InvalidOperationException("repository root (AntoumSim.sln) not found");
         AkpProgram program = Assembler.Assemble(File.ReadAllText(Path.Combine(root, "firmware", "kernels", name)), name);
-        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", Antoum.Sim.Validation.Validator.Neutral()).Config) with { DramDevice = null };
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", [.. Antoum.Sim.Validation.Validator.Neutral(), "chip.spu.formats.bitmap.imbalance=binomial"]).Config) with { DramDevice = null };
 
         ProgramSummary sim = ProgramRunner.Run(ProgramRunner.Build(p, program, name), ulong.MaxValue, ulong.MaxValue);
         Dictionary<EngineId, ulong> reference = new Replay(p, program).Run();

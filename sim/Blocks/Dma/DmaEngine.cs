@@ -10,7 +10,11 @@ namespace Antoum.Sim.Blocks.Dma;
 public sealed record DmaParams(ulong BurstBytes, int MaxOutstanding, int SetupCycles);
 
 /// <summary>
-/// DMA engine (one per cluster; the control CPU uses the same machinery for host transfers): executes
+/// DMA engine (one per DMA channel of a cluster, <c>chip.dma.channels</c> of them, engine ids <c>dma.K.C</c>; the
+/// control CPU uses the same machinery for host transfers). Each channel has its own in-order descriptor queue and
+/// its own outstanding-burst credits; the channels of a cluster share the cluster's crossbar port, L2 banks and DRAM
+/// interface, which the memory fabric models as shared resources (the request link only carries descriptors).
+/// It executes
 /// <c>copy</c>, <c>copy2d</c> and <c>copy3d</c>. A descriptor is decoded for <c>setupCycles</c>, then each row
 /// is split into bursts of at most <c>burstSize</c> bytes, issued in order to the memory fabric with at most
 /// <c>maxOutstanding</c> in flight; the instruction completes when the last burst has landed.
