@@ -34,6 +34,7 @@ internal static class Commands
         root.Subcommands.Add(PlotCommand.Build(stdout));
         root.Subcommands.Add(DiffCommand.Build(stdout));
         root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
+        root.Subcommands.Add(PowerFitCommand.Build(stdout, stderr));
         return root;
     }
 

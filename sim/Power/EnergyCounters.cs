@@ -35,6 +35,12 @@ public sealed partial class EnergyCounters
     /// <summary>Block class the category's energy belongs to (spu, l2, dram, noc, pcie, vpu, sfa).</summary>
     public static string BlockClass(int category) => s_categories[category].BlockClass;
 
+    /// <summary>
+    /// The category is an on-chip action (everything but DRAM and PCIe, which are off-chip/IO figures): its energy is
+    /// multiplied by the calibration term <see cref="EnergyTable.DynamicOverheadFactor"/>.
+    /// </summary>
+    public static bool IsOnChip(int category) => s_categories[category].BlockClass is not ("dram" or "pcie");
+
     /// <summary>What one counted unit of the category is, for docs/power.md.</summary>
     public static string Counted(int category) => s_categories[category].Counted;
 

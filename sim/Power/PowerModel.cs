@@ -50,10 +50,20 @@ public sealed record EnergyTable
     public required IReadOnlyDictionary<string, double> SfaPerElementPj { get; init; }
 
     /// <summary>
-    /// The one card-level calibration term: efficiency of the on-board conversion from the card's input to the chip
-    /// and DRAM rails; card power = on-board estimate / efficiency.
+    /// Efficiency of the on-board conversion from the card's input to the chip and DRAM rails (assumed, a physical
+    /// figure); card power = on-board estimate / efficiency.
     /// </summary>
     public required double BoardEfficiency { get; init; }
+
+    /// <summary>
+    /// The one card-level calibration term (<c>card.dynamicOverheadFactor</c>): multiplies the energy of every counted
+    /// on-chip action (MACs, index decode, L1/L2, NoC/crossbar, VPU, SFA, codec; not DRAM, PCIe, clock or static) for
+    /// what the per-operation figures leave out. Fitted by <c>antoum power-fit</c> (rule: <see cref="AnchorTdpFraction"/>).
+    /// </summary>
+    public double DynamicOverheadFactor { get; init; } = 1.0;
+
+    /// <summary>The rule of the calibration term: the S4 ResNet-50 anchor run draws this fraction of the S4 TDP.</summary>
+    public double AnchorTdpFraction { get; init; }
 
     /// <summary>Video/JPEG decoder energy per decoded pixel (DRAM traffic counted separately).</summary>
     public double CodecPerPixelPj { get; init; }
@@ -110,6 +120,8 @@ public sealed record EnergyTable
             VpuPerElementOpPj = V(e, "vpuPerElementOpPj"),
             SfaPerElementPj = Map(e.GetProperty("sfaPerElementPj")),
             BoardEfficiency = V(root.GetProperty("card"), "boardEfficiency"),
+            DynamicOverheadFactor = root.GetProperty("card").TryGetProperty("dynamicOverheadFactor", out JsonElement f) ? V(f) : 1.0,
+            AnchorTdpFraction = root.GetProperty("card").TryGetProperty("anchorTdpFraction", out JsonElement a) ? V(a) : 0,
             CodecPerPixelPj = e.TryGetProperty("codecPerPixelPj", out JsonElement codec) ? V(codec) : 0,
             ChipLeakageMilliwatts = V(root.GetProperty("static"), "chipLeakageMilliwatts"),
             GatedResidualFraction = V(clock, "gatedResidualFraction"),
@@ -181,7 +193,8 @@ public sealed record EnergyTable
 /// precision, index decodes per sparse format, L1/L2 bytes read and written, DRAM bytes, NoC byte-hops, PCIe bytes, VPU
 /// element-ops, SFA elements per function) times its energy; plus clock power of every block while busy or stalled (a
 /// gated residual while idle, from <see cref="BlockActivity"/>); plus chip leakage, DRAM background power and DRAM
-/// refreshes; then the one card-level term: everything divided by the board conversion efficiency.
+/// refreshes; everything divided by the board conversion efficiency (assumed). The one card-level calibration term,
+/// <see cref="EnergyTable.DynamicOverheadFactor"/>, multiplies the counted on-chip action energies.
 /// </summary>
 public static class PowerModel
 {
@@ -202,9 +215,13 @@ public static class PowerModel
     {
         EnergyCounters counters = EnergyCounters.From(stats);
         var items = new List<EnergyItem>();
+        double scaledOnChip = 0;
         for (int i = 0; i < EnergyCounters.Count; i++)
         {
-            items.Add(new EnergyItem(EnergyCounters.Name(i), EnergyCounters.BlockClass(i), counters.Total(i) * EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Pj));
+            double raw = counters.Total(i) * EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Pj;
+            double scale = Scale(i, table);
+            scaledOnChip += raw * (scale - 1.0);
+            items.Add(new EnergyItem(EnergyCounters.Name(i), EnergyCounters.BlockClass(i), raw * scale));
         }
 
         items.Add(new EnergyItem(DramRefreshCategory, "dram", Refreshes(stats, elapsedPs) * table.DramRefreshPerCommandNj * 1e-9));
@@ -246,6 +263,8 @@ public static class PowerModel
             Samples = samples,
             TdpWatts = ctx.TdpMilliwatts / 1e3,
             BoardEfficiency = table.BoardEfficiency,
+            DynamicOverheadFactor = table.DynamicOverheadFactor,
+            UncalibratedJoules = (onBoard - scaledOnChip) / table.BoardEfficiency,
             IdleWatts = IdleWatts(stats, ctx, table),
         };
         double[]? bins = timeline is null ? null : BinWatts(timeline, stats, elapsedPs, ctx, table);
@@ -292,7 +311,7 @@ public static class PowerModel
         var pj = new double[EnergyCounters.Count];
         for (int i = 0; i < pj.Length; i++)
         {
-            pj[i] = EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes);
+            pj[i] = EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Scale(i, table);
         }
 
         double refreshWatts = elapsedPs == 0 ? 0 : Refreshes(stats, elapsedPs) * table.DramRefreshPerCommandNj * 1e-9 / (elapsedPs * Pj);
@@ -324,6 +343,9 @@ public static class PowerModel
 
         return watts;
     }
+
+    /// <summary>The calibration multiplier of a category: the dynamic overhead factor for on-chip actions, else 1.</summary>
+    public static double Scale(int category, EnergyTable table) => EnergyCounters.IsOnChip(category) ? table.DynamicOverheadFactor : 1.0;
 
     private static double ClockMilliwatts(EnergyTable table, string kind) =>
         table.ClockMilliwatts.TryGetValue(kind, out double m) ? m : table.ClockMilliwatts.GetValueOrDefault("other");

@@ -41,7 +41,7 @@ public class PowerModelTests
     [Test]
     public void EnergyOfAKnownRunIsTheTableTimesTheCounts()
     {
-        EnergyTable t = EnergyTable.Load(EnergyFile);
+        EnergyTable t = EnergyTable.Load(EnergyFile) with { DynamicOverheadFactor = 1.0 };
         ulong elapsed = 10 * Microsecond;
         PowerReport r = PowerModel.Estimate(KnownRun(elapsed), elapsed, Ctx(), samples: 2, t);
 
@@ -62,7 +62,7 @@ public class PowerModelTests
         double expectedStatic = ((t.ChipLeakageMilliwatts + (4 * t.DramBackgroundPerInterfaceMilliwatts)) * 1e-3 * elapsed);
         Assert.That(r.DynamicJoules, Is.EqualTo(expectedDynamic * pj).Within(1e-9).Percent);
         Assert.That(r.StaticJoules, Is.EqualTo(expectedStatic * pj).Within(1e-9).Percent);
-        Assert.That(r.UncalibratedJoules, Is.EqualTo((expectedDynamic + expectedStatic) * pj).Within(1e-9).Percent);
+        Assert.That(r.OnBoardJoules, Is.EqualTo((expectedDynamic + expectedStatic) * pj).Within(1e-9).Percent);
         Assert.That(r.TotalJoules, Is.EqualTo((expectedDynamic + expectedStatic) * pj / t.BoardEfficiency).Within(1e-9).Percent);
         Assert.That(r.Items.Single(i => i.Category == "dram").Joules, Is.EqualTo(8192 * t.DramPerBytePj * pj).Within(1e-9).Percent);
         Assert.That(r.Items.Single(i => i.Category == "mac.bf16").Joules, Is.EqualTo(1000 * t.Bf16MacPj * pj).Within(1e-9).Percent);
@@ -78,7 +78,7 @@ public class PowerModelTests
         PowerReport r = PowerModel.Estimate(KnownRun(elapsed), elapsed, Ctx(), samples: 2, t);
         Assert.That(r.ByBlockClass().Sum(b => b.Joules), Is.EqualTo(r.TotalJoules).Within(1e-9).Percent);
         Assert.That(r.Items.Sum(i => i.Joules), Is.EqualTo(r.TotalJoules).Within(1e-9).Percent);
-        Assert.That(r.BoardJoules, Is.EqualTo(r.UncalibratedJoules * ((1 / t.BoardEfficiency) - 1)).Within(1e-9).Percent);
+        Assert.That(r.BoardJoules, Is.EqualTo(r.OnBoardJoules * ((1 / t.BoardEfficiency) - 1)).Within(1e-9).Percent);
     }
 
     [Test]
@@ -90,7 +90,8 @@ public class PowerModelTests
         reg.Counter("chip0.cluster1.spu2.issuedMacsInt8", "MAC", "n").Value = N;
         reg.Counter("chip0.cluster1.dram.bytesRead", "B", "m").Value = M;
         PowerReport r = PowerModel.Estimate(reg, 0, Ctx(drams: 0), samples: 1, t);
-        Assert.That(r.TotalJoules, Is.EqualTo(((N * t.Int8MacPj) + (M * t.DramPerBytePj)) * 1e-12 / t.BoardEfficiency).Within(1e-9).Percent);
+        Assert.That(r.TotalJoules, Is.EqualTo(((N * t.Int8MacPj * t.DynamicOverheadFactor) + (M * t.DramPerBytePj)) * 1e-12 / t.BoardEfficiency).Within(1e-9).Percent);
+        Assert.That(r.UncalibratedJoules, Is.EqualTo(((N * t.Int8MacPj) + (M * t.DramPerBytePj)) * 1e-12 / t.BoardEfficiency).Within(1e-9).Percent);
     }
 
     [Test]
@@ -157,7 +158,7 @@ public class PowerCliTests : Antoum.Tests.Cli.CliTestBase
         string outDir = Path.Combine(Dir, "out");
         (int code, string stdout, string _) = Run("run", "--sku", "S4", "--workload", "mlp", "--out", outDir);
         Assert.That(code, Is.Zero);
-        Assert.That(stdout, Does.Match(@"power +[0-9.]+ W average, [0-9.]+ W peak per bin \([0-9.]+ W dynamic \+ [0-9.]+ W static on board = [0-9.]+ W uncalibrated, / board efficiency 0.88\), [0-9.]+ mJ per sample, [0-9.]+ samples/s/W \[TDP 70 W\]"));
+        Assert.That(stdout, Does.Match(@"power +[0-9.]+ W average, [0-9.]+ W peak per bin \([0-9.]+ W dynamic \+ [0-9.]+ W static on board, / board efficiency 0.88; [0-9.]+ W uncalibrated, on-chip dynamic x [0-9.]+ calibration\), [0-9.]+ mJ per sample, [0-9.]+ samples/s/W \[TDP 70 W\]"));
         Assert.That(File.ReadAllText(Path.Combine(outDir, "power.csv")), Does.StartWith("category,block_class,energy_j,share\n"));
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         System.Text.Json.JsonElement power = doc.RootElement.GetProperty("power");
