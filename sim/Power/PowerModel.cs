@@ -301,10 +301,11 @@ public static class PowerModel
     }
 
     /// <summary>
-    /// Card power per timeline bin, W: the bin's counted actions (per-bin counter differences), clock power from each
-    /// block's busy time in the bin (clamped to the bin, as in timeline.csv; stall time is not sampled per bin, so a
-    /// stalled block is charged the gated residual there), leakage, DRAM background, refresh at the run's mean refresh
-    /// power, over the board efficiency.
+    /// Card power per timeline bin, W: the bin's counted actions and each block's busy and stall time, both moved to
+    /// the bins where the operations ran (<see cref="Reporting.TimelineSpread"/>: an operation's energy is spread over
+    /// its duration, not booked at its start), clock power while busy or stalled (clocked) and the gated residual for
+    /// the rest of the bin, leakage, DRAM background, refresh at the run's mean refresh power, over the board
+    /// efficiency. The bins' energies sum to the run total.
     /// </summary>
     public static double[] BinWatts(Reporting.TimelineSampler t, StatRegistry stats, ulong elapsedPs, PowerContext ctx, EnergyTable table)
     {
@@ -322,23 +323,24 @@ public static class PowerModel
             mw[b] = ClockMilliwatts(table, t.Blocks[b].Kind);
         }
 
+        var spread = new Reporting.TimelineSpread(t);
         var watts = new double[t.BinCount];
         for (int bin = 0; bin < watts.Length; bin++)
         {
-            ulong len = t.BinEnd(bin) - t.BinStart(bin);
+            double len = t.BinEnd(bin) - t.BinStart(bin);
             double joules = 0;
             for (int i = 0; i < pj.Length; i++)
             {
-                joules += t.Actions(bin, i) * pj[i] * Pj;
+                joules += spread.Actions(bin, i) * pj[i] * Pj;
             }
 
             for (int b = 0; b < mw.Length; b++)
             {
-                ulong busy = Math.Min(t.Busy(bin, b), len);
-                joules += mw[b] * 1e-3 * (busy + (table.GatedResidualFraction * (len - busy))) * Pj;
+                double clocked = spread.Busy(bin, b) + spread.Stall(bin, b);
+                joules += mw[b] * 1e-3 * (clocked + (table.GatedResidualFraction * (len - clocked))) * Pj;
             }
 
-            watts[bin] = ((joules / (len * Pj)) + constantWatts) / table.BoardEfficiency;
+            watts[bin] = len > 0 ? ((joules / (len * Pj)) + constantWatts) / table.BoardEfficiency : constantWatts / table.BoardEfficiency;
         }
 
         return watts;
