@@ -210,6 +210,7 @@ public sealed class PipelineModel : IEventHandler
     private readonly long _preCycles;
     private readonly long _sfaCycles;
     private readonly long _vpuCycles;
+    private readonly long _prePixels;
     private readonly long _preReadBytes;
     private readonly long[] _imagePreReadBytes;
     private readonly long _preWriteBytes;
@@ -225,6 +226,8 @@ public sealed class PipelineModel : IEventHandler
     private readonly Counter[] _dramRead;
     private readonly Counter[] _dramWritten;
     private readonly Counter[] _vpuBusyCycles;
+    private readonly Counter[] _vpuMulInt8;
+    private readonly Counter[] _vpuAddInt8;
     private readonly Counter[] _sfaElements;
     private readonly Counter _classBusyPs;
     private readonly Counter _batches;
@@ -268,6 +271,8 @@ public sealed class PipelineModel : IEventHandler
         _dramRead = new Counter[_clusters];
         _dramWritten = new Counter[_clusters];
         _vpuBusyCycles = new Counter[_clusters];
+        _vpuMulInt8 = new Counter[_clusters];
+        _vpuAddInt8 = new Counter[_clusters];
         _sfaElements = new Counter[_clusters];
         StatRegistry s = _sim.Stats;
         for (int c = 0; c < _clusters; c++)
@@ -286,6 +291,8 @@ public sealed class PipelineModel : IEventHandler
             _dramBusyPs[c] = s.Counter(n + ".dram.pipelineBusyTime", "ps", "DRAM interface time taken by codec and preprocess transfers");
             _preBusyPs[c] = s.Counter(n + ".preprocess.busyTime", "ps", "time the cluster's VPU and SFA spent resizing and colour-converting");
             _vpuBusyCycles[c] = s.Counter(n + ".vpu.busyCycles", "cycles", "VPU cycles (colour conversion, plus the classifier's replayed per batch)");
+            _vpuMulInt8[c] = s.Counter(n + ".vpu.elementOps.mul.int8", "count", "INT8 elements processed by mul-class operations (colour conversion: 9 per pixel, plus the classifier's replayed per batch)");
+            _vpuAddInt8[c] = s.Counter(n + ".vpu.elementOps.add.int8", "count", "INT8 elements processed by add-class operations (colour conversion: 6 per pixel, plus the classifier's replayed per batch)");
             _sfaElements[c] = s.Counter(n + ".sfa.elements", "count", "SFA output elements (resize, plus the classifier's replayed per batch)");
         }
 
@@ -307,6 +314,7 @@ public sealed class PipelineModel : IEventHandler
         };
         _sfaCycles = EngineTiming.Sfa(timing, SfaFunc.Resize, resizeElems);
         _vpuCycles = EngineTiming.VectorOp(timing, VpuOp.Mul, 9 * pixels, false) + EngineTiming.VectorOp(timing, VpuOp.Add, 6 * pixels, false);
+        _prePixels = pixels;
         _preCycles = _sfaCycles + _vpuCycles;
         _preReadBytes = Math.Min(options.Height, 2L * size) * options.Width * 3 / 2;
         _preWriteBytes = pixels * 3;
@@ -522,6 +530,8 @@ public sealed class PipelineModel : IEventHandler
         ulong end = Math.Max(computeEnd, dramEnd);
         _preBusyPs[c].Value += (long)(end - now);
         _vpuBusyCycles[c].Value += _vpuCycles;
+        _vpuMulInt8[c].Value += 9 * _prePixels;
+        _vpuAddInt8[c].Value += 6 * _prePixels;
         _sfaElements[c].Value += SfaResizeElements;
         _dramRead[c].Value += read;
         _dramWritten[c].Value += _preWriteBytes;

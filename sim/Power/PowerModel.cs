@@ -44,7 +44,11 @@ public sealed record EnergyTable
 
     public required double PciePerBytePj { get; init; }
 
-    public required double VpuPerElementOpPj { get; init; }
+    /// <summary>VPU energy per element, per precision (int8, bf16) and op class (add, sub, mul, max, min, relu, copy, scale).</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> VpuPerElementPj { get; init; }
+
+    /// <summary>VPU energy per gathered or scattered element.</summary>
+    public required double VpuGatherPerElementPj { get; init; }
 
     /// <summary>Energy per element per SFA function (exp, rsqrt, recip, gelu, sigmoid, tanh, maxPool, avgPool, resize).</summary>
     public required IReadOnlyDictionary<string, double> SfaPerElementPj { get; init; }
@@ -117,7 +121,8 @@ public sealed record EnergyTable
             NocPerByteHopPj = V(e, "nocPerByteHopPj"),
             XbarPerBytePj = V(e, "xbarPerBytePj"),
             PciePerBytePj = V(e, "pciePerBytePj"),
-            VpuPerElementOpPj = V(e, "vpuPerElementOpPj"),
+            VpuPerElementPj = Nested(e.GetProperty("vpuPerElementPj")),
+            VpuGatherPerElementPj = V(e, "vpuGatherPerElementPj"),
             SfaPerElementPj = Map(e.GetProperty("sfaPerElementPj")),
             BoardEfficiency = V(root.GetProperty("card"), "boardEfficiency"),
             DynamicOverheadFactor = root.GetProperty("card").TryGetProperty("dynamicOverheadFactor", out JsonElement f) ? V(f) : 1.0,
@@ -164,6 +169,17 @@ public sealed record EnergyTable
         {
             Walk(p.Value, path.Length == 0 ? p.Name : path + "." + p.Name, into);
         }
+    }
+
+    private static Dictionary<string, IReadOnlyDictionary<string, double>> Nested(JsonElement obj)
+    {
+        var map = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
+        foreach (JsonProperty p in obj.EnumerateObject())
+        {
+            map[p.Name] = Map(p.Value);
+        }
+
+        return map;
     }
 
     private static Dictionary<string, double> Map(JsonElement obj)
