@@ -287,72 +287,37 @@ internal sealed partial class CompileSession
         return area;
     }
 
-    /// <summary>Problem, first row and first column (within the group) of tile <paramref name="t"/> of class <paramref name="tc"/>.</summary>
-    private static (long Problem, long M0, long N0) TileAt(GemmPhase g, GemmPlan plan, TileClass tc, long t)
+    /// <summary>The A operand of a tile at <paramref name="pos"/>, K chunk <paramref name="j"/>, into L1 as an [M][kc] tile.</summary>
+    private void FnACopy(int li, StreamBuilder d, MemRef l1, Loc src, (long Problem, long Mi, long Ni) pos, TileClass tc, int j, GemmPlan plan)
     {
-        long mFull = g.M / plan.Mt, nFull = g.N / plan.Nt;
-        bool mIsFull = tc.M == plan.Mt, nIsFull = tc.N == plan.Nt;
-        long perProblem = (mIsFull ? mFull : 1) * (nIsFull ? nFull : 1);
-        long problem = t / perProblem, r = t % perProblem;
-        long mi = mIsFull ? (nIsFull ? r / nFull : r) : mFull;
-        long ni = nIsFull ? r % nFull : nFull;
-        return (problem, mi * plan.Mt, ni * plan.Nt);
+        FnATile(d, _graph.Layers[li], l1, src, pos.Problem, pos.Mi * plan.Mt, tc.M, j * plan.Kt, tc.Chunks[j], plan.ElementBytes, _fnPhase!);
     }
 
-    private void FnDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, long[] tiles, TileClass tc, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
+    /// <summary>The weight tile (packed block, or the B operand rows from the layer input) of a tile at <paramref name="pos"/>, K chunk <paramref name="j"/>.</summary>
+    private void FnWCopy(int li, StreamBuilder d, MemRef l1, Loc? bLoc, (long Problem, long Mi, long Ni) pos, TileClass tc, int j, GemmPlan plan)
     {
-        Layer layer = _graph.Layers[li];
-        GemmPhase g = _fnPhase!;
         int es = plan.ElementBytes;
-        for (int j = 0; j < tc.Chunks.Length; j++)
+        long kc = tc.Chunks[j], k0 = j * plan.Kt, n0 = pos.Ni * plan.Nt;
+        if (bLoc is { } bl)
         {
-            long kc = tc.Chunks[j];
-            long k0 = j * plan.Kt;
-            for (int x = 0; x < spus.Length; x++)
-            {
-                int s = spus[x];
-                SpuState st = _dmaSide[chip, k, s];
-                int b = st.Parity;
-                (long p, long m0, long n0) = TileAt(g, plan, tc, tiles[x]);
-                d.Wait(SlotToken(k, s, 2 + b));
-                FnATile(d, layer, L1(s, plan.A(b)), src, p, m0, tc.M, k0, kc, es, g);
-                if (bLoc is { } bl)
-                {
-                    long bBase = FnBOffset(layer, p);
-                    d.Copy2d(L1(s, plan.W(b)), Act(bl, bBase + (((k0 * _fnFullN) + _fnColOffset + n0) * es)), kc, tc.N * es, tc.N * es, _fnFullN * es);
-                }
-                else
-                {
-                    FnArea area = _fnArea!;
-                    (long off, long bytes) = area.Blocks[(p, n0 / plan.Nt, j)];
-                    MemRef wSrc = _weightsFromL2 ? _l2Weights.At(off) : MemRef.Of(MemSpace.Dram, area.Offset + (ulong)off);
-                    d.Copy(L1(s, plan.W(b)), wSrc, bytes);
-                }
-
-                d.Signal(SlotToken(k, s, b));
-                st.Parity ^= 1;
-            }
-
-            if (j == 0)
-            {
-                foreach (int s in spus)
-                {
-                    FlushDrain(d, chip, k, s);
-                }
-            }
+            long bBase = FnBOffset(_graph.Layers[li], pos.Problem);
+            d.Copy2d(l1, Act(bl, bBase + (((k0 * _fnFullN) + _fnColOffset + n0) * es)), kc, tc.N * es, tc.N * es, _fnFullN * es);
+            return;
         }
 
-        for (int x = 0; x < spus.Length; x++)
-        {
-            int s = spus[x];
-            SpuState st = _dmaSide[chip, k, s];
-            (long p, long m0, long n0) = TileAt(g, plan, tc, tiles[x]);
-            (long cBase, long rowStride) = FnCOffset(layer, p, g);
-            int ob = plan.OutBytes;
-            MemRef cDst = Act(dst, cBase + (((m0 * rowStride) + _fnColOffset + n0) * ob));
-            st.Pending = new Drain(tc.M * tc.N * ob, st.CParity, plan.C(st.CParity), cDst) { Rows = tc.M, DstStride = rowStride * ob };
-            st.CParity ^= 1;
-        }
+        FnArea area = _fnArea!;
+        (long off, long bytes) = area.Blocks[(pos.Problem, pos.Ni, j)];
+        MemRef wSrc = _weightsFromL2 ? _l2Weights.At(off) : MemRef.Of(MemSpace.Dram, area.Offset + (ulong)off);
+        d.Copy(l1, wSrc, bytes);
+    }
+
+    /// <summary>The drain of a tile at <paramref name="pos"/> from output buffer <paramref name="cParity"/>: rows into the row-major output.</summary>
+    private Drain FnDrainTo(int li, Loc dst, (long Problem, long Mi, long Ni) pos, TileClass tc, GemmPlan plan, int cParity)
+    {
+        (long cBase, long rowStride) = FnCOffset(_graph.Layers[li], pos.Problem, _fnPhase!);
+        int ob = plan.OutBytes;
+        MemRef cDst = Act(dst, cBase + ((((pos.Mi * plan.Mt) * rowStride) + _fnColOffset + (pos.Ni * plan.Nt)) * ob));
+        return new Drain(tc.M * tc.N * ob, cParity, plan.C(cParity), cDst) { Rows = tc.M, DstStride = rowStride * ob };
     }
 
     /// <summary>Moves rows [m0, m0+mt) × reduction [k0, k0+kc) of problem p's A operand into L1 as an [mt][kc] tile.</summary>

@@ -126,15 +126,18 @@ internal sealed partial class CompileSession
         public long DstStride { get; init; }
     }
 
-    /// <summary>Tiles of one shape: MCount × NCount tiles per problem (Count over all problems), each with its K chunks.</summary>
-    private sealed record TileClass(long M, long N, long[] Chunks, long Count, long MCount, long NCount);
+    /// <summary>
+    /// Tiles of one shape: MCount × NCount tiles per problem (Count over all problems), each with its K chunks; the
+    /// class's first M and N tile indices (MFirst, NFirst) among the phase's MTiles × NTiles tiles per problem.
+    /// </summary>
+    private sealed record TileClass(long M, long N, long[] Chunks, long Count, long MCount, long NCount, long MFirst, long NFirst, long MTiles, long NTiles);
 
     /// <summary>
     /// One round of a tile class: the slots that take a tile, the tile each takes (index in the class) and what the
     /// DMA copies for it (<see cref="LoadA"/> / <see cref="LoadW"/> bits per K chunk; a copy is skipped when the
     /// SPU's buffer already holds that operand).
     /// </summary>
-    private sealed record Step(int Class, int[] Slots, long[] Tiles, int[] Masks);
+    private sealed record Step(int Class, int[] Slots, long[] Tiles, int[] Masks, bool MFastest);
 
     private const int LoadA = 1, LoadW = 2;
 
@@ -731,20 +734,6 @@ internal sealed partial class CompileSession
     private void ChooseSegments(long l2Scratch)
     {
         int count = _graph.Layers.Count;
-        if (Fn)
-        {
-            // Functional compiles keep one segment (the whole network per micro-batch; docs/functional.md).
-            _segments.Clear();
-            Segment? whole = FitSegment(0, count - 1, l2Scratch);
-            if (whole is not null)
-            {
-                _segments.Add(whole);
-            }
-
-            _mb = whole?.Mb ?? 0;
-            return;
-        }
-
         var best = new (long Bytes, int Segments, int Prev, Segment? Seg)[count + 1];
         best[0] = (0, 0, -1, null);
         for (int j = 1; j <= count; j++)
@@ -1130,32 +1119,52 @@ internal sealed partial class CompileSession
         }
 
         long mFull = g.M / p.Mt, mEdge = g.M % p.Mt, nFull = g.N / p.Nt, nEdge = g.N % p.Nt;
+        long mTiles = (g.M + p.Mt - 1) / p.Mt, nTiles = (g.N + p.Nt - 1) / p.Nt;
         var list = new List<TileClass>();
-        void AddClass(long m, long n, long mc, long nc)
+        void AddClass(long m, long n, long mc, long nc, long mFirst, long nFirst)
         {
             if (m > 0 && n > 0 && mc * nc > 0)
             {
-                list.Add(new TileClass(m, n, ks, mc * nc * g.Problems, mc, nc));
+                list.Add(new TileClass(m, n, ks, mc * nc * g.Problems, mc, nc, mFirst, nFirst, mTiles, nTiles));
             }
         }
 
-        AddClass(p.Mt, p.Nt, mFull, nFull);
-        AddClass(p.Mt, nEdge, mFull, 1);
-        AddClass(mEdge, p.Nt, 1, nFull);
-        AddClass(mEdge, nEdge, 1, 1);
+        AddClass(p.Mt, p.Nt, mFull, nFull, 0, 0);
+        AddClass(p.Mt, nEdge, mFull, 1, 0, nFull);
+        AddClass(mEdge, p.Nt, 1, nFull, mFull, 0);
+        AddClass(mEdge, nEdge, 1, 1, mFull, nFull);
         return list;
     }
 
     /// <summary>
-    /// Operand identities of tile <paramref name="tile"/> of a class in an order: (problem, M tile) for A and (problem,
-    /// N tile) for the weights; M fastest (weights reused along a SPU's run) or N fastest (activations reused).
+    /// Position of tile <paramref name="tile"/> of a class in a tile order: its problem and its M and N tile indices
+    /// among the phase's tiles (not the class's, so that tiles of different classes never share an index); M fastest
+    /// (weights reused along a SPU's run) or N fastest (activations reused). The DMA addresses a tile's data by it.
     /// </summary>
-    private static (long A, long W) TileKeys(TileClass tc, long tile, bool mFastest)
+    private static (long Problem, long Mi, long Ni) TilePos(TileClass tc, long tile, bool mFastest)
     {
         long per = tc.MCount * tc.NCount;
         long prob = tile / per, r = tile % per;
         (long m, long n) = mFastest ? (r % tc.MCount, r / tc.MCount) : (r / tc.NCount, r % tc.NCount);
-        return ((prob * tc.MCount) + m, (prob * tc.NCount) + n);
+        return (prob, tc.MFirst + m, tc.NFirst + n);
+    }
+
+    /// <summary>
+    /// Operand identities of tile <paramref name="tile"/> of a class in an order: (problem, M tile) for A and (problem,
+    /// N tile) for the weights, M and N tile indices among the whole phase's tiles (<see cref="TilePos"/>).
+    /// </summary>
+    private (long A, long W) TileKeys(TileClass tc, long tile, bool mFastest)
+    {
+        (long prob, long mi, long ni) = TilePos(tc, tile, mFastest);
+        if (_options.ReuseKeysWithoutClassForTest)
+        {
+            // The keys before session 4: indices within the class, so an edge tile could take a full tile's operand.
+            mi -= tc.MFirst;
+            ni -= tc.NFirst;
+            return ((prob * tc.MCount) + mi, (prob * tc.NCount) + ni);
+        }
+
+        return ((prob * tc.MTiles) + mi, (prob * tc.NTiles) + ni);
     }
 
     /// <summary>
@@ -1225,13 +1234,19 @@ internal sealed partial class CompileSession
                             int bits = LoadA | LoadW;
                             if (tc.Chunks.Length <= 2)
                             {
-                                if (_options.OperandReuse && !Fn)
+                                if (_options.OperandReuse)
                                 {
                                     bits = (held[i, b, 0] == (aKey, j) ? 0 : LoadA) | (held[i, b, 1] == (wKey, j) ? 0 : LoadW);
                                 }
 
                                 held[i, b, 0] = (aKey, j);
                                 held[i, b, 1] = (wKey, j);
+                            }
+
+                            if (j < 2)
+                            {
+                                // Tiles with more than two K chunks load every chunk (ChunkMask); the first two chunks'
+                                // bits must still be set (a zero mask would skip their copies).
                                 mask |= bits << (2 * j);
                             }
 
@@ -1246,7 +1261,7 @@ internal sealed partial class CompileSession
                         masks.Add(mask);
                     }
 
-                    steps.Add(new Step(ci, [.. slotList], [.. tiles], [.. masks]));
+                    steps.Add(new Step(ci, [.. slotList], [.. tiles], [.. masks], mFastest));
                 }
             }
 
@@ -1345,17 +1360,7 @@ internal sealed partial class CompileSession
             }
 
             Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.AsSpan().SequenceEqual(b.Spus) && a.Masks.AsSpan().SequenceEqual(b.Masks), d,
-                x =>
-                {
-                    if (Fn)
-                    {
-                        FnDmaStep(li, d, chip, k, x.Spus, x.Tiles, classes[x.Step.Class], plan, src, dst, bLoc);
-                    }
-                    else
-                    {
-                        EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, classes[x.Step.Class], plan, src, dst, bLoc);
-                    }
-                });
+                x => EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, x.Step.MFastest, classes[x.Step.Class], plan, src, dst, bLoc));
         }
 
         // SPU streams: runs of identical tiles become loops.
@@ -1424,7 +1429,13 @@ internal sealed partial class CompileSession
         }
     }
 
-    private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, long[] tiles, int[] masks, TileClass tc, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
+    /// <summary>
+    /// One round of a tile class on one cluster's DMA: per K chunk and SPU, wait for the buffer, copy the operands the
+    /// step's mask asks for, signal; the previous tiles drain after the first chunk. Functional compiles take each
+    /// copy's exact addresses from the tile's position (<see cref="TilePos"/>; <c>FnACopy</c>, <c>FnWCopy</c>,
+    /// <c>FnDrainTo</c>), timing compiles take addresses wrapped into the regions.
+    /// </summary>
+    private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, long[] tiles, int[] masks, bool mFastest, TileClass tc, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
     {
         long kTotal = tc.Chunks.Sum();
         Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
@@ -1443,14 +1454,28 @@ internal sealed partial class CompileSession
                 d.Wait(SlotToken(k, s, 2 + b));
                 if ((bits & LoadA) != 0)
                 {
-                    d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
+                    if (Fn)
+                    {
+                        FnACopy(li, d, L1(s, plan.A(b)), src, TilePos(tc, tile, mFastest), tc, j, plan);
+                    }
+                    else
+                    {
+                        d.Copy(L1(s, plan.A(b)), src.Wrapped((tile * tc.M * (tc.Chunks.Length * plan.Kt)) + (j * plan.Kt * tc.M), aBytes), aBytes);
+                    }
                 }
 
                 if ((bits & LoadW) != 0)
                 {
-                    MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes)
-                        : _weightsFromL2 ? _l2Weights.Wrapped(j * plan.WBytes, wBytes) : weights.At(j * plan.WBytes);
-                    d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
+                    if (Fn)
+                    {
+                        FnWCopy(li, d, L1(s, plan.W(b)), bLoc, TilePos(tc, tile, mFastest), tc, j, plan);
+                    }
+                    else
+                    {
+                        MemRef wSrc = bLoc is { } bl ? bl.Wrapped(tile * kc * tc.N, wBytes)
+                            : _weightsFromL2 ? _l2Weights.Wrapped(j * plan.WBytes, wBytes) : weights.At(j * plan.WBytes);
+                        d.Copy(L1(s, plan.W(b)), wSrc, wBytes);
+                    }
                 }
 
                 d.Signal(SlotToken(k, s, b));
@@ -1470,7 +1495,9 @@ internal sealed partial class CompileSession
         {
             SpuState st = _dmaSide[chip, k, spus[x]];
             long bytes = tc.M * tc.N * plan.OutBytes;
-            st.Pending = new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped(tiles[x] * bytes, bytes));
+            st.Pending = Fn
+                ? FnDrainTo(li, dst, TilePos(tc, tiles[x], mFastest), tc, plan, st.CParity)
+                : new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped(tiles[x] * bytes, bytes));
             st.CParity ^= 1;
         }
     }

@@ -104,8 +104,14 @@ public sealed record CompileOptions
     /// <summary>perCluster: run the whole network per micro-batch with activations in L2 (docs/compiler.md).</summary>
     public bool MicroBatching { get; init; } = true;
 
-    /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md; off in functional compiles).</summary>
+    /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md).</summary>
     public bool OperandReuse { get; init; } = true;
+
+    /// <summary>
+    /// Tests only: operand reuse keyed by tile indices within a tile class (the keys before session 4), which lets an
+    /// edge tile skip the copy of a full tile's operand; functional tests show that the comparison then fails.
+    /// </summary>
+    public bool ReuseKeysWithoutClassForTest { get; init; }
 
     /// <summary>
     /// Functional compile (docs/functional.md): weights and requantization per layer. The program then has no loops,

@@ -2,11 +2,25 @@ using Antoum.Isa;
 
 namespace Antoum.Firmware.Compiler;
 
-/// <summary>Builds one engine's instruction stream: typed emitters, counted loops with their hidden targets filled in.</summary>
+/// <summary>
+/// Builds one engine's instruction stream: typed emitters, counted loops with their hidden targets filled in.
+/// </summary>
+/// <remarks>
+/// Memory: a BERT-large program on S30 has about six million instructions, most of them DMA copies, waits and signals
+/// that use two or three of the eight operand slots. Until <see cref="Finish"/> the builder keeps them in the ISA's
+/// binary encoding (a header word plus the opcode's used slots, <see cref="Encoder"/>), in fixed-size chunks: no
+/// list doubling, no 72-byte <see cref="Instruction"/> per entry while the whole program is being built. Finish decodes
+/// into one exact-size array and drops the chunks (docs/performance.md, "Where the memory of a run goes").
+/// </remarks>
 internal sealed class StreamBuilder
 {
-    private readonly List<Instruction> _code = [];
-    private readonly Stack<int> _loops = new();
+    /// <summary>Words per chunk (512 KiB); an instruction never straddles two chunks.</summary>
+    private const int ChunkWords = 1 << 16;
+
+    private readonly Stack<(int Chunk, int Word, int Index)> _loops = new();
+    private List<long[]>? _chunks = [new long[ChunkWords]];
+    private int _used;
+    private int _count;
 
     public StreamBuilder(EngineId engine)
     {
@@ -15,7 +29,8 @@ internal sealed class StreamBuilder
 
     public EngineId Engine { get; }
 
-    public int Count => _code.Count;
+    /// <summary>Instructions emitted so far.</summary>
+    public int Count => _count;
 
     public bool HasWork { get; set; }
 
@@ -26,7 +41,32 @@ internal sealed class StreamBuilder
 
     public void Add(in Instruction i)
     {
-        _code.Add(i);
+        List<long[]> chunks = _chunks ?? throw new InvalidOperationException($"{Engine}: stream already finished");
+        int n = OpcodeTable.Get(i.Op).SlotCount;
+        if (_used + 1 + n > ChunkWords)
+        {
+            chunks.Add(new long[ChunkWords]);
+            _used = 0;
+        }
+
+        long[] c = chunks[^1];
+        c[_used] = (long)i.Op | ((long)n << 8);
+        for (int s = 0; s < n; s++)
+        {
+            c[_used + 1 + s] = i[s];
+        }
+
+        // Slots past the opcode's last used one must be zero (Finish validates what it decodes).
+        for (int s = n; s < Instruction.SlotCount; s++)
+        {
+            if (i[s] != 0)
+            {
+                throw new InvalidOperationException($"{Engine}: {i.Op} has a value in slot {(char)('A' + s)}, which the opcode does not use");
+            }
+        }
+
+        _used += 1 + n;
+        _count++;
     }
 
     public void Loop(long count)
@@ -36,16 +76,16 @@ internal sealed class StreamBuilder
             throw new InvalidOperationException("loop nesting too deep");
         }
 
-        _loops.Push(_code.Count);
-        _code.Add(new Instruction(Opcode.Loop, count, 0, 0, 0, 0, 0, 0, 0));
+        Add(new Instruction(Opcode.Loop, count, 0, 0, 0, 0, 0, 0, 0));
+        int words = 1 + OpcodeTable.Get(Opcode.Loop).SlotCount;
+        _loops.Push((_chunks!.Count - 1, _used - words, _count - 1));
     }
 
     public void EndLoop()
     {
-        int start = _loops.Pop();
-        int end = _code.Count;
-        _code[start] = _code[start] with { B = end };
-        _code.Add(new Instruction(Opcode.EndLoop, start, 0, 0, 0, 0, 0, 0, 0));
+        (int chunk, int word, int start) = _loops.Pop();
+        _chunks![chunk][word + 2] = _count; // slot B of the loop: the index of its endloop
+        Add(new Instruction(Opcode.EndLoop, start, 0, 0, 0, 0, 0, 0, 0));
     }
 
     public void Signal(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, false).Pack(), 0, 0, 0, 0, 0, 0, 0));
@@ -88,7 +128,10 @@ internal sealed class StreamBuilder
         Add(new Instruction(Opcode.Sfa, (long)func, dst.Pack(), src.Pack(), elems, (long)prec, 0, 0, 0));
     }
 
-    /// <summary>Appends the final end and checks every instruction against the opcode table (a compiler bug otherwise).</summary>
+    /// <summary>
+    /// Appends the final end, decodes the stream into one exact-size array, checks every instruction against the
+    /// opcode table (a compiler bug otherwise) and releases the builder's storage.
+    /// </summary>
     public EngineStream Finish()
     {
         if (_loops.Count != 0)
@@ -96,8 +139,40 @@ internal sealed class StreamBuilder
             throw new InvalidOperationException($"{Engine}: unclosed loop");
         }
 
-        _code.Add(new Instruction(Opcode.End));
-        foreach (Instruction i in _code)
+        Add(new Instruction(Opcode.End));
+        List<long[]> chunks = _chunks!;
+        _chunks = null;
+        var code = new Instruction[_count];
+        Span<long> slots = stackalloc long[Instruction.SlotCount];
+        int at = 0;
+        for (int ci = 0; ci < chunks.Count; ci++)
+        {
+            long[] c = chunks[ci];
+            int end = ci == chunks.Count - 1 ? _used : c.Length;
+            int w = 0;
+            while (w < end && at < code.Length)
+            {
+                long header = c[w];
+                if (header == 0)
+                {
+                    break; // the unused tail of a chunk (no instruction encodes to a zero header)
+                }
+
+                int n = (int)(header >> 8);
+                slots.Clear();
+                for (int s = 0; s < n; s++)
+                {
+                    slots[s] = c[w + 1 + s];
+                }
+
+                code[at++] = Instruction.FromSlots((Opcode)(byte)header, slots);
+                w += 1 + n;
+            }
+
+            chunks[ci] = null!;
+        }
+
+        foreach (Instruction i in code)
         {
             string? error = OpcodeTable.Get(i.Op).Validate(i, Engine);
             if (error is not null)
@@ -106,6 +181,6 @@ internal sealed class StreamBuilder
             }
         }
 
-        return new EngineStream(Engine, [.. _code]);
+        return new EngineStream(Engine, code);
     }
 }
