@@ -87,7 +87,7 @@ internal static class Commands
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
-        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network and program runs)." };
+        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network, program and built-in GEMM runs; GEMM: a track per MAC array with its matmul chunks and operand waits)." };
         (Option<bool> functional, Option<ulong> seed) = FunctionalOptions.Create();
         var program = new Option<string?>("--program", "-p")
         {
@@ -163,6 +163,7 @@ internal static class Commands
             using OutputFolder output = OutputFolder.Begin(target);
             var wall = System.Diagnostics.Stopwatch.StartNew();
             CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b, timeline: true);
+            List<TraceTrack>? gemmTracks = parse.GetValue(trace) ? TraceJson.Attach(model.Arrays) : null;
             RunSummary summary = CardRun.Run(model, w, b, new RunLimits(parse.GetValue(maxEvents), maxTimePs));
             wall.Stop();
             var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
@@ -173,7 +174,12 @@ internal static class Commands
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
             output.Write("config.txt", config.FormatTree());
             output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
-            WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
+            string gemmTimeline = WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
+            if (gemmTracks is not null)
+            {
+                output.Write("trace.json", TraceJson.Format(gemmTracks, gemmTimeline, w.Name, summary.Sku));
+            }
+
             output.Commit();
             if (parse.GetValue(quiet))
             {
@@ -185,7 +191,7 @@ internal static class Commands
                 stdout.Write(UtilizationLine(model.Sim.Stats, summary.SimulatedPs));
                 stdout.Write(power.ToConsoleLine());
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
-                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(parse.GetValue(plots) ? ", plots/, report.html" : string.Empty)})");
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(parse.GetValue(plots) ? ", plots/, report.html" : string.Empty)}{(parse.GetValue(trace) ? ", trace.json" : string.Empty)})");
             }
 
             return Program.ExitOk;
