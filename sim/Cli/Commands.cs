@@ -122,7 +122,7 @@ internal static class Commands
             string workloadName = parse.GetValue(workload)!;
             if (PipelineCommand.IsPipeline(workloadName))
             {
-                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
+                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
             }
 
             if (!BuiltInWorkloads.IsBuiltIn(workloadName))

@@ -366,12 +366,40 @@ public sealed class PipelineModel : IEventHandler
         return VideoDecoderModel.Frame(_p.Codec.Video, _o.Codec, _o.Width, _o.Height, bits, type);
     }
 
-    public PipelineResult Run(ulong maxEvents = ulong.MaxValue)
+    /// <summary>The timeline sampler of the last <see cref="Run"/> with a timeline (an observer: results are unchanged).</summary>
+    public Reporting.TimelineSampler? Timeline { get; private set; }
+
+    /// <summary>Name of the classifier's stage activity in the timeline (kind <c>classifier</c>).</summary>
+    public const string ClassifierActivityName = "card.classifier";
+
+    public PipelineResult Run(ulong maxEvents = ulong.MaxValue, bool timeline = false)
     {
         bool video = _o.Kind == PipelineKind.VideoAnalytics;
         if (!video && _o.Images.Count == 0)
         {
             throw new UserInputException("jpeg-classify: no images to decode");
+        }
+
+        if (timeline)
+        {
+            // The stages' busy time, as booked when each stage operation starts: decoder units (codec), each
+            // cluster's preprocess on VPU and SFA (vpu), the classifier batches (classifier).
+            var activities = new List<BlockActivity>();
+            for (int u = 0; u < _unitBusy.Length; u++)
+            {
+                Counter busy = _unitBusy[u];
+                activities.Add(new BlockActivity(UnitName(u), "codec", _p.ClockHz, () => (ulong)busy.Value, () => 0, () => 0, () => 0));
+            }
+
+            for (int c = 0; c < _preBusyPs.Length; c++)
+            {
+                Counter busy = _preBusyPs[c];
+                activities.Add(new BlockActivity(ClusterName(c) + ".vpu", "vpu", _p.ClockHz, () => (ulong)busy.Value, () => 0, () => 0, () => 0));
+            }
+
+            Counter cls = _classBusyPs;
+            activities.Add(new BlockActivity(ClassifierActivityName, "classifier", _p.ClockHz, () => (ulong)cls.Value, () => 0, () => 0, () => 0));
+            Timeline = new Reporting.TimelineSampler(_sim, activities);
         }
 
         _sim.Start();

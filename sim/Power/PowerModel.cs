@@ -302,6 +302,50 @@ public static class PowerModel
     }
 
     /// <summary>
+    /// Per-bin power of a run whose bins do not see all of its counted actions (pipelines: the classifier's counters
+    /// are replayed per batch after the run): the energy the bins miss (the run total minus the bins' sum) is placed
+    /// in the bins in proportion to the busy time of timeline activity <paramref name="activity"/> (the classifier)
+    /// there, or to bin length when it never ran, so the bins again sum to the run total. Returns the report with its
+    /// bins and peak.
+    /// </summary>
+    public static PowerReport PlaceRemainder(PowerReport report, Reporting.TimelineSampler t, int activity)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(t);
+        if (report.BinWatts.Count != t.BinCount || t.BinCount == 0)
+        {
+            return report;
+        }
+
+        var spread = new Reporting.TimelineSpread(t);
+        double binJoules = 0, weight = 0;
+        var w = new double[t.BinCount];
+        for (int bin = 0; bin < w.Length; bin++)
+        {
+            double len = t.BinEnd(bin) - t.BinStart(bin);
+            binJoules += report.BinWatts[bin] * len * Pj;
+            w[bin] = activity >= 0 && activity < t.Blocks.Count ? spread.Busy(bin, activity) : 0;
+            weight += w[bin];
+        }
+
+        double missing = report.TotalJoules - binJoules;
+        var watts = new double[w.Length];
+        int peak = 0;
+        for (int bin = 0; bin < w.Length; bin++)
+        {
+            double len = t.BinEnd(bin) - t.BinStart(bin);
+            double share = weight > 0 ? w[bin] / weight : len / (t.BinEnd(w.Length - 1) - t.BinStart(0));
+            watts[bin] = len > 0 ? report.BinWatts[bin] + (missing * share / (len * Pj)) : report.BinWatts[bin];
+            if (watts[bin] > watts[peak])
+            {
+                peak = bin;
+            }
+        }
+
+        return report with { BinWatts = watts, PeakWatts = watts[peak], PeakBinStartPs = t.BinStart(peak), PeakBinPs = t.BinPs };
+    }
+
+    /// <summary>
     /// Power of the powered, idle card: chip leakage, DRAM background and every block's gated clock residual, over
     /// the board efficiency (refresh comes on top when the LPDDR4x model runs).
     /// </summary>

@@ -48,6 +48,18 @@ public sealed class TimelineSampler : SimComponent
         _timer = new SimTimer(sim, Sample, Priorities.Stats, background: true);
     }
 
+    /// <summary>
+    /// A sampler over the given activities instead of the registry's blocks (pipelines: their stages, whose blocks are
+    /// registered only after the run).
+    /// </summary>
+    public TimelineSampler(Simulator sim, IReadOnlyList<BlockActivity> activities, string name = "timeline")
+        : this(sim, name)
+    {
+        _explicitBlocks = activities;
+    }
+
+    private readonly IReadOnlyList<BlockActivity>? _explicitBlocks;
+
     /// <summary>Current bin width, ps.</summary>
     public ulong BinPs => _binPs;
 
@@ -113,7 +125,7 @@ public sealed class TimelineSampler : SimComponent
 
     public override void Setup()
     {
-        _blocks = [.. Sim.Stats.Blocks];
+        _blocks = [.. _explicitBlocks ?? Sim.Stats.Blocks];
         _lastBusy = new ulong[_blocks.Length];
         _lastStall = new ulong[_blocks.Length];
         foreach (string level in AllLevels)
