@@ -227,6 +227,8 @@ public sealed class PipelineModel : IEventHandler
     private readonly Counter[] _dramWritten;
     private readonly Counter[] _vpuBusyCycles;
     private readonly Counter[] _vpuMulInt8;
+    private readonly Counter[] _sfaResize;
+    private readonly Counter[] _dramBytes;
     private readonly Counter[] _vpuAddInt8;
     private readonly Counter[] _sfaElements;
     private readonly Counter _classBusyPs;
@@ -272,6 +274,8 @@ public sealed class PipelineModel : IEventHandler
         _dramWritten = new Counter[_clusters];
         _vpuBusyCycles = new Counter[_clusters];
         _vpuMulInt8 = new Counter[_clusters];
+        _sfaResize = new Counter[_clusters];
+        _dramBytes = new Counter[_clusters];
         _vpuAddInt8 = new Counter[_clusters];
         _sfaElements = new Counter[_clusters];
         StatRegistry s = _sim.Stats;
@@ -294,6 +298,8 @@ public sealed class PipelineModel : IEventHandler
             _vpuMulInt8[c] = s.Counter(n + ".vpu.elementOps.mul.int8", "count", "INT8 elements processed by mul-class operations (colour conversion: 9 per pixel, plus the classifier's replayed per batch)");
             _vpuAddInt8[c] = s.Counter(n + ".vpu.elementOps.add.int8", "count", "INT8 elements processed by add-class operations (colour conversion: 6 per pixel, plus the classifier's replayed per batch)");
             _sfaElements[c] = s.Counter(n + ".sfa.elements", "count", "SFA output elements (resize, plus the classifier's replayed per batch)");
+            _sfaResize[c] = s.Counter(n + ".sfa.elements.resize", "count", "SFA elements evaluated by resize (preprocess, plus the classifier's replayed per batch)");
+            _dramBytes[c] = s.Counter(n + ".dram.bytes", "bytes", "DRAM bytes moved at the interface (codec and preprocess reads and writes, plus the classifier's replayed per batch)");
         }
 
         _classBusyPs = s.Counter("card.classifier.busyTime", "ps", "time the classifier stage held a batch");
@@ -544,6 +550,7 @@ public sealed class PipelineModel : IEventHandler
         _codecWritten[c].Value += written;
         _dramRead[c].Value += read;
         _dramWritten[c].Value += written;
+        _dramBytes[c].Value += read + written;
         _frames[f] = _frames[f] with { DecodeStartPs = now, DecodeEndPs = end, DecodeCycles = cycles };
         _sim.Schedule(end, Priorities.Message, this, (DecodeDone << 32) | (uint)u);
     }
@@ -561,8 +568,10 @@ public sealed class PipelineModel : IEventHandler
         _vpuMulInt8[c].Value += 9 * _prePixels;
         _vpuAddInt8[c].Value += 6 * _prePixels;
         _sfaElements[c].Value += SfaResizeElements;
+        _sfaResize[c].Value += SfaResizeElements;
         _dramRead[c].Value += read;
         _dramWritten[c].Value += _preWriteBytes;
+        _dramBytes[c].Value += read + _preWriteBytes;
         _sim.Schedule(end, Priorities.Message, this, (PreDone << 32) | (uint)c);
     }
 
