@@ -33,3 +33,20 @@ public class PowerCalibrationTests
         Assert.That(calibrated.Items.Single(i => i.Category == "mac.int8").Joules, Is.EqualTo(raw.Items.Single(i => i.Category == "mac.int8").Joules * fit.Factor).Within(1e-9).Percent);
     }
 }
+
+[TestFixture]
+[Category("Quick")]
+[Category("Power")]
+public class PowerFitCliTests : Antoum.Tests.Cli.CliTestBase
+{
+    [Test]
+    public void PowerFitPrintsTheRuleTheFittedFactorAndTheAnchorRow()
+    {
+        (int code, string stdout, string err) = Run("power-fit", "--no-checks");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("rule: the anchor draws card.anchorTdpFraction 0.9 x TDP 70 W = 63.00 W"));
+        Assert.That(stdout, Does.Match(@"fitted: card\.dynamicOverheadFactor = [0-9]+\.[0-9]{3} "));
+        Assert.That(stdout, Does.Contain("MLPerf Inference v2.1 Open, ResNet-50 Offline, 1x S4").And.Contain("63.00"));
+        Assert.That(stdout, Does.Not.Contain("S30"));
+    }
+}
