@@ -87,7 +87,7 @@ internal static class Commands
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
-        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network, program and built-in GEMM runs; GEMM: a track per MAC array with its matmul chunks and operand waits)." };
+        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network, program and built-in GEMM runs; GEMM: a track per MAC array with its matmul chunks and operand waits; pipelines: a track per decoder unit, per cluster's preprocess and for the classifier batches)." };
         (Option<bool> functional, Option<ulong> seed) = FunctionalOptions.Create();
         var program = new Option<string?>("--program", "-p")
         {
@@ -122,7 +122,7 @@ internal static class Commands
             string workloadName = parse.GetValue(workload)!;
             if (PipelineCommand.IsPipeline(workloadName))
             {
-                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), stdout, stderr);
+                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
             }
 
             if (!BuiltInWorkloads.IsBuiltIn(workloadName))

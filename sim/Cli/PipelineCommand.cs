@@ -52,7 +52,7 @@ internal sealed class PipelineCommand
         cmd.Options.Add(_deadline);
     }
 
-    public int Run(string[] args, ResolvedConfig config, string workload, ParseResult parse, string target, ulong maxEvents, bool quiet, bool plots, TextWriter stdout, TextWriter stderr)
+    public int Run(string[] args, ResolvedConfig config, string workload, ParseResult parse, string target, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
     {
         CardParameters p = CardParameters.FromConfig(config.Config);
         bool video = string.Equals(workload, VideoAnalytics, StringComparison.OrdinalIgnoreCase);
@@ -68,6 +68,7 @@ internal sealed class PipelineCommand
         var wall = System.Diagnostics.Stopwatch.StartNew();
         ClassifierModel classifier = PipelineClassifier.FromNetwork(p, graph, batch, maxEvents, quiet ? null : stderr);
         var model = new PipelineModel(p, options, classifier);
+        IReadOnlyList<TraceTrack>? tracks = trace ? model.AttachTrace() : null;
         PipelineResult result = model.Run(maxEvents, timeline: true);
         wall.Stop();
         string description = video
@@ -103,6 +104,11 @@ internal sealed class PipelineCommand
             }
         }
 
+        if (tracks is not null)
+        {
+            output.Write("trace.json", TraceJson.Format(tracks, timelineCsv, graph.Name, p.Sku));
+        }
+
         output.Write("stats.txt", $"# AntoumSim {prov.ProgramVersion} statistics\n# command: {prov.CommandLine}\n# config: {prov.Config.Source} sha256 {prov.Config.Hash}\n# workload: {prov.WorkloadName}\n"
             + result.Sim.Stats.FormatText(result.Sim.Now));
         output.Commit();
@@ -115,7 +121,7 @@ internal sealed class PipelineCommand
         var sb = new StringBuilder(PipelineReport.ToConsole(result, prov));
         sb.Append(power.ToConsoleLine());
         sb.Append(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  output          {target}/ (summary.json, frames.csv, streams.csv, blocks.csv, power.csv, timeline.csv, stats.txt{(plots ? ", plots/, report.html" : string.Empty)})\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  output          {target}/ (summary.json, frames.csv, streams.csv, blocks.csv, power.csv, timeline.csv, stats.txt{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return Program.ExitOk;
     }

@@ -375,6 +375,34 @@ public sealed class PipelineModel : IEventHandler
     /// <summary>The timeline sampler of the last <see cref="Run"/> with a timeline (an observer: results are unchanged).</summary>
     public Reporting.TimelineSampler? Timeline { get; private set; }
 
+    /// <summary>
+    /// Stage spans for trace.json when set before <see cref="Run"/>: one track per decoder unit (vdec/jdec per frame),
+    /// per cluster's preprocess (vop per frame) and one for the classifier (matmul per batch). Null records nothing.
+    /// </summary>
+    public IReadOnlyList<Reporting.TraceTrack>? Trace { get; private set; }
+
+    /// <summary>Attaches trace tracks to the stages (before <see cref="Run"/>); returns them in track order.</summary>
+    public IReadOnlyList<Reporting.TraceTrack> AttachTrace()
+    {
+        int tracks = _unitBusy.Length + _preBusyPs.Length + 1;
+        int capacity = Math.Max(64, Reporting.TraceJson.SpanBudget / tracks);
+        var list = new List<Reporting.TraceTrack>(tracks);
+        for (int u = 0; u < _unitBusy.Length; u++)
+        {
+            int c = u / _unitsPerCluster;
+            list.Add(new Reporting.TraceTrack(UnitName(u), new EngineId(EngineKind.Codec, c / _p.Clusters, c % _p.Clusters, u % _unitsPerCluster), capacity));
+        }
+
+        for (int c = 0; c < _preBusyPs.Length; c++)
+        {
+            list.Add(new Reporting.TraceTrack(ClusterName(c) + ".preprocess", new EngineId(EngineKind.Vpu, c / _p.Clusters, c % _p.Clusters, 0), capacity));
+        }
+
+        list.Add(new Reporting.TraceTrack(ClassifierActivityName, new EngineId(EngineKind.Cpu, 0, 0, 0), capacity));
+        Trace = list;
+        return list;
+    }
+
     /// <summary>Name of the classifier's stage activity in the timeline (kind <c>classifier</c>).</summary>
     public const string ClassifierActivityName = "card.classifier";
 
@@ -542,6 +570,7 @@ public sealed class PipelineModel : IEventHandler
         ulong dramEnd = Dram(c, read + written, now);
         ulong end = Math.Max(computeEnd, dramEnd);
         _unitBusy[u].Value += (long)(end - now);
+        Trace?[u].Add(now, end, _o.Kind == PipelineKind.VideoAnalytics ? Opcode.Vdec : Opcode.Jdec);
         _frames_[c].Value++;
         _codecBlocks[c].Value += blocks;
         _codecBits[c].Value += bits;
@@ -564,6 +593,7 @@ public sealed class PipelineModel : IEventHandler
         ulong dramEnd = Dram(c, read + _preWriteBytes, now);
         ulong end = Math.Max(computeEnd, dramEnd);
         _preBusyPs[c].Value += (long)(end - now);
+        Trace?[_unitBusy.Length + c].Add(now, end, Opcode.Vop);
         _vpuBusyCycles[c].Value += _vpuCycles;
         _vpuMulInt8[c].Value += 9 * _prePixels;
         _vpuAddInt8[c].Value += 6 * _prePixels;
@@ -585,6 +615,7 @@ public sealed class PipelineModel : IEventHandler
         _classBusy = true;
         _batches.Value++;
         _classBusyPs.Value += (long)_c.BatchPs;
+        Trace?[^1].Add(now, now + _c.BatchPs, Opcode.Matmul);
         _sim.Schedule(now + _c.BatchPs, Priorities.Message, this, ClassDone << 32);
     }
 
