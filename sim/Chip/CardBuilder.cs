@@ -35,6 +35,9 @@ public sealed class CardModel
 
     /// <summary>The timeline sampler, when the card was built with one (an observer: results are the same without it).</summary>
     public Reporting.TimelineSampler? Timeline { get; init; }
+
+    /// <summary>Every MAC array with its engine identity (chip, cluster, unit), for trace.json.</summary>
+    public IReadOnlyList<(Antoum.Isa.EngineId Id, MacArray Array)> Arrays { get; init; } = [];
 }
 
 /// <summary>
@@ -96,6 +99,7 @@ public static class CardBuilder
         var cmdLink = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, p.CommandSlots);
         var doneLink = new LinkTiming(p.CrossbarLatencyPs, p.CrossbarBytesPerSecond, ControlCredits);
 
+        var arrays = new List<(Antoum.Isa.EngineId, MacArray)>();
         for (int c = 0; c < p.Chips; c++)
         {
             string chip = "chip" + c;
@@ -112,6 +116,7 @@ public static class CardBuilder
                 {
                     int index = (k * p.SpusPerCluster) + s;
                     var spu = new MacArray(sim, cluster + ".spu" + s, clock, macParams);
+                    arrays.Add((new Antoum.Isa.EngineId(Antoum.Isa.EngineKind.Spu, c, k, s), spu));
                     PortsOf(spu, out OutPort<MemRequest> req, out InPort<MemResponse> resp, out InPort<TileCommand> cmd, out OutPort<TileDone> done);
                     Link<MemRequest>.Connect(sim, cluster + ".link.req" + s, req, dram.RequestPort(s), xbar);
                     Link<MemResponse>.Connect(sim, cluster + ".link.resp" + s, dram.ResponsePort(s), resp, xbarResp);
@@ -123,7 +128,7 @@ public static class CardBuilder
 
         Reporting.TimelineSampler? sampler = timeline ? new Reporting.TimelineSampler(sim) : null;
         sim.Start();
-        return new CardModel(sim, p, host, clocks, layers) { Timeline = sampler };
+        return new CardModel(sim, p, host, clocks, layers) { Timeline = sampler, Arrays = arrays };
     }
 
     /// <summary>Lists a PCIe link in blocks.csv (busy = serialising; bytes through it both in and out).</summary>

@@ -34,6 +34,7 @@ internal static class Commands
         root.Subcommands.Add(PlotCommand.Build(stdout));
         root.Subcommands.Add(DiffCommand.Build(stdout));
         root.Subcommands.Add(SweepCommand.Build(stdout, stderr));
+        root.Subcommands.Add(PowerFitCommand.Build(stdout, stderr));
         return root;
     }
 
@@ -86,7 +87,7 @@ internal static class Commands
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success but the output folder." };
         var plots = new Option<bool>("--plots") { Description = "Also write the charts (utilization, bandwidth, power, energy breakdown; layers and roofline for networks) as SVG and PNG to OUT/plots/ and a self-contained OUT/report.html, drawn from the run's output files (antoum plot OUT/ redraws them)." };
-        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network and program runs)." };
+        var trace = new Option<bool>("--trace") { Description = "Also write OUT/trace.json (Chrome trace-event format, opens in Perfetto): a track per engine with its instruction spans, counters for bandwidth, utilization and power; spans are merged pairwise past a fixed budget (network, program and built-in GEMM runs; GEMM: a track per MAC array with its matmul chunks and operand waits; pipelines: a track per decoder unit, per cluster's preprocess and for the classifier batches)." };
         (Option<bool> functional, Option<ulong> seed) = FunctionalOptions.Create();
         var program = new Option<string?>("--program", "-p")
         {
@@ -129,7 +130,7 @@ internal static class Commands
             string workloadName = parse.GetValue(workload)!;
             if (PipelineCommand.IsPipeline(workloadName))
             {
-                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), stdout, stderr);
+                return pipeline.Run(args, config, workloadName, parse, parse.GetValue(outDir)!, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr);
             }
 
             if (!BuiltInWorkloads.IsBuiltIn(workloadName))
@@ -171,6 +172,7 @@ internal static class Commands
             using OutputFolder output = OutputFolder.Begin(target);
             var wall = System.Diagnostics.Stopwatch.StartNew();
             CardModel model = CardBuilder.Build(CardParameters.FromConfig(config.Config), w, b, timeline: true);
+            List<TraceTrack>? gemmTracks = parse.GetValue(trace) ? TraceJson.Attach(model.Arrays) : null;
             RunSummary summary = CardRun.Run(model, w, b, new RunLimits(parse.GetValue(maxEvents), maxTimePs));
             wall.Stop();
             var prov = new RunProvenance(Version, CommandLineFor(args), config, w.Name, w.Description);
@@ -181,7 +183,12 @@ internal static class Commands
             output.Write("stats.txt", StatsHeader(prov) + model.Sim.Stats.FormatText(model.Sim.Now));
             output.Write("config.txt", config.FormatTree());
             output.Write("blocks.csv", BlocksCsv.Format(model.Sim.Stats, summary.SimulatedPs));
-            WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
+            string gemmTimeline = WriteTimeline(output, model.Timeline!, power, null, parse.GetValue(plots), summaryJson);
+            if (gemmTracks is not null)
+            {
+                output.Write("trace.json", TraceJson.Format(gemmTracks, gemmTimeline, w.Name, summary.Sku));
+            }
+
             output.Commit();
             if (parse.GetValue(quiet))
             {
@@ -193,7 +200,7 @@ internal static class Commands
                 stdout.Write(UtilizationLine(model.Sim.Stats, summary.SimulatedPs));
                 stdout.Write(power.ToConsoleLine());
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s ({summary.Events / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s)"));
-                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(parse.GetValue(plots) ? ", plots/, report.html" : string.Empty)})");
+                stdout.WriteLine($"  output          {target}/ (summary.json, stats.txt, blocks.csv, timeline.csv, power.csv{(parse.GetValue(plots) ? ", plots/, report.html" : string.Empty)}{(parse.GetValue(trace) ? ", trace.json" : string.Empty)})");
             }
 
             return Program.ExitOk;

@@ -52,7 +52,7 @@ internal sealed class PipelineCommand
         cmd.Options.Add(_deadline);
     }
 
-    public int Run(string[] args, ResolvedConfig config, string workload, ParseResult parse, string target, ulong maxEvents, bool quiet, TextWriter stdout, TextWriter stderr)
+    public int Run(string[] args, ResolvedConfig config, string workload, ParseResult parse, string target, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr)
     {
         CardParameters p = CardParameters.FromConfig(config.Config);
         bool video = string.Equals(workload, VideoAnalytics, StringComparison.OrdinalIgnoreCase);
@@ -68,18 +68,47 @@ internal sealed class PipelineCommand
         var wall = System.Diagnostics.Stopwatch.StartNew();
         ClassifierModel classifier = PipelineClassifier.FromNetwork(p, graph, batch, maxEvents, quiet ? null : stderr);
         var model = new PipelineModel(p, options, classifier);
-        PipelineResult result = model.Run(maxEvents);
+        IReadOnlyList<TraceTrack>? tracks = trace ? model.AttachTrace() : null;
+        PipelineResult result = model.Run(maxEvents, timeline: true);
         wall.Stop();
         string description = video
             ? string.Create(CultureInfo.InvariantCulture, $"{options.Streams} x {options.Width}x{options.Height}@{options.Fps} {CodecName(options.Codec)} decode -> resize {options.InputSize}x{options.InputSize} -> {graph.Name}")
             : string.Create(CultureInfo.InvariantCulture, $"{options.Frames} JPEG images ({options.Images.Count} distinct) decode -> resize {options.InputSize}x{options.InputSize} -> {graph.Name}");
         var prov = new RunProvenance(Commands.Version, Commands.CommandLineFor(args), config, video ? VideoAnalytics : JpegClassify, description);
-        Power.PowerReport power = Power.PowerModel.Estimate(result.Sim.Stats, result.ElapsedPs, p.Chips, p.VpuLanes, p.TdpMilliwatts, result.Frames.Count, Power.EnergyTable.Load());
-        output.Write("summary.json", PipelineReport.ToJson(result, prov, power));
+        TimelineSampler timeline = model.Timeline!;
+        var ctx = new Power.PowerContext(p.Chips, p.Chips * p.Clusters, p.VpuLanes, p.TdpMilliwatts);
+        Power.PowerReport power = Power.PowerModel.Estimate(result.Sim.Stats, result.ElapsedPs, ctx, result.Frames.Count, Power.EnergyTable.Load(), timeline);
+        int classifierActivity = -1;
+        for (int i = 0; i < timeline.Blocks.Count; i++)
+        {
+            if (timeline.Blocks[i].Name == PipelineModel.ClassifierActivityName)
+            {
+                classifierActivity = i;
+            }
+        }
+
+        power = Power.PowerModel.PlaceRemainder(power, timeline, classifierActivity);
+        string summaryJson = PipelineReport.ToJson(result, prov, power);
+        output.Write("summary.json", summaryJson);
         output.Write("frames.csv", PipelineReport.FramesCsv(result));
         output.Write("streams.csv", PipelineReport.StreamsCsv(result));
         output.Write("blocks.csv", BlocksCsv.Format(result.Sim.Stats, result.ElapsedPs));
         output.Write("power.csv", power.ToCsv());
+        string timelineCsv = TimelineCsv.Format(timeline, power.BinWatts);
+        output.Write("timeline.csv", timelineCsv);
+        if (plots)
+        {
+            foreach ((string name, byte[] bytes) in Plots.RenderFolder(new PlotInputs(timelineCsv, null, power.ToCsv(), summaryJson)))
+            {
+                output.Write(name, bytes);
+            }
+        }
+
+        if (tracks is not null)
+        {
+            output.Write("trace.json", TraceJson.Format(tracks, timelineCsv, graph.Name, p.Sku));
+        }
+
         output.Write("stats.txt", $"# AntoumSim {prov.ProgramVersion} statistics\n# command: {prov.CommandLine}\n# config: {prov.Config.Source} sha256 {prov.Config.Hash}\n# workload: {prov.WorkloadName}\n"
             + result.Sim.Stats.FormatText(result.Sim.Now));
         output.Commit();
@@ -92,7 +121,7 @@ internal sealed class PipelineCommand
         var sb = new StringBuilder(PipelineReport.ToConsole(result, prov));
         sb.Append(power.ToConsoleLine());
         sb.Append(CultureInfo.InvariantCulture, $"  wall time       {wall.Elapsed.TotalSeconds:0.000} s\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  output          {target}/ (summary.json, frames.csv, streams.csv, blocks.csv, power.csv, stats.txt)\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  output          {target}/ (summary.json, frames.csv, streams.csv, blocks.csv, power.csv, timeline.csv, stats.txt{(plots ? ", plots/, report.html" : string.Empty)}{(trace ? ", trace.json" : string.Empty)})\n");
         stdout.Write(sb.ToString());
         return Program.ExitOk;
     }

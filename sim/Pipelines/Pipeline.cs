@@ -210,6 +210,7 @@ public sealed class PipelineModel : IEventHandler
     private readonly long _preCycles;
     private readonly long _sfaCycles;
     private readonly long _vpuCycles;
+    private readonly long _prePixels;
     private readonly long _preReadBytes;
     private readonly long[] _imagePreReadBytes;
     private readonly long _preWriteBytes;
@@ -225,6 +226,10 @@ public sealed class PipelineModel : IEventHandler
     private readonly Counter[] _dramRead;
     private readonly Counter[] _dramWritten;
     private readonly Counter[] _vpuBusyCycles;
+    private readonly Counter[] _vpuMulInt8;
+    private readonly Counter[] _sfaResize;
+    private readonly Counter[] _dramBytes;
+    private readonly Counter[] _vpuAddInt8;
     private readonly Counter[] _sfaElements;
     private readonly Counter _classBusyPs;
     private readonly Counter _batches;
@@ -268,6 +273,10 @@ public sealed class PipelineModel : IEventHandler
         _dramRead = new Counter[_clusters];
         _dramWritten = new Counter[_clusters];
         _vpuBusyCycles = new Counter[_clusters];
+        _vpuMulInt8 = new Counter[_clusters];
+        _sfaResize = new Counter[_clusters];
+        _dramBytes = new Counter[_clusters];
+        _vpuAddInt8 = new Counter[_clusters];
         _sfaElements = new Counter[_clusters];
         StatRegistry s = _sim.Stats;
         for (int c = 0; c < _clusters; c++)
@@ -286,7 +295,11 @@ public sealed class PipelineModel : IEventHandler
             _dramBusyPs[c] = s.Counter(n + ".dram.pipelineBusyTime", "ps", "DRAM interface time taken by codec and preprocess transfers");
             _preBusyPs[c] = s.Counter(n + ".preprocess.busyTime", "ps", "time the cluster's VPU and SFA spent resizing and colour-converting");
             _vpuBusyCycles[c] = s.Counter(n + ".vpu.busyCycles", "cycles", "VPU cycles (colour conversion, plus the classifier's replayed per batch)");
+            _vpuMulInt8[c] = s.Counter(n + ".vpu.elementOps.mul.int8", "count", "INT8 elements processed by mul-class operations (colour conversion: 9 per pixel, plus the classifier's replayed per batch)");
+            _vpuAddInt8[c] = s.Counter(n + ".vpu.elementOps.add.int8", "count", "INT8 elements processed by add-class operations (colour conversion: 6 per pixel, plus the classifier's replayed per batch)");
             _sfaElements[c] = s.Counter(n + ".sfa.elements", "count", "SFA output elements (resize, plus the classifier's replayed per batch)");
+            _sfaResize[c] = s.Counter(n + ".sfa.elements.resize", "count", "SFA elements evaluated by resize (preprocess, plus the classifier's replayed per batch)");
+            _dramBytes[c] = s.Counter(n + ".dram.bytes", "bytes", "DRAM bytes moved at the interface (codec and preprocess reads and writes, plus the classifier's replayed per batch)");
         }
 
         _classBusyPs = s.Counter("card.classifier.busyTime", "ps", "time the classifier stage held a batch");
@@ -307,6 +320,7 @@ public sealed class PipelineModel : IEventHandler
         };
         _sfaCycles = EngineTiming.Sfa(timing, SfaFunc.Resize, resizeElems);
         _vpuCycles = EngineTiming.VectorOp(timing, VpuOp.Mul, 9 * pixels, false) + EngineTiming.VectorOp(timing, VpuOp.Add, 6 * pixels, false);
+        _prePixels = pixels;
         _preCycles = _sfaCycles + _vpuCycles;
         _preReadBytes = Math.Min(options.Height, 2L * size) * options.Width * 3 / 2;
         _preWriteBytes = pixels * 3;
@@ -358,12 +372,68 @@ public sealed class PipelineModel : IEventHandler
         return VideoDecoderModel.Frame(_p.Codec.Video, _o.Codec, _o.Width, _o.Height, bits, type);
     }
 
-    public PipelineResult Run(ulong maxEvents = ulong.MaxValue)
+    /// <summary>The timeline sampler of the last <see cref="Run"/> with a timeline (an observer: results are unchanged).</summary>
+    public Reporting.TimelineSampler? Timeline { get; private set; }
+
+    /// <summary>
+    /// Stage spans for trace.json when set before <see cref="Run"/>: one track per decoder unit (vdec/jdec per frame),
+    /// per cluster's preprocess (vop per frame) and one for the classifier (matmul per batch). Null records nothing.
+    /// </summary>
+    public IReadOnlyList<Reporting.TraceTrack>? Trace { get; private set; }
+
+    /// <summary>Attaches trace tracks to the stages (before <see cref="Run"/>); returns them in track order.</summary>
+    public IReadOnlyList<Reporting.TraceTrack> AttachTrace()
+    {
+        int tracks = _unitBusy.Length + _preBusyPs.Length + 1;
+        int capacity = Math.Max(64, Reporting.TraceJson.SpanBudget / tracks);
+        var list = new List<Reporting.TraceTrack>(tracks);
+        for (int u = 0; u < _unitBusy.Length; u++)
+        {
+            int c = u / _unitsPerCluster;
+            list.Add(new Reporting.TraceTrack(UnitName(u), new EngineId(EngineKind.Codec, c / _p.Clusters, c % _p.Clusters, u % _unitsPerCluster), capacity));
+        }
+
+        for (int c = 0; c < _preBusyPs.Length; c++)
+        {
+            list.Add(new Reporting.TraceTrack(ClusterName(c) + ".preprocess", new EngineId(EngineKind.Vpu, c / _p.Clusters, c % _p.Clusters, 0), capacity));
+        }
+
+        list.Add(new Reporting.TraceTrack(ClassifierActivityName, new EngineId(EngineKind.Cpu, 0, 0, 0), capacity));
+        Trace = list;
+        return list;
+    }
+
+    /// <summary>Name of the classifier's stage activity in the timeline (kind <c>classifier</c>).</summary>
+    public const string ClassifierActivityName = "card.classifier";
+
+    public PipelineResult Run(ulong maxEvents = ulong.MaxValue, bool timeline = false)
     {
         bool video = _o.Kind == PipelineKind.VideoAnalytics;
         if (!video && _o.Images.Count == 0)
         {
             throw new UserInputException("jpeg-classify: no images to decode");
+        }
+
+        if (timeline)
+        {
+            // The stages' busy time, as booked when each stage operation starts: decoder units (codec), each
+            // cluster's preprocess on VPU and SFA (vpu), the classifier batches (classifier).
+            var activities = new List<BlockActivity>();
+            for (int u = 0; u < _unitBusy.Length; u++)
+            {
+                Counter busy = _unitBusy[u];
+                activities.Add(new BlockActivity(UnitName(u), "codec", _p.ClockHz, () => (ulong)busy.Value, () => 0, () => 0, () => 0));
+            }
+
+            for (int c = 0; c < _preBusyPs.Length; c++)
+            {
+                Counter busy = _preBusyPs[c];
+                activities.Add(new BlockActivity(ClusterName(c) + ".vpu", "vpu", _p.ClockHz, () => (ulong)busy.Value, () => 0, () => 0, () => 0));
+            }
+
+            Counter cls = _classBusyPs;
+            activities.Add(new BlockActivity(ClassifierActivityName, "classifier", _p.ClockHz, () => (ulong)cls.Value, () => 0, () => 0, () => 0));
+            Timeline = new Reporting.TimelineSampler(_sim, activities);
         }
 
         _sim.Start();
@@ -500,6 +570,7 @@ public sealed class PipelineModel : IEventHandler
         ulong dramEnd = Dram(c, read + written, now);
         ulong end = Math.Max(computeEnd, dramEnd);
         _unitBusy[u].Value += (long)(end - now);
+        Trace?[u].Add(now, end, _o.Kind == PipelineKind.VideoAnalytics ? Opcode.Vdec : Opcode.Jdec);
         _frames_[c].Value++;
         _codecBlocks[c].Value += blocks;
         _codecBits[c].Value += bits;
@@ -508,6 +579,7 @@ public sealed class PipelineModel : IEventHandler
         _codecWritten[c].Value += written;
         _dramRead[c].Value += read;
         _dramWritten[c].Value += written;
+        _dramBytes[c].Value += read + written;
         _frames[f] = _frames[f] with { DecodeStartPs = now, DecodeEndPs = end, DecodeCycles = cycles };
         _sim.Schedule(end, Priorities.Message, this, (DecodeDone << 32) | (uint)u);
     }
@@ -521,10 +593,15 @@ public sealed class PipelineModel : IEventHandler
         ulong dramEnd = Dram(c, read + _preWriteBytes, now);
         ulong end = Math.Max(computeEnd, dramEnd);
         _preBusyPs[c].Value += (long)(end - now);
+        Trace?[_unitBusy.Length + c].Add(now, end, Opcode.Vop);
         _vpuBusyCycles[c].Value += _vpuCycles;
+        _vpuMulInt8[c].Value += 9 * _prePixels;
+        _vpuAddInt8[c].Value += 6 * _prePixels;
         _sfaElements[c].Value += SfaResizeElements;
+        _sfaResize[c].Value += SfaResizeElements;
         _dramRead[c].Value += read;
         _dramWritten[c].Value += _preWriteBytes;
+        _dramBytes[c].Value += read + _preWriteBytes;
         _sim.Schedule(end, Priorities.Message, this, (PreDone << 32) | (uint)c);
     }
 
@@ -538,6 +615,7 @@ public sealed class PipelineModel : IEventHandler
         _classBusy = true;
         _batches.Value++;
         _classBusyPs.Value += (long)_c.BatchPs;
+        Trace?[^1].Add(now, now + _c.BatchPs, Opcode.Matmul);
         _sim.Schedule(now + _c.BatchPs, Priorities.Message, this, ClassDone << 32);
     }
 

@@ -14,6 +14,12 @@ public sealed partial class EnergyCounters
     public static readonly IReadOnlyList<(string CounterSuffix, string TableKey)> SparseFormats =
         [("Nofm", "nofm"), ("Bitmap", "bitmap"), ("Csr", "csr"), ("BlockCsr", "blockCsr")];
 
+    /// <summary>VPU op classes with an energy per element (see <c>VpuEngine.OpClasses</c>).</summary>
+    public static readonly IReadOnlyList<string> VpuOpClasses = ["add", "sub", "mul", "max", "min", "relu", "copy", "scale"];
+
+    /// <summary>VPU precisions with an energy per element.</summary>
+    public static readonly IReadOnlyList<string> VpuPrecisions = ["int8", "bf16"];
+
     /// <summary>SFA functions in counter and table spelling (see <c>SfaEngine.FunctionName</c>).</summary>
     public static readonly IReadOnlyList<string> SfaFunctions = ["exp", "rsqrt", "recip", "gelu", "sigmoid", "tanh", "maxPool", "avgPool", "resize"];
 
@@ -34,6 +40,12 @@ public sealed partial class EnergyCounters
 
     /// <summary>Block class the category's energy belongs to (spu, l2, dram, noc, pcie, vpu, sfa).</summary>
     public static string BlockClass(int category) => s_categories[category].BlockClass;
+
+    /// <summary>
+    /// The category is an on-chip action (everything but DRAM and PCIe, which are off-chip/IO figures): its energy is
+    /// multiplied by the calibration term <see cref="EnergyTable.DynamicOverheadFactor"/>.
+    /// </summary>
+    public static bool IsOnChip(int category) => s_categories[category].BlockClass is not ("dram" or "pcie");
 
     /// <summary>What one counted unit of the category is, for docs/power.md.</summary>
     public static string Counted(int category) => s_categories[category].Counted;
@@ -108,7 +120,16 @@ public sealed partial class EnergyCounters
         list.Add(new("noc", "noc", @"^chip\d+\.noc\.ring\d+to\d+\.bytes$", "NoC byte-hops (each ring link a byte crosses)", (t, _) => t.NocPerByteHopPj));
         list.Add(new("xbar", "noc", Cluster + @"xbar\.bytes$", "cluster crossbar bytes", (t, _) => t.XbarPerBytePj));
         list.Add(new("pcie", "pcie", @"^chip\d+\.(pcieLink\.(up|down)|link\.pcie(Up|Down))\.bytes$", "PCIe bytes on the chips' links", (t, _) => t.PciePerBytePj));
-        list.Add(new("vpu", "vpu", Cluster + @"vpu\.busyCycles$", "VPU busy cycles x lanes (one element-op per lane per busy cycle)", (t, lanes) => t.VpuPerElementOpPj * lanes));
+        foreach (string prec in VpuPrecisions)
+        {
+            foreach (string op in VpuOpClasses)
+            {
+                list.Add(new("vpu." + op + "." + prec, "vpu", Cluster + @"vpu\.elementOps\." + op + @"\." + prec + "$", prec.ToUpperInvariant() + " elements processed by VPU " + op + "-class operations",
+                    (t, _) => t.VpuPerElementPj[prec][op]));
+            }
+        }
+
+        list.Add(new("vpu.gather", "vpu", Cluster + @"vpu\.elementOps\.gather$", "elements the VPU gathered or scattered", (t, _) => t.VpuGatherPerElementPj));
         foreach (string f in SfaFunctions)
         {
             list.Add(new("sfa." + f, "sfa", Cluster + @"sfa\.elements\." + f + "$", "SFA elements evaluated by " + f, (t, _) => t.SfaPerElementPj[f]));

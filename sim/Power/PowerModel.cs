@@ -44,16 +44,30 @@ public sealed record EnergyTable
 
     public required double PciePerBytePj { get; init; }
 
-    public required double VpuPerElementOpPj { get; init; }
+    /// <summary>VPU energy per element, per precision (int8, bf16) and op class (add, sub, mul, max, min, relu, copy, scale).</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> VpuPerElementPj { get; init; }
+
+    /// <summary>VPU energy per gathered or scattered element.</summary>
+    public required double VpuGatherPerElementPj { get; init; }
 
     /// <summary>Energy per element per SFA function (exp, rsqrt, recip, gelu, sigmoid, tanh, maxPool, avgPool, resize).</summary>
     public required IReadOnlyDictionary<string, double> SfaPerElementPj { get; init; }
 
     /// <summary>
-    /// The one card-level calibration term: efficiency of the on-board conversion from the card's input to the chip
-    /// and DRAM rails; card power = on-board estimate / efficiency.
+    /// Efficiency of the on-board conversion from the card's input to the chip and DRAM rails (assumed, a physical
+    /// figure); card power = on-board estimate / efficiency.
     /// </summary>
     public required double BoardEfficiency { get; init; }
+
+    /// <summary>
+    /// The one card-level calibration term (<c>card.dynamicOverheadFactor</c>): multiplies the energy of every counted
+    /// on-chip action (MACs, index decode, L1/L2, NoC/crossbar, VPU, SFA, codec; not DRAM, PCIe, clock or static) for
+    /// what the per-operation figures leave out. Fitted by <c>antoum power-fit</c> (rule: <see cref="AnchorTdpFraction"/>).
+    /// </summary>
+    public double DynamicOverheadFactor { get; init; } = 1.0;
+
+    /// <summary>The rule of the calibration term: the S4 ResNet-50 anchor run draws this fraction of the S4 TDP.</summary>
+    public double AnchorTdpFraction { get; init; }
 
     /// <summary>Video/JPEG decoder energy per decoded pixel (DRAM traffic counted separately).</summary>
     public double CodecPerPixelPj { get; init; }
@@ -107,9 +121,12 @@ public sealed record EnergyTable
             NocPerByteHopPj = V(e, "nocPerByteHopPj"),
             XbarPerBytePj = V(e, "xbarPerBytePj"),
             PciePerBytePj = V(e, "pciePerBytePj"),
-            VpuPerElementOpPj = V(e, "vpuPerElementOpPj"),
+            VpuPerElementPj = Nested(e.GetProperty("vpuPerElementPj")),
+            VpuGatherPerElementPj = V(e, "vpuGatherPerElementPj"),
             SfaPerElementPj = Map(e.GetProperty("sfaPerElementPj")),
             BoardEfficiency = V(root.GetProperty("card"), "boardEfficiency"),
+            DynamicOverheadFactor = root.GetProperty("card").TryGetProperty("dynamicOverheadFactor", out JsonElement f) ? V(f) : 1.0,
+            AnchorTdpFraction = root.GetProperty("card").TryGetProperty("anchorTdpFraction", out JsonElement a) ? V(a) : 0,
             CodecPerPixelPj = e.TryGetProperty("codecPerPixelPj", out JsonElement codec) ? V(codec) : 0,
             ChipLeakageMilliwatts = V(root.GetProperty("static"), "chipLeakageMilliwatts"),
             GatedResidualFraction = V(clock, "gatedResidualFraction"),
@@ -154,6 +171,17 @@ public sealed record EnergyTable
         }
     }
 
+    private static Dictionary<string, IReadOnlyDictionary<string, double>> Nested(JsonElement obj)
+    {
+        var map = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
+        foreach (JsonProperty p in obj.EnumerateObject())
+        {
+            map[p.Name] = Map(p.Value);
+        }
+
+        return map;
+    }
+
     private static Dictionary<string, double> Map(JsonElement obj)
     {
         var map = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -181,7 +209,8 @@ public sealed record EnergyTable
 /// precision, index decodes per sparse format, L1/L2 bytes read and written, DRAM bytes, NoC byte-hops, PCIe bytes, VPU
 /// element-ops, SFA elements per function) times its energy; plus clock power of every block while busy or stalled (a
 /// gated residual while idle, from <see cref="BlockActivity"/>); plus chip leakage, DRAM background power and DRAM
-/// refreshes; then the one card-level term: everything divided by the board conversion efficiency.
+/// refreshes; everything divided by the board conversion efficiency (assumed). The one card-level calibration term,
+/// <see cref="EnergyTable.DynamicOverheadFactor"/>, multiplies the counted on-chip action energies.
 /// </summary>
 public static class PowerModel
 {
@@ -202,9 +231,13 @@ public static class PowerModel
     {
         EnergyCounters counters = EnergyCounters.From(stats);
         var items = new List<EnergyItem>();
+        double scaledOnChip = 0;
         for (int i = 0; i < EnergyCounters.Count; i++)
         {
-            items.Add(new EnergyItem(EnergyCounters.Name(i), EnergyCounters.BlockClass(i), counters.Total(i) * EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Pj));
+            double raw = counters.Total(i) * EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Pj;
+            double scale = Scale(i, table);
+            scaledOnChip += raw * (scale - 1.0);
+            items.Add(new EnergyItem(EnergyCounters.Name(i), EnergyCounters.BlockClass(i), raw * scale));
         }
 
         items.Add(new EnergyItem(DramRefreshCategory, "dram", Refreshes(stats, elapsedPs) * table.DramRefreshPerCommandNj * 1e-9));
@@ -246,6 +279,8 @@ public static class PowerModel
             Samples = samples,
             TdpWatts = ctx.TdpMilliwatts / 1e3,
             BoardEfficiency = table.BoardEfficiency,
+            DynamicOverheadFactor = table.DynamicOverheadFactor,
+            UncalibratedJoules = (onBoard - scaledOnChip) / table.BoardEfficiency,
             IdleWatts = IdleWatts(stats, ctx, table),
         };
         double[]? bins = timeline is null ? null : BinWatts(timeline, stats, elapsedPs, ctx, table);
@@ -267,6 +302,50 @@ public static class PowerModel
     }
 
     /// <summary>
+    /// Per-bin power of a run whose bins do not see all of its counted actions (pipelines: the classifier's counters
+    /// are replayed per batch after the run): the energy the bins miss (the run total minus the bins' sum) is placed
+    /// in the bins in proportion to the busy time of timeline activity <paramref name="activity"/> (the classifier)
+    /// there, or to bin length when it never ran, so the bins again sum to the run total. Returns the report with its
+    /// bins and peak.
+    /// </summary>
+    public static PowerReport PlaceRemainder(PowerReport report, Reporting.TimelineSampler t, int activity)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(t);
+        if (report.BinWatts.Count != t.BinCount || t.BinCount == 0)
+        {
+            return report;
+        }
+
+        var spread = new Reporting.TimelineSpread(t);
+        double binJoules = 0, weight = 0;
+        var w = new double[t.BinCount];
+        for (int bin = 0; bin < w.Length; bin++)
+        {
+            double len = t.BinEnd(bin) - t.BinStart(bin);
+            binJoules += report.BinWatts[bin] * len * Pj;
+            w[bin] = activity >= 0 && activity < t.Blocks.Count ? spread.Busy(bin, activity) : 0;
+            weight += w[bin];
+        }
+
+        double missing = report.TotalJoules - binJoules;
+        var watts = new double[w.Length];
+        int peak = 0;
+        for (int bin = 0; bin < w.Length; bin++)
+        {
+            double len = t.BinEnd(bin) - t.BinStart(bin);
+            double share = weight > 0 ? w[bin] / weight : len / (t.BinEnd(w.Length - 1) - t.BinStart(0));
+            watts[bin] = len > 0 ? report.BinWatts[bin] + (missing * share / (len * Pj)) : report.BinWatts[bin];
+            if (watts[bin] > watts[peak])
+            {
+                peak = bin;
+            }
+        }
+
+        return report with { BinWatts = watts, PeakWatts = watts[peak], PeakBinStartPs = t.BinStart(peak), PeakBinPs = t.BinPs };
+    }
+
+    /// <summary>
     /// Power of the powered, idle card: chip leakage, DRAM background and every block's gated clock residual, over
     /// the board efficiency (refresh comes on top when the LPDDR4x model runs).
     /// </summary>
@@ -282,17 +361,18 @@ public static class PowerModel
     }
 
     /// <summary>
-    /// Card power per timeline bin, W: the bin's counted actions (per-bin counter differences), clock power from each
-    /// block's busy time in the bin (clamped to the bin, as in timeline.csv; stall time is not sampled per bin, so a
-    /// stalled block is charged the gated residual there), leakage, DRAM background, refresh at the run's mean refresh
-    /// power, over the board efficiency.
+    /// Card power per timeline bin, W: the bin's counted actions and each block's busy and stall time, both moved to
+    /// the bins where the operations ran (<see cref="Reporting.TimelineSpread"/>: an operation's energy is spread over
+    /// its duration, not booked at its start), clock power while busy or stalled (clocked) and the gated residual for
+    /// the rest of the bin, leakage, DRAM background, refresh at the run's mean refresh power, over the board
+    /// efficiency. The bins' energies sum to the run total.
     /// </summary>
     public static double[] BinWatts(Reporting.TimelineSampler t, StatRegistry stats, ulong elapsedPs, PowerContext ctx, EnergyTable table)
     {
         var pj = new double[EnergyCounters.Count];
         for (int i = 0; i < pj.Length; i++)
         {
-            pj[i] = EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes);
+            pj[i] = EnergyCounters.PjPerUnit(i, table, ctx.VpuLanes) * Scale(i, table);
         }
 
         double refreshWatts = elapsedPs == 0 ? 0 : Refreshes(stats, elapsedPs) * table.DramRefreshPerCommandNj * 1e-9 / (elapsedPs * Pj);
@@ -303,27 +383,31 @@ public static class PowerModel
             mw[b] = ClockMilliwatts(table, t.Blocks[b].Kind);
         }
 
+        var spread = new Reporting.TimelineSpread(t);
         var watts = new double[t.BinCount];
         for (int bin = 0; bin < watts.Length; bin++)
         {
-            ulong len = t.BinEnd(bin) - t.BinStart(bin);
+            double len = t.BinEnd(bin) - t.BinStart(bin);
             double joules = 0;
             for (int i = 0; i < pj.Length; i++)
             {
-                joules += t.Actions(bin, i) * pj[i] * Pj;
+                joules += spread.Actions(bin, i) * pj[i] * Pj;
             }
 
             for (int b = 0; b < mw.Length; b++)
             {
-                ulong busy = Math.Min(t.Busy(bin, b), len);
-                joules += mw[b] * 1e-3 * (busy + (table.GatedResidualFraction * (len - busy))) * Pj;
+                double clocked = spread.Busy(bin, b) + spread.Stall(bin, b);
+                joules += mw[b] * 1e-3 * (clocked + (table.GatedResidualFraction * (len - clocked))) * Pj;
             }
 
-            watts[bin] = ((joules / (len * Pj)) + constantWatts) / table.BoardEfficiency;
+            watts[bin] = len > 0 ? ((joules / (len * Pj)) + constantWatts) / table.BoardEfficiency : constantWatts / table.BoardEfficiency;
         }
 
         return watts;
     }
+
+    /// <summary>The calibration multiplier of a category: the dynamic overhead factor for on-chip actions, else 1.</summary>
+    public static double Scale(int category, EnergyTable table) => EnergyCounters.IsOnChip(category) ? table.DynamicOverheadFactor : 1.0;
 
     private static double ClockMilliwatts(EnergyTable table, string kind) =>
         table.ClockMilliwatts.TryGetValue(kind, out double m) ? m : table.ClockMilliwatts.GetValueOrDefault("other");

@@ -13,13 +13,14 @@ public sealed record TimelineTable(IReadOnlyList<ulong> StartPs, IReadOnlyList<u
 
 /// <summary>
 /// <c>timeline.csv</c>: one row per time bin of a <see cref="TimelineSampler"/>: <c>start_ps,end_ps</c>, then
-/// <c>util_KIND</c> per block kind (mean over the kind's instances of each instance's busy fraction in the bin,
-/// clamped to [0, 1]: engines add their busy time when an operation starts, so a bin can receive more busy time than
-/// its length), then <c>LEVEL_bytes_per_s</c> per memory level. Lines starting with '#' are comments.
+/// <c>util_KIND</c> per block kind (mean over the kind's instances of each instance's busy fraction in the bin; engines
+/// book busy time when an operation starts, so it is first moved to the bins where the operation ran, see
+/// <see cref="TimelineSpread"/>, and then clamped to [0, 1]), then <c>LEVEL_bytes_per_s</c> per memory level. Lines
+/// starting with '#' are comments.
 /// </summary>
 public static class TimelineCsv
 {
-    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, each instance clamped to [0,1] (busy time is booked when an operation starts); *_bytes_per_s = bytes counted in the bin / bin length; power_w = estimated card power in the bin (docs/power.md)\n";
+    public const string Comment = "# AntoumSim timeline: util_* = mean busy fraction of a block kind per bin, busy time carried from an operation's start over its duration, each instance clamped to [0,1]; *_bytes_per_s = bytes counted in the bin / bin length; power_w = estimated card power in the bin (docs/power.md)\n";
 
     public static string Format(TimelineSampler t, IReadOnlyList<double>? binWatts = null)
     {
@@ -64,6 +65,7 @@ public static class TimelineCsv
 
         sb.Append('\n');
         var sums = new double[kinds.Count];
+        var spread = new TimelineSpread(t);
         for (int bin = 0; bin < t.BinCount; bin++)
         {
             ulong start = t.BinStart(bin);
@@ -73,7 +75,7 @@ public static class TimelineCsv
             Array.Clear(sums);
             for (int b = 0; b < kindOf.Length; b++)
             {
-                sums[kindOf[b]] += Math.Clamp(t.Busy(bin, b) / len, 0.0, 1.0);
+                sums[kindOf[b]] += Math.Clamp(spread.Busy(bin, b) / len, 0.0, 1.0);
             }
 
             for (int k = 0; k < kinds.Count; k++)

@@ -35,6 +35,8 @@ public sealed class TimelineSampler : SimComponent
     private readonly List<List<Counter>> _levelCounters = new();
     private BlockActivity[] _blocks = [];
     private ulong[] _lastBusy = [];
+    private ulong[] _lastStall = [];
+    private readonly List<ulong[]> _stall = new();
     private long[] _lastBytes = [];
     private ulong _binPs = InitialBinPs;
     private ulong _lastSample;
@@ -45,6 +47,18 @@ public sealed class TimelineSampler : SimComponent
     {
         _timer = new SimTimer(sim, Sample, Priorities.Stats, background: true);
     }
+
+    /// <summary>
+    /// A sampler over the given activities instead of the registry's blocks (pipelines: their stages, whose blocks are
+    /// registered only after the run).
+    /// </summary>
+    public TimelineSampler(Simulator sim, IReadOnlyList<BlockActivity> activities, string name = "timeline")
+        : this(sim, name)
+    {
+        _explicitBlocks = activities;
+    }
+
+    private readonly IReadOnlyList<BlockActivity>? _explicitBlocks;
 
     /// <summary>Current bin width, ps.</summary>
     public ulong BinPs => _binPs;
@@ -66,6 +80,9 @@ public sealed class TimelineSampler : SimComponent
 
     /// <summary>Busy ps of block <paramref name="block"/> added during <paramref name="bin"/> (not clamped).</summary>
     public ulong Busy(int bin, int block) => _busy[bin][block];
+
+    /// <summary>Stall ps of block <paramref name="block"/> booked during <paramref name="bin"/> (clocked but waiting; not clamped).</summary>
+    public ulong Stall(int bin, int block) => _stall[bin][block];
 
     /// <summary>Bytes of level <paramref name="level"/> counted during <paramref name="bin"/>.</summary>
     public long Bytes(int bin, int level) => _bytes[bin][level];
@@ -108,8 +125,9 @@ public sealed class TimelineSampler : SimComponent
 
     public override void Setup()
     {
-        _blocks = [.. Sim.Stats.Blocks];
+        _blocks = [.. _explicitBlocks ?? Sim.Stats.Blocks];
         _lastBusy = new ulong[_blocks.Length];
+        _lastStall = new ulong[_blocks.Length];
         foreach (string level in AllLevels)
         {
             var counters = new List<Counter>();
@@ -139,6 +157,7 @@ public sealed class TimelineSampler : SimComponent
         for (int b = 0; b < _blocks.Length; b++)
         {
             _lastBusy[b] = _blocks[b].BusyPs();
+            _lastStall[b] = _blocks[b].StallPs();
         }
 
         for (int l = 0; l < _levels.Count; l++)
@@ -196,6 +215,14 @@ public sealed class TimelineSampler : SimComponent
             _lastBusy[b] = v;
         }
 
+        var stall = new ulong[_blocks.Length];
+        for (int b = 0; b < _blocks.Length; b++)
+        {
+            ulong v = _blocks[b].StallPs();
+            stall[b] = v - _lastStall[b];
+            _lastStall[b] = v;
+        }
+
         var bytes = new long[_levels.Count];
         for (int l = 0; l < _levels.Count; l++)
         {
@@ -216,6 +243,7 @@ public sealed class TimelineSampler : SimComponent
         _binStarts.Add(_lastSample);
         _binEnds.Add(now);
         _busy.Add(busy);
+        _stall.Add(stall);
         _bytes.Add(bytes);
         _lastSample = now;
     }
@@ -232,6 +260,14 @@ public sealed class TimelineSampler : SimComponent
                 a[k] += b[k];
             }
 
+            ulong[] sa = _stall[2 * i];
+            ulong[] sb = _stall[(2 * i) + 1];
+            for (int k = 0; k < sa.Length; k++)
+            {
+                sa[k] += sb[k];
+            }
+
+            _stall[i] = sa;
             long[] x = _bytes[2 * i];
             long[] y = _bytes[(2 * i) + 1];
             for (int k = 0; k < x.Length; k++)
@@ -255,6 +291,7 @@ public sealed class TimelineSampler : SimComponent
 
         int count = _binStarts.Count;
         _busy.RemoveRange(n, count - n);
+        _stall.RemoveRange(n, count - n);
         _bytes.RemoveRange(n, count - n);
         _actions.RemoveRange(n, count - n);
         _binStarts.RemoveRange(n, count - n);

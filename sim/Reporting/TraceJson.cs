@@ -35,6 +35,22 @@ public static class TraceJson
         return tracks;
     }
 
+    /// <summary>Attaches a track to every MAC array of the built-in GEMM path (matmul chunks and operand stalls).</summary>
+    public static List<TraceTrack> Attach(IReadOnlyList<(EngineId Id, Blocks.Spu.MacArray Array)> arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        int capacity = Math.Max(64, SpanBudget / Math.Max(1, arrays.Count));
+        var tracks = new List<TraceTrack>(arrays.Count);
+        foreach ((EngineId id, Blocks.Spu.MacArray a) in arrays)
+        {
+            var t = new TraceTrack(id.ToString(), id, capacity);
+            a.Trace = t;
+            tracks.Add(t);
+        }
+
+        return tracks;
+    }
+
     public static string Format(IReadOnlyList<TraceTrack> tracks, string timelineCsv, string workload, string sku)
     {
         TimelineTable timeline = TimelineCsv.Parse(timelineCsv, "timeline.csv");

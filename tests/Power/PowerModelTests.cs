@@ -30,7 +30,11 @@ public class PowerModelTests
         reg.Counter("chip0.cluster0.dram.bytes", "B", "interface bytes").Value = 8192;
         reg.Counter("chip0.noc.ring0to1.bytes", "B", "hop").Value = 1000;
         reg.Counter("chip0.pcieLink.up.bytes", "B", "pcie").Value = 100;
-        reg.Counter("chip0.cluster0.vpu.busyCycles", "cycles", "vpu").Value = 10;
+        reg.Counter("chip0.cluster0.vpu.busyCycles", "cycles", "vpu busy (not charged: the element-op counters are)").Value = 10;
+        reg.Counter("chip0.cluster0.vpu.elementOps.add.int8", "count", "vpu").Value = 4480;
+        reg.Counter("chip0.cluster0.vpu.elementOps.mul.bf16", "count", "vpu").Value = 300;
+        reg.Counter("chip0.cluster0.vpu.elementOps.max.bf16", "count", "vpu").Value = 70;
+        reg.Counter("chip0.cluster0.vpu.elementOps.gather", "count", "vpu").Value = 9;
         reg.Counter("chip0.cluster0.sfa.elements.exp", "count", "exp").Value = 700;
         reg.Block(new BlockActivity("chip0.cluster0.spu0", "spu", 900_000_000, () => elapsedPs / 2, () => 0, () => 0, () => 0));
         return reg;
@@ -41,7 +45,7 @@ public class PowerModelTests
     [Test]
     public void EnergyOfAKnownRunIsTheTableTimesTheCounts()
     {
-        EnergyTable t = EnergyTable.Load(EnergyFile);
+        EnergyTable t = EnergyTable.Load(EnergyFile) with { DynamicOverheadFactor = 1.0 };
         ulong elapsed = 10 * Microsecond;
         PowerReport r = PowerModel.Estimate(KnownRun(elapsed), elapsed, Ctx(), samples: 2, t);
 
@@ -56,17 +60,20 @@ public class PowerModelTests
             + (8192 * t.DramPerBytePj)
             + (1000 * t.NocPerByteHopPj)
             + (100 * t.PciePerBytePj)
-            + (10 * 448 * t.VpuPerElementOpPj)
+            + (4480 * t.VpuPerElementPj["int8"]["add"]) + (300 * t.VpuPerElementPj["bf16"]["mul"]) + (70 * t.VpuPerElementPj["bf16"]["max"])
+            + (9 * t.VpuGatherPerElementPj)
             + (700 * t.SfaPerElementPj["exp"])
             + (t.ClockMilliwatts["spu"] * 1e-3 * ((elapsed / 2) + (t.GatedResidualFraction * (elapsed / 2))));
         double expectedStatic = ((t.ChipLeakageMilliwatts + (4 * t.DramBackgroundPerInterfaceMilliwatts)) * 1e-3 * elapsed);
         Assert.That(r.DynamicJoules, Is.EqualTo(expectedDynamic * pj).Within(1e-9).Percent);
         Assert.That(r.StaticJoules, Is.EqualTo(expectedStatic * pj).Within(1e-9).Percent);
-        Assert.That(r.UncalibratedJoules, Is.EqualTo((expectedDynamic + expectedStatic) * pj).Within(1e-9).Percent);
+        Assert.That(r.OnBoardJoules, Is.EqualTo((expectedDynamic + expectedStatic) * pj).Within(1e-9).Percent);
         Assert.That(r.TotalJoules, Is.EqualTo((expectedDynamic + expectedStatic) * pj / t.BoardEfficiency).Within(1e-9).Percent);
         Assert.That(r.Items.Single(i => i.Category == "dram").Joules, Is.EqualTo(8192 * t.DramPerBytePj * pj).Within(1e-9).Percent);
         Assert.That(r.Items.Single(i => i.Category == "mac.bf16").Joules, Is.EqualTo(1000 * t.Bf16MacPj * pj).Within(1e-9).Percent);
         Assert.That(r.Items.Single(i => i.Category == "decode.bitmap").Joules, Is.Zero);
+        Assert.That(r.Items.Single(i => i.Category == "vpu.mul.bf16").Joules, Is.EqualTo(300 * t.VpuPerElementPj["bf16"]["mul"] * pj).Within(1e-9).Percent);
+        Assert.That(r.Items.Single(i => i.Category == "vpu.add.int8").Joules, Is.EqualTo(4480 * t.VpuPerElementPj["int8"]["add"] * pj).Within(1e-9).Percent);
         Assert.That(r.JoulesPerSample, Is.EqualTo(r.TotalJoules / 2).Within(1e-9).Percent);
     }
 
@@ -78,7 +85,7 @@ public class PowerModelTests
         PowerReport r = PowerModel.Estimate(KnownRun(elapsed), elapsed, Ctx(), samples: 2, t);
         Assert.That(r.ByBlockClass().Sum(b => b.Joules), Is.EqualTo(r.TotalJoules).Within(1e-9).Percent);
         Assert.That(r.Items.Sum(i => i.Joules), Is.EqualTo(r.TotalJoules).Within(1e-9).Percent);
-        Assert.That(r.BoardJoules, Is.EqualTo(r.UncalibratedJoules * ((1 / t.BoardEfficiency) - 1)).Within(1e-9).Percent);
+        Assert.That(r.BoardJoules, Is.EqualTo(r.OnBoardJoules * ((1 / t.BoardEfficiency) - 1)).Within(1e-9).Percent);
     }
 
     [Test]
@@ -90,7 +97,8 @@ public class PowerModelTests
         reg.Counter("chip0.cluster1.spu2.issuedMacsInt8", "MAC", "n").Value = N;
         reg.Counter("chip0.cluster1.dram.bytesRead", "B", "m").Value = M;
         PowerReport r = PowerModel.Estimate(reg, 0, Ctx(drams: 0), samples: 1, t);
-        Assert.That(r.TotalJoules, Is.EqualTo(((N * t.Int8MacPj) + (M * t.DramPerBytePj)) * 1e-12 / t.BoardEfficiency).Within(1e-9).Percent);
+        Assert.That(r.TotalJoules, Is.EqualTo(((N * t.Int8MacPj * t.DynamicOverheadFactor) + (M * t.DramPerBytePj)) * 1e-12 / t.BoardEfficiency).Within(1e-9).Percent);
+        Assert.That(r.UncalibratedJoules, Is.EqualTo(((N * t.Int8MacPj) + (M * t.DramPerBytePj)) * 1e-12 / t.BoardEfficiency).Within(1e-9).Percent);
     }
 
     [Test]
@@ -157,11 +165,46 @@ public class PowerCliTests : Antoum.Tests.Cli.CliTestBase
         string outDir = Path.Combine(Dir, "out");
         (int code, string stdout, string _) = Run("run", "--sku", "S4", "--workload", "mlp", "--out", outDir);
         Assert.That(code, Is.Zero);
-        Assert.That(stdout, Does.Match(@"power +[0-9.]+ W average, [0-9.]+ W peak per bin \([0-9.]+ W dynamic \+ [0-9.]+ W static on board = [0-9.]+ W uncalibrated, / board efficiency 0.88\), [0-9.]+ mJ per sample, [0-9.]+ samples/s/W \[TDP 70 W\]"));
+        Assert.That(stdout, Does.Match(@"power +[0-9.]+ W average, [0-9.]+ W peak per bin \([0-9.]+ W dynamic \+ [0-9.]+ W static on board, / board efficiency 0.88; [0-9.]+ W uncalibrated, on-chip dynamic x [0-9.]+ calibration\), [0-9.]+ mJ per sample, [0-9.]+ samples/s/W \[TDP 70 W\]"));
         Assert.That(File.ReadAllText(Path.Combine(outDir, "power.csv")), Does.StartWith("category,block_class,energy_j,share\n"));
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         System.Text.Json.JsonElement power = doc.RootElement.GetProperty("power");
         Assert.That(power.GetProperty("averageWatts").GetDouble(), Is.GreaterThan(0));
         Assert.That(power.GetProperty("exceedsTdp").GetBoolean(), Is.False);
+    }
+}
+
+[TestFixture]
+[Category("Quick")]
+[Category("Power")]
+public class VpuEnergyTests : Antoum.Tests.Cli.CliTestBase
+{
+    [Test]
+    public void SoftmaxKernelChargesEachVpuOpClassAtItsBf16Energy()
+    {
+        // softmax_vpu.s: vreduce max, vop sub, vreduce sum (an add), vop scale, each over LEN = 4096 BF16 elements.
+        string root = Antoum.Tests.Isa.KernelTests.RepoRoot() ?? throw new InvalidOperationException("repository root (AntoumSim.sln) not found");
+        string outDir = Path.Combine(Dir, "softmax");
+        (int code, _, string err) = Run("run", "--sku", "S4", "--program", Path.Combine(root, "firmware", "kernels", "softmax_vpu.s"), "--quiet", "--out", outDir);
+        Assert.That(code, Is.Zero, err);
+        EnergyTable t = EnergyTable.Load();
+        var joules = new Dictionary<string, double>();
+        foreach (string row in File.ReadAllText(Path.Combine(outDir, "power.csv")).TrimEnd('\n').Split('\n').Skip(1))
+        {
+            string[] cells = row.Split(',');
+            joules[cells[0]] = double.Parse(cells[2], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        foreach (string op in new[] { "max", "sub", "add", "scale" })
+        {
+            double expected = 4096 * t.VpuPerElementPj["bf16"][op] * t.DynamicOverheadFactor * 1e-12;
+            Assert.That(joules["vpu." + op + ".bf16"], Is.EqualTo(expected).Within(1e-6).Percent, op);
+        }
+
+        foreach (string op in new[] { "mul", "min", "relu", "copy" })
+        {
+            Assert.That(joules["vpu." + op + ".bf16"], Is.Zero, op);
+            Assert.That(joules["vpu." + op + ".int8"], Is.Zero, op);
+        }
     }
 }

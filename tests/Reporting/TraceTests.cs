@@ -101,6 +101,51 @@ public class TraceTests : CliTestBase
         }
     }
 
+    [Test]
+    public void GemmRunWritesATraceWithATrackPerMacArrayAndNoOverlap()
+    {
+        string plain = Path.Combine(Dir, "gemm-plain");
+        string traced = Path.Combine(Dir, "gemm-traced");
+        (int code, _, string err) = Run("run", "-w", "gemm-small", "--quiet", "--out", plain);
+        Assert.That(code, Is.Zero, err);
+        (code, _, err) = Run("run", "-w", "gemm-small", "--quiet", "--trace", "--out", traced);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(File.Exists(Path.Combine(plain, "trace.json")), Is.False);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(traced, "trace.json")));
+        var spans = new Dictionary<(int, int), List<(double Ts, double Dur)>>();
+        var names = new HashSet<string>();
+        foreach (JsonElement e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
+        {
+            if (e.GetProperty("ph").GetString() == "X")
+            {
+                var key = (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32());
+                if (!spans.TryGetValue(key, out List<(double, double)>? list))
+                {
+                    spans[key] = list = new List<(double, double)>();
+                }
+
+                list.Add((e.GetProperty("ts").GetDouble(), e.GetProperty("dur").GetDouble()));
+                names.Add(e.GetProperty("name").GetString()!);
+            }
+        }
+
+        Assert.That(spans, Has.Count.GreaterThan(1), "a track per MAC array that ran");
+        Assert.That(names, Does.Contain("matmul"));
+        foreach (((int pid, int tid), List<(double Ts, double Dur)> list) in spans)
+        {
+            for (int i = 1; i < list.Count; i++)
+            {
+                Assert.That(list[i].Ts, Is.GreaterThanOrEqualTo(list[i - 1].Ts + list[i - 1].Dur - 1e-6), $"track {pid}/{tid} span {i} overlaps the one before");
+            }
+        }
+
+        foreach (string f in new[] { "blocks.csv", "timeline.csv", "power.csv" })
+        {
+            Assert.That(File.ReadAllBytes(Path.Combine(traced, f)), Is.EqualTo(File.ReadAllBytes(Path.Combine(plain, f))), f);
+        }
+    }
+
     private static string[] WithoutCommandLine(string path) =>
         File.ReadAllLines(path).Where(l => !l.Contains("antoum run", StringComparison.Ordinal)).ToArray();
 }

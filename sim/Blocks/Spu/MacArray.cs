@@ -200,6 +200,12 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
         }
     }
 
+    /// <summary>Compute and stall spans for trace.json (matmul per chunk, wait while operands are not ready); null records nothing.</summary>
+    public Reporting.TraceTrack? Trace { get; set; }
+
+    // The open stall's trace span was already written (compute started before the stall bookkeeping closed it).
+    private bool _stallSpanWritten;
+
     private void TryCompute()
     {
         if (_computing || _count == 0 || !_landed[_head])
@@ -217,6 +223,13 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
         _issuedInt8.Value += cost.IssuedMacs;
         _macs.Value += cost.UsefulMacs;
         _computeDone.Schedule(_clock.EdgeTime(startCycle + cycles));
+        if (Trace is not null && _stallSincePs != ulong.MaxValue && !_stallSpanWritten && Sim.Now > _stallSincePs)
+        {
+            Trace.Add(_stallSincePs, Sim.Now, Antoum.Isa.Opcode.Wait);
+            _stallSpanWritten = true;
+        }
+
+        Trace?.Add(_clock.EdgeTime(startCycle), _clock.EdgeTime(startCycle + cycles), Antoum.Isa.Opcode.Matmul);
     }
 
     private void OnComputeDone()
@@ -256,6 +269,12 @@ public sealed class MacArray : SimComponent, IReceiver<TileCommand>, IReceiver<M
         else if (!stalled && _stallSincePs != ulong.MaxValue)
         {
             _stallPs.Value += (long)(Sim.Now - _stallSincePs);
+            if (Sim.Now > _stallSincePs && !_stallSpanWritten)
+            {
+                Trace?.Add(_stallSincePs, Sim.Now, Antoum.Isa.Opcode.Wait);
+            }
+
+            _stallSpanWritten = false;
             _stallSincePs = ulong.MaxValue;
         }
     }
