@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Antoum.Isa;
 using Antoum.Sim.Reporting;
 using Antoum.Tests.Cli;
@@ -53,41 +52,12 @@ public class TraceTests : CliTestBase
         (code, _, err) = Run("run", "-w", "resnet50", "--quiet", "--trace", "--out", traced);
         Assert.That(code, Is.Zero, err);
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(traced, "trace.json")));
-        Assert.That(doc.RootElement.GetProperty("metadata").GetProperty("aggregation").GetString(), Does.Contain("spans per engine"));
-        var spans = new Dictionary<(int, int), List<(double Ts, double Dur)>>();
-        int counters = 0;
-        var counterNames = new HashSet<string>();
-        foreach (JsonElement e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
-        {
-            string ph = e.GetProperty("ph").GetString()!;
-            if (ph == "X")
-            {
-                var key = (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32());
-                if (!spans.TryGetValue(key, out List<(double, double)>? list))
-                {
-                    spans[key] = list = new List<(double, double)>();
-                }
-
-                list.Add((e.GetProperty("ts").GetDouble(), e.GetProperty("dur").GetDouble()));
-            }
-            else if (ph == "C")
-            {
-                counters++;
-                counterNames.Add(e.GetProperty("name").GetString()!);
-            }
-        }
-
-        Assert.That(spans, Has.Count.GreaterThan(4), "a track per engine");
-        Assert.That(counterNames, Is.EquivalentTo(new[] { "bandwidth GB/s", "busy fraction", "power W" }));
-        Assert.That(counters, Is.GreaterThan(0));
-        foreach (((int pid, int tid), List<(double Ts, double Dur)> list) in spans)
-        {
-            for (int i = 1; i < list.Count; i++)
-            {
-                Assert.That(list[i].Ts, Is.GreaterThanOrEqualTo(list[i - 1].Ts + list[i - 1].Dur - 1e-6), $"track {pid}/{tid} span {i} overlaps the one before");
-            }
-        }
+        var trace = TraceFile.Read(Path.Combine(traced, "trace.json"));
+        Assert.That(trace.Aggregation, Does.Contain("spans per engine"));
+        Assert.That(trace.Spans, Has.Count.GreaterThan(4), "a track per engine");
+        Assert.That(trace.CounterNames, Is.EquivalentTo(new[] { "bandwidth GB/s", "busy fraction", "power W" }));
+        Assert.That(trace.Counters, Is.GreaterThan(0));
+        trace.AssertNoOverlap();
 
         foreach (string f in new[] { "blocks.csv", "layers.csv", "timeline.csv", "power.csv", "compile-report.txt" })
         {
@@ -112,33 +82,10 @@ public class TraceTests : CliTestBase
         Assert.That(code, Is.Zero, err);
         Assert.That(File.Exists(Path.Combine(plain, "trace.json")), Is.False);
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(traced, "trace.json")));
-        var spans = new Dictionary<(int, int), List<(double Ts, double Dur)>>();
-        var names = new HashSet<string>();
-        foreach (JsonElement e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
-        {
-            if (e.GetProperty("ph").GetString() == "X")
-            {
-                var key = (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32());
-                if (!spans.TryGetValue(key, out List<(double, double)>? list))
-                {
-                    spans[key] = list = new List<(double, double)>();
-                }
-
-                list.Add((e.GetProperty("ts").GetDouble(), e.GetProperty("dur").GetDouble()));
-                names.Add(e.GetProperty("name").GetString()!);
-            }
-        }
-
-        Assert.That(spans, Has.Count.GreaterThan(1), "a track per MAC array that ran");
-        Assert.That(names, Does.Contain("matmul"));
-        foreach (((int pid, int tid), List<(double Ts, double Dur)> list) in spans)
-        {
-            for (int i = 1; i < list.Count; i++)
-            {
-                Assert.That(list[i].Ts, Is.GreaterThanOrEqualTo(list[i - 1].Ts + list[i - 1].Dur - 1e-6), $"track {pid}/{tid} span {i} overlaps the one before");
-            }
-        }
+        var trace = TraceFile.Read(Path.Combine(traced, "trace.json"));
+        Assert.That(trace.Spans, Has.Count.GreaterThan(1), "a track per MAC array that ran");
+        Assert.That(trace.SpanNames, Does.Contain("matmul"));
+        trace.AssertNoOverlap();
 
         foreach (string f in new[] { "blocks.csv", "timeline.csv", "power.csv" })
         {
