@@ -1311,6 +1311,13 @@ internal sealed partial class CompileSession
                 continue;
             }
 
+            if (chunks > 1 && prec == Precision.Bf16)
+            {
+                // Channel chunks reorder the reduction ((r, s, c) within a chunk, chunk after chunk): exact in INT32, but
+                // FP32 sums would round differently from the layer's K order, so BF16 window tiles keep all channels.
+                break;
+            }
+
             int cEs = prec == Precision.Int8 && chunks == 1 ? 1 : 4;
             long lastNt = -1;
             for (long jn = 1; jn <= g.N; jn++)
