@@ -114,8 +114,9 @@ public class FunctionalWindowTests
         return b;
     }
 
+    // The dataflow is pinned (ws) because the cost model's tile choice depends on it; the values do not.
     private static CardParameters Card(string sku, string l1) =>
-        CardParameters.FromConfig(ConfigLoader.Load(sku, [$"chip.l1.capacity={l1}"]).Config) with { DramDevice = null };
+        CardParameters.FromConfig(ConfigLoader.Load(sku, [$"chip.l1.capacity={l1}", "chip.spu.dataflow=ws"]).Config) with { DramDevice = null };
 
     private static (CompileResult Compiled, FunctionalOutcome Outcome) CompileAndRun(CardParameters card, WorkloadGraph g, int batch, CompileOptions options, ulong seed = 5)
     {
