@@ -14,8 +14,11 @@ namespace Antoum.Tests.Spu;
 [Category("Spu")]
 public class ConvStripTimingTests
 {
-    private static CardParameters Card(string dataflow) => CardParameters.FromConfig(
-        ConfigLoader.Load("S4", [.. Antoum.Sim.Validation.Validator.Neutral(), $"chip.spu.dataflow={dataflow}"]).Config) with { DramDevice = null };
+    private static CardParameters Card(string dataflow)
+    {
+        string[] sets = [.. Antoum.Sim.Validation.Validator.Neutral(), $"chip.spu.dataflow={dataflow}"];
+        return CardParameters.FromConfig(ConfigLoader.Load("S4", sets).Config) with { DramDevice = null };
+    }
 
     private static long SpuBusy(string text, CardParameters p)
     {
