@@ -376,9 +376,13 @@ public static class OpcodeTable
                  Packed("stride", 1, 32, 8, 1, 255, "stride (both axes)"), Packed("pad", 1, 40, 8, 0, 255, "zero padding (all sides)"),
                  Field("in", OperandKind.Mem, 2, "input, NHWC"), Field("wt", OperandKind.Mem, 3, "weights, RSCK in FLAGS format"),
                  Field("out", OperandKind.Mem, 4, "output, NPQK"),
-                 Enum("prec", 7, 48, 8, s_precision, "precision"), Flags("flags", 7), Keyword("bias", 6, "bias vector, K elements (FLAGS bias)")],
-                "2-D convolution as implicit GEMM (M=N*P*Q, N=K, K=R*S*C)", "as matmul on the im2col GEMM shape (no im2col overhead)",
-                CheckSpu, BiasPresent),
+                 Enum("prec", 7, 48, 8, s_precision, "precision"), Flags("flags", 7), Keyword("bias", 6, "bias vector, K elements (FLAGS bias)"),
+                 new OperandInfo("rows", OperandKind.Count, 5, 0, 16, 0, 65535, null, OperandPresence.Optional, 0,
+                     "output rows of a strip (0: all P rows of every sample); IN then holds per sample only the input rows the strip reads, clamped to the image"),
+                 new OperandInfo("row0", OperandKind.Count, 5, 16, 16, 0, 65535, null, OperandPresence.Optional, 0,
+                     "first output row of the strip (0 when ROWS is 0)")],
+                "2-D convolution as implicit GEMM (M=N*ROWS*Q, N=K, K=R*S*C; ROWS=P unless a strip)", "as matmul on the implicit GEMM shape M=N*ROWS*Q (no im2col overhead)",
+                CheckConv, BiasPresent),
 
             // VPU
             new(Opcode.Vop, "vop", s_vpu,
@@ -491,6 +495,11 @@ public static class OpcodeTable
         }
 
         return prec == Precision.Bf16 && f.Requantize ? "rq (requantize to INT8) needs prec int8" : null;
+    }
+
+    private static string? CheckConv(Instruction instruction)
+    {
+        return CheckSpu(instruction) ?? ConvGeometry.Decode(instruction).Check();
     }
 
     private static string? CheckScalar(Instruction instruction)

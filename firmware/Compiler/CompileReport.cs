@@ -18,6 +18,12 @@ public sealed class LayerReport
 
     public long Tiles { get; set; }
 
+    /// <summary>
+    /// How the first group's conv A tiles are formed: "" (im2col rows or a plain GEMM, <c>matmul</c>), "wNr" (window
+    /// tiles of N output rows of one sample, <c>conv</c> strips) or "wNs" (window tiles of N whole samples).
+    /// </summary>
+    public string TileForm { get; set; } = string.Empty;
+
     public long MatmulInstructions { get; set; }
 
     public long VectorInstructions { get; set; }
@@ -100,7 +106,10 @@ public sealed class CompileReport
 
     public long TotalTiles => Layers.Sum(l => l.Tiles);
 
-    public const string CsvHeader = "layer,op,gemm,tile,tiles,matmuls,vector_instructions,emitted_instructions,l1_used,l1_capacity,l2_used,l2_capacity,output_in,dram_to_l1,l2_to_l1,dram_to_l2,l1_to_l2,l1_to_dram,macs";
+    public const string CsvHeader = "layer,op,gemm,tile,tiles,matmuls,vector_instructions,emitted_instructions,l1_used,l1_capacity,l2_used,l2_capacity,output_in,dram_to_l1,l2_to_l1,dram_to_l2,l1_to_l2,l1_to_dram,macs,tile_form";
+
+    /// <summary>The tile with its form: "mt x nt x kt" plus " wNr" / " wNs" for window tiles.</summary>
+    private static string TileText(LayerReport l) => l.TileForm.Length == 0 ? l.Tile : l.Tile + " " + l.TileForm;
 
     public string ToCsv()
     {
@@ -108,11 +117,11 @@ public sealed class CompileReport
         foreach (LayerReport l in Layers)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"{l.Name},{l.Op},{l.GemmShape},{l.Tile},{l.Tiles},{l.MatmulInstructions},{l.VectorInstructions},{l.EmittedInstructions},{l.L1Used},{l.L1Capacity},{l.L2Used},{l.L2Capacity},{l.OutputIn},{l.DramToL1Bytes},{l.L2ToL1Bytes},{l.DramToL2Bytes},{l.L1ToL2Bytes},{l.L1ToDramBytes},{l.Macs}\n");
+                $"{l.Name},{l.Op},{l.GemmShape},{l.Tile},{l.Tiles},{l.MatmulInstructions},{l.VectorInstructions},{l.EmittedInstructions},{l.L1Used},{l.L1Capacity},{l.L2Used},{l.L2Capacity},{l.OutputIn},{l.DramToL1Bytes},{l.L2ToL1Bytes},{l.DramToL2Bytes},{l.L1ToL2Bytes},{l.L1ToDramBytes},{l.Macs},{l.TileForm}\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture,
-            $"total,,,,{TotalTiles},{Layers.Sum(l => l.MatmulInstructions)},{Layers.Sum(l => l.VectorInstructions)},{Layers.Sum(l => l.EmittedInstructions)},,,,,,{Layers.Sum(l => l.DramToL1Bytes)},{Layers.Sum(l => l.L2ToL1Bytes)},{Layers.Sum(l => l.DramToL2Bytes)},{Layers.Sum(l => l.L1ToL2Bytes)},{Layers.Sum(l => l.L1ToDramBytes)},{TotalMacs}\n");
+            $"total,,,,{TotalTiles},{Layers.Sum(l => l.MatmulInstructions)},{Layers.Sum(l => l.VectorInstructions)},{Layers.Sum(l => l.EmittedInstructions)},,,,,,{Layers.Sum(l => l.DramToL1Bytes)},{Layers.Sum(l => l.L2ToL1Bytes)},{Layers.Sum(l => l.DramToL2Bytes)},{Layers.Sum(l => l.L1ToL2Bytes)},{Layers.Sum(l => l.L1ToDramBytes)},{TotalMacs},\n");
         return sb.ToString();
     }
 
@@ -129,16 +138,16 @@ public sealed class CompileReport
         }
 
         sb.Append('\n');
-        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-24} {"op",-11} {"gemm",-22} {"tile",-14} {"tiles",8} {"instr",7} {"L1 used",15} {"out",-4} {"DRAM>L1",12} {"L2>L1",12} {"DRAM>L2",12} {"L1>L2",12} {"L1>DRAM",12} {"MACs",14}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-24} {"op",-11} {"gemm",-22} {"tile",-18} {"tiles",8} {"instr",7} {"L1 used",15} {"out",-4} {"DRAM>L1",12} {"L2>L1",12} {"DRAM>L2",12} {"L1>L2",12} {"L1>DRAM",12} {"MACs",14}\n");
         foreach (LayerReport l in Layers)
         {
             string l1 = l.L1Used > 0 ? $"{l.L1Used}/{l.L1Capacity}" : "-";
             sb.Append(CultureInfo.InvariantCulture,
-                $"{Trim(l.Name, 24),-24} {l.Op,-11} {Trim(l.GemmShape, 22),-22} {l.Tile,-14} {l.Tiles,8} {l.EmittedInstructions,7} {l1,15} {l.OutputIn,-4} {l.DramToL1Bytes,12} {l.L2ToL1Bytes,12} {l.DramToL2Bytes,12} {l.L1ToL2Bytes,12} {l.L1ToDramBytes,12} {l.Macs,14}\n");
+                $"{Trim(l.Name, 24),-24} {l.Op,-11} {Trim(l.GemmShape, 22),-22} {TileText(l),-18} {l.Tiles,8} {l.EmittedInstructions,7} {l1,15} {l.OutputIn,-4} {l.DramToL1Bytes,12} {l.L2ToL1Bytes,12} {l.DramToL2Bytes,12} {l.L1ToL2Bytes,12} {l.L1ToDramBytes,12} {l.Macs,14}\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture,
-            $"{"total",-24} {string.Empty,-11} {string.Empty,-22} {string.Empty,-14} {TotalTiles,8} {Layers.Sum(l => l.EmittedInstructions),7} {string.Empty,15} {string.Empty,-4} {Layers.Sum(l => l.DramToL1Bytes),12} {Layers.Sum(l => l.L2ToL1Bytes),12} {Layers.Sum(l => l.DramToL2Bytes),12} {Layers.Sum(l => l.L1ToL2Bytes),12} {Layers.Sum(l => l.L1ToDramBytes),12} {TotalMacs,14}\n");
+            $"{"total",-24} {string.Empty,-11} {string.Empty,-22} {string.Empty,-18} {TotalTiles,8} {Layers.Sum(l => l.EmittedInstructions),7} {string.Empty,15} {string.Empty,-4} {Layers.Sum(l => l.DramToL1Bytes),12} {Layers.Sum(l => l.L2ToL1Bytes),12} {Layers.Sum(l => l.DramToL2Bytes),12} {Layers.Sum(l => l.L1ToL2Bytes),12} {Layers.Sum(l => l.L1ToDramBytes),12} {TotalMacs,14}\n");
         return sb.ToString();
     }
 

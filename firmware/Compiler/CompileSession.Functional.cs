@@ -298,7 +298,7 @@ internal sealed partial class CompileSession
     /// <summary>Packs the weight tiles of a group (one block per problem, N tile and K chunk), once per distinct plan.</summary>
     private FnArea FnWeights(int li, Layer layer, int pi, GemmPhase g, long fullN, GemmPlan plan)
     {
-        string key = Compiler.Str($"{li}:{pi}:{_fnColOffset}:{g.N}:{plan.Nt}:{plan.Kt}");
+        string key = Compiler.Str($"{li}:{pi}:{_fnColOffset}:{g.N}:{plan.Nt}:{plan.Kt}:{plan.Window}");
         if (_fnAreas.TryGetValue(key, out FnArea? area))
         {
             return area;
@@ -333,7 +333,16 @@ internal sealed partial class CompileSession
                 {
                     long k0 = j * plan.Kt;
                     long kc = Math.Min(plan.Kt, g.K - k0);
-                    byte[] block = WeightPacking.Pack(slice, fullN, k0, kc, _fnColOffset + (ni * plan.Nt), nt, es, plan.Flags, layer.Name);
+                    ReadOnlySpan<byte> rows = slice;
+                    if (plan.Window && chunks > 1)
+                    {
+                        // A window chunk holds channels [j·Cc, j·Cc + cc) of every filter tap: its K rows (r, s, c) in RSC
+                        // order are gathered from the layer's rows (r·S + s)·C/groups + c.
+                        rows = WindowChunkRows(slice, layer, fullN, j * plan.Cc, kc / ((long)layer.R * layer.S), es);
+                        k0 = 0;
+                    }
+
+                    byte[] block = WeightPacking.Pack(rows, fullN, k0, kc, _fnColOffset + (ni * plan.Nt), nt, es, plan.Flags, layer.Name);
                     if (block.Length > plan.WBytes)
                     {
                         throw new CompileException(Compiler.Str(
@@ -358,10 +367,57 @@ internal sealed partial class CompileSession
         return area;
     }
 
+    /// <summary>The K rows (r, s, c) for c in [c0, c0 + cc) of a conv's dense [R·S·Cg][N] weights, in RSC order.</summary>
+    private static byte[] WindowChunkRows(ReadOnlySpan<byte> dense, Layer layer, long n, long c0, long cc, int es)
+    {
+        long cg = layer.C / Math.Max(1, layer.Groups);
+        long taps = (long)layer.R * layer.S;
+        long rowBytes = n * es;
+        var rows = new byte[taps * cc * rowBytes];
+        for (long t = 0; t < taps; t++)
+        {
+            dense.Slice((int)(((t * cg) + c0) * rowBytes), (int)(cc * rowBytes)).CopyTo(rows.AsSpan((int)(t * cc * rowBytes)));
+        }
+
+        return rows;
+    }
+
     /// <summary>The A operand of a tile at <paramref name="pos"/>, K chunk <paramref name="j"/>, into L1 as an [M][kc] tile.</summary>
     private void FnACopy(int li, StreamBuilder d, MemRef l1, Loc src, (long Problem, long Mi, long Ni) pos, TileClass tc, int j, GemmPlan plan)
     {
+        if (plan.Window)
+        {
+            FnWindow(d, _graph.Layers[li], l1, src, pos, tc, j, plan);
+            return;
+        }
+
         FnATile(d, _graph.Layers[li], l1, src, pos.Problem, pos.Mi * plan.Mt, tc.M, j * plan.Kt, tc.Chunks[j], plan.ElementBytes, _fnPhase!);
+    }
+
+    /// <summary>
+    /// The input window of window tile <paramref name="pos"/>, K chunk <paramref name="j"/> (channels [j·Cc, j·Cc + kc/(R·S))
+    /// of problem p's group), into L1 as the conv instruction reads it: per sample the input rows the strip reads
+    /// (<see cref="ConvGeometry.InRow0"/>, <see cref="ConvGeometry.InRows"/>), W pixels of those channels each. All
+    /// channels: one contiguous copy (the NHWC rows of consecutive samples are contiguous too); else one copy2d.
+    /// </summary>
+    private void FnWindow(StreamBuilder d, Layer layer, MemRef l1, Loc src, (long Problem, long Mi, long Ni) pos, TileClass tc, int j, GemmPlan plan)
+    {
+        int es = plan.ElementBytes;
+        ConvGeometry cg = WindowConv(layer, plan, tc.M, tc.N, pos.Mi, tc.Chunks[j], exact: true);
+        long pq = cg.P * cg.Q;
+        long m0 = pos.Mi * plan.Mt;
+        long sample = m0 / pq;
+        long c0 = (pos.Problem * (layer.C / Math.Max(1, layer.Groups))) + (j * plan.Cc);
+        long pixels = cg.N * cg.InRows * layer.W;
+        long from = ((((sample * layer.H) + cg.InRow0) * layer.W * layer.C) + c0) * es;
+        if (cg.C == layer.C)
+        {
+            d.Copy(l1, Act(src, from), pixels * layer.C * es);
+        }
+        else
+        {
+            d.Copy2d(l1, Act(src, from), pixels, cg.C * es, cg.C * es, layer.C * es);
+        }
     }
 
     /// <summary>The weight tile (packed block, or the B operand rows from the layer input) of a tile at <paramref name="pos"/>, K chunk <paramref name="j"/>.</summary>

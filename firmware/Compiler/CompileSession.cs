@@ -162,6 +162,18 @@ internal sealed partial class CompileSession
 
     private sealed record GemmPlan(long Mt, long Nt, long Kt, long ABytes, long WBytes, long CBytes, int OutBytes, int ElementBytes, Precision Prec, SpuFlags Flags)
     {
+        /// <summary>
+        /// Window (conv strip) tile: the DMA copies the input rows under the tile's output pixels into L1 and the SPU runs
+        /// <c>conv</c> on them (implicit im2col), K chunks split the channels. False: im2col rows and <c>matmul</c>.
+        /// </summary>
+        public bool Window { get; init; }
+
+        /// <summary>Window tiles: output rows per tile (a strip of one sample), 0 when a tile is whole samples.</summary>
+        public long WinRows { get; init; }
+
+        /// <summary>Window tiles: input channels per K chunk (Kt = R·S·Cc).</summary>
+        public long Cc { get; init; }
+
         public ulong A(int b) => (ulong)(b * (ABytes + WBytes));
 
         public ulong W(int b) => (ulong)((b * (ABytes + WBytes)) + ABytes);
@@ -994,6 +1006,8 @@ internal sealed partial class CompileSession
             {
                 rep.GemmShape = g.Shape;
                 rep.Tile = Compiler.Str($"{plan.Mt}x{plan.Nt}x{plan.Kt}");
+                rep.TileForm = !plan.Window ? string.Empty
+                    : plan.WinRows > 0 ? Compiler.Str($"w{plan.WinRows}r") : Compiler.Str($"w{plan.Mt / WholePq(layer)}s");
             }
             else if (pi > 0 && chip == 0 && gi == 0)
             {
@@ -1051,6 +1065,36 @@ internal sealed partial class CompileSession
     private long WeightTileBytes(long k, long n, int elementBytes, SpuFlags flags) =>
         _t.WeightTileBytes is { } f ? f(k, n, elementBytes, flags) : Lowering.WeightTileBytes(k, n, elementBytes, flags);
 
+    /// <summary>
+    /// Bytes the DMA moves into L1 for an A tile of <paramref name="m"/> GEMM rows and a K chunk of
+    /// <paramref name="kc"/>: window plans the input window (<see cref="WindowBytes"/>), else the im2col rows m·kc
+    /// (the DMA forms them: a conv input pixel is copied once per filter tap that reads it).
+    /// </summary>
+    private static long ABytes(Layer layer, GemmPlan plan, long m, long kc) =>
+        plan.Window ? WindowBytes(layer, plan.WinRows, m, kc / ((long)layer.R * layer.S), plan.ElementBytes) : m * kc * plan.ElementBytes;
+
+    /// <summary>
+    /// Input window of a window tile of <paramref name="m"/> output pixels and <paramref name="cc"/> channels: a strip of
+    /// <paramref name="rows"/> output rows reads min(H, (rows − 1)·stride + R) input rows (an interior strip; strips at
+    /// the image edge read fewer, the timing compile counts every strip as interior) of W pixels; whole-sample tiles
+    /// (<paramref name="rows"/> 0) read m / (P·Q) whole images. No padding is stored (the SPU reads it as zero).
+    /// </summary>
+    internal static long WindowBytes(Layer layer, long rows, long m, long cc, int es)
+    {
+        if (rows > 0)
+        {
+            long inRows = Math.Min(layer.H, ((rows - 1) * layer.Stride) + layer.R);
+            return inRows * layer.W * cc * es;
+        }
+
+        long pq = Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad) * Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
+        return Math.Max(1, m / pq) * layer.H * layer.W * cc * es;
+    }
+
+    /// <summary>Whether a conv layer may use window tiles: a filter wider than 1×1 or a stride (im2col then copies more than the input).</summary>
+    private static bool WindowEligible(Layer layer) =>
+        layer.Op == OpKind.Conv && ((long)layer.R * layer.S > 1 || layer.Stride > 1) && layer.H <= 65535 && layer.W <= 65535;
+
     /// <summary>Cycles of one matmul on one SPU: the target's SPU model, else a weight-stationary fold estimate.</summary>
     private long SpuCycles(long m, long n, long k, Precision prec, SpuFlags flags)
     {
@@ -1072,7 +1116,7 @@ internal sealed partial class CompileSession
     /// the channels together move bytes no faster than the cluster's rate. Weight tiles a SPU already holds are not counted again
     /// when the tile's K fits one or two chunks (<see cref="EmitGroup"/> skips those copies).
     /// </summary>
-    private double EstimateCycles(Layer layer, GemmPhase g, long mt, long nt, long kt, int es, SpuFlags flags, Precision prec, int outBytes)
+    private double EstimateCycles(GemmPhase g, long mt, long nt, long kt, long a, int es, SpuFlags flags, Precision prec, int outBytes)
     {
         long chunks = (g.K + kt - 1) / kt;
         long mTiles = (g.M + mt - 1) / mt, nTiles = (g.N + nt - 1) / nt;
@@ -1080,7 +1124,6 @@ internal sealed partial class CompileSession
         long p = _t.SpusPerCluster;
         long rounds = (tiles + p - 1) / p;
         long spu = chunks * SpuCycles(mt, nt, kt, prec, flags);
-        long a = Lowering.ATileBytes(layer, mt, kt, g.K, es);
         long w = g.SharedWeights ? WeightTileBytes(kt, nt, es, flags) : kt * nt * es;
 
         // Weight reuse: a SPU takes a contiguous run of tiles (M fastest), so per run of mTiles tiles sharing a weight
@@ -1183,7 +1226,7 @@ internal sealed partial class CompileSession
                 foreach (long mt in mts)
                 {
                     long instr = g.Problems * ((g.M + mt - 1) / mt) * ((g.N + nt - 1) / nt) * chunks;
-                    double cycles = EstimateCycles(layer, g, mt, nt, kt, es, flags, prec, outBytes);
+                    double cycles = EstimateCycles(g, mt, nt, kt, mt * kt * es, es, flags, prec, outBytes);
                     (double, long, long) score = (cycles, instr, -(mt * nt));
                     if (best is null || score.CompareTo(bestScore) < 0)
                     {
@@ -1199,6 +1242,11 @@ internal sealed partial class CompileSession
             }
         }
 
+        if (WindowEligible(layer) && g.SharedWeights && _options.WindowTiles)
+        {
+            PlanWindow(layer, g, es, prec, flags, outBytes, ref best, ref bestScore);
+        }
+
         if (best is null)
         {
             long w = WeightTileBytes(minK, minN, es, flags);
@@ -1208,6 +1256,105 @@ internal sealed partial class CompileSession
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// Window tile candidates of a conv phase (<see cref="GemmPlan.Window"/>): M tiles of ρ output rows of one sample
+    /// (ρ dividing P, so strips never straddle samples) or of ν whole samples; K chunks of R·S·cc (cc channels of the
+    /// window each); N splits as for im2col tiles. A candidate fits when 2·(window + weight tile) + 2·C ≤ L1, and is
+    /// scored by the same cost model with the window's bytes as the A copy; it replaces <paramref name="best"/> when it
+    /// scores lower.
+    /// </summary>
+    private void PlanWindow(Layer layer, GemmPhase g, int es, Precision prec, SpuFlags flags, int outBytes, ref GemmPlan? best, ref (double Cycles, long Instr, long Neg) bestScore)
+    {
+        long pOut = Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad);
+        long qOut = Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
+        long rs = (long)layer.R * layer.S;
+        long cg = g.K / rs;
+        long samples = g.M / Math.Max(1, pOut * qOut);
+        if (pOut < 1 || qOut < 1 || cg < 1 || rs * cg != g.K || samples * pOut * qOut != g.M)
+        {
+            return;
+        }
+
+        var units = new List<(long Mt, long Rows)>();
+        for (long rho = 1; rho < pOut; rho++)
+        {
+            if (pOut % rho == 0 && rho * qOut <= 65535)
+            {
+                units.Add((rho * qOut, rho));
+            }
+        }
+
+        for (long nu = 1; nu <= samples && nu * pOut * qOut <= 65535; nu++)
+        {
+            units.Add((nu * pOut * qOut, 0));
+        }
+
+        long minN = Math.Min(g.N, _t.ArrayCols);
+        long lastCc = -1;
+        int tried = 0;
+        for (long nc = 1; nc <= cg && tried < 48; nc++)
+        {
+            long cc = (cg + nc - 1) / nc;
+            if (cc == lastCc)
+            {
+                continue;
+            }
+
+            lastCc = cc;
+            tried++;
+            long kt = rs * cc;
+            long chunks = (cg + cc - 1) / cc;
+            if (kt > 65536 || (chunks > 1 && flags.Format == SparseFormat.NofM && flags.Ratio > 1 && cc % flags.Ratio != 0))
+            {
+                continue;
+            }
+
+            if (chunks > 1 && prec == Precision.Bf16)
+            {
+                // Channel chunks reorder the reduction ((r, s, c) within a chunk, chunk after chunk): exact in INT32, but
+                // FP32 sums would round differently from the layer's K order, so BF16 window tiles keep all channels.
+                break;
+            }
+
+            int cEs = prec == Precision.Int8 && chunks == 1 ? 1 : 4;
+            long lastNt = -1;
+            for (long jn = 1; jn <= g.N; jn++)
+            {
+                long nt = Math.Min(65535, (g.N + jn - 1) / jn);
+                if (nt == lastNt)
+                {
+                    continue;
+                }
+
+                lastNt = nt;
+                if (nt < minN)
+                {
+                    break;
+                }
+
+                long w = WeightTileBytes(kt, nt, es, flags);
+                foreach ((long mt, long rows) in units)
+                {
+                    long a = WindowBytes(layer, rows, mt, cc, es);
+                    long c = mt * nt * cEs;
+                    if ((2 * (a + w)) + (2 * c) > _t.L1Bytes)
+                    {
+                        continue;
+                    }
+
+                    long instr = g.Problems * ((g.M + mt - 1) / mt) * ((g.N + nt - 1) / nt) * chunks;
+                    double cycles = EstimateCycles(g, mt, nt, kt, a, es, flags, prec, outBytes);
+                    (double, long, long) score = (cycles, instr, -(mt * nt));
+                    if (best is null || score.CompareTo(bestScore) < 0)
+                    {
+                        bestScore = score;
+                        best = new GemmPlan(mt, nt, kt, a, w, c, outBytes, es, prec, flags) { Window = true, WinRows = rows, Cc = cc };
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The tile classes of a GEMM phase: full and edge tiles along M and N, each with its K chunks.</summary>
@@ -1314,7 +1461,6 @@ internal sealed partial class CompileSession
                 }
 
                 rotate = (rotate + rem) % p;
-                long kTotal = tc.Chunks.Sum();
                 for (long r = 0; r < q + (rem > 0 ? 1 : 0); r++)
                 {
                     var slotList = new List<int>();
@@ -1360,7 +1506,7 @@ internal sealed partial class CompileSession
                             }
 
                             long kc = tc.Chunks[j];
-                            bytes += (bits & LoadA) != 0 ? Lowering.ATileBytes(layer, tc.M, kc, kTotal, plan.ElementBytes) : 0;
+                            bytes += (bits & LoadA) != 0 ? ABytes(layer, plan, tc.M, kc) : 0;
                             bytes += (bits & LoadW) != 0 ? (sharedWeights ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
                             parity[i] ^= 1;
                         }
@@ -1400,7 +1546,6 @@ internal sealed partial class CompileSession
             rep.Tiles += n;
             rep.MatmulInstructions += n * tc.Chunks.Length;
             rep.Macs += n * tc.M * tc.N * tc.Chunks.Sum();
-            long kTotal = tc.Chunks.Sum();
             long aBytes = 0, wBytes = 0;
             foreach (int mask in st.Masks)
             {
@@ -1408,7 +1553,7 @@ internal sealed partial class CompileSession
                 {
                     long kc = tc.Chunks[j];
                     int bits = ChunkMask(mask, j);
-                    aBytes += (bits & LoadA) != 0 ? Lowering.ATileBytes(layer, tc.M, kc, kTotal, plan.ElementBytes) : 0;
+                    aBytes += (bits & LoadA) != 0 ? ABytes(layer, plan, tc.M, kc) : 0;
                     wBytes += (bits & LoadW) != 0 ? (bLoc is null ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
                 }
             }
@@ -1484,12 +1629,13 @@ internal sealed partial class CompileSession
         {
             (int k, int s) = slots[i];
             StreamBuilder b = _spu[chip, k, s]!;
-            var mine = new List<int>();
+            var mine = new List<(int Class, long Tile, bool MFastest)>();
             foreach (Step st in steps)
             {
-                if (Array.IndexOf(st.Slots, i) >= 0)
+                int at = Array.IndexOf(st.Slots, i);
+                if (at >= 0)
                 {
-                    mine.Add(st.Class);
+                    mine.Add((st.Class, st.Tiles[at], st.MFastest));
                 }
             }
 
@@ -1498,7 +1644,7 @@ internal sealed partial class CompileSession
                 b.HasWork = true;
             }
 
-            Compress(mine, (x, y) => x == y, b, ci => EmitSpuTile(b, _spuSide[chip, k, s], k, s, classes[ci], plan));
+            Compress(mine, (x, y) => x.Class == y.Class, b, t => EmitSpuTile(b, _spuSide[chip, k, s], k, s, layer, classes[t.Class], plan, TilePos(classes[t.Class], t.Tile, t.MFastest)));
         }
     }
 
@@ -1553,7 +1699,6 @@ internal sealed partial class CompileSession
     /// </summary>
     private void EmitDmaStep(int li, StreamBuilder d, int chip, int k, int[] spus, long[] tiles, int[] masks, bool mFastest, TileClass tc, GemmPlan plan, Loc src, Loc dst, Loc? bLoc)
     {
-        long kTotal = tc.Chunks.Sum();
         Loc weights = new(MemSpace.Dram, _weightsBase + _layerWeights[li], long.MaxValue / 4);
         for (int j = 0; j < tc.Chunks.Length; j++)
         {
@@ -1565,7 +1710,7 @@ internal sealed partial class CompileSession
                 int b = st.Parity;
                 long tile = tiles[x];
                 int bits = ChunkMask(masks[x], j);
-                long aBytes = Lowering.ATileBytes(_graph.Layers[li], tc.M, kc, kTotal, plan.ElementBytes);
+                long aBytes = ABytes(_graph.Layers[li], plan, tc.M, kc);
                 long wBytes = bLoc is null ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes;
                 d.Wait(SlotToken(k, s, 2 + b));
                 if ((bits & LoadA) != 0)
@@ -1641,7 +1786,34 @@ internal sealed partial class CompileSession
         st.Pending = null;
     }
 
-    private void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, TileClass tc, GemmPlan plan)
+    /// <summary>
+    /// The conv instruction of window tile <paramref name="mi"/> (an M tile index of the phase), K chunk of
+    /// <paramref name="kc"/>: a strip (ROWS = the plan's rows, ROW0 from the tile's position) or whole samples. Timing
+    /// compiles (whose loops repeat one tile) pass <paramref name="exact"/> false and get an interior strip: the SPU
+    /// time depends only on M = N·rows·Q.
+    /// </summary>
+    private static ConvGeometry WindowConv(Layer layer, GemmPlan plan, long m, long n, long mi, long kc, bool exact)
+    {
+        long pOut = Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad);
+        long qOut = Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
+        long cc = kc / ((long)layer.R * layer.S);
+        long samples = 1, rows = 0, row0 = 0;
+        if (plan.WinRows > 0)
+        {
+            rows = plan.WinRows;
+            row0 = exact ? (mi * plan.Mt) % (pOut * qOut) / qOut : Math.Min(1, pOut - rows);
+        }
+        else
+        {
+            samples = Math.Max(1, m / (pOut * qOut));
+        }
+
+        return new ConvGeometry(samples, layer.H, layer.W, cc, n, layer.R, layer.S, layer.Stride, layer.Pad, rows, row0);
+    }
+
+    private static long WholePq(Layer layer) => Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad) * Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
+
+    private void EmitSpuTile(StreamBuilder b, SpuState st, int k, int s, Layer layer, TileClass tc, GemmPlan plan, (long Problem, long Mi, long Ni) pos)
     {
         int cb = st.CParity;
         st.CParity ^= 1;
@@ -1665,7 +1837,16 @@ internal sealed partial class CompileSession
                 f = f with { OutBf16 = true };
             }
 
-            b.Matmul(tc.M, tc.N, tc.Chunks[j], MemRef.Of(MemSpace.L1, plan.A(buf)), MemRef.Of(MemSpace.L1, plan.W(buf)), MemRef.Of(MemSpace.L1, plan.C(cb)), plan.Prec, f);
+            if (plan.Window)
+            {
+                ConvGeometry cg = WindowConv(layer, plan, tc.M, tc.N, pos.Mi, tc.Chunks[j], Fn);
+                b.Conv(cg, MemRef.Of(MemSpace.L1, plan.A(buf)), MemRef.Of(MemSpace.L1, plan.W(buf)), MemRef.Of(MemSpace.L1, plan.C(cb)), plan.Prec, f);
+            }
+            else
+            {
+                b.Matmul(tc.M, tc.N, tc.Chunks[j], MemRef.Of(MemSpace.L1, plan.A(buf)), MemRef.Of(MemSpace.L1, plan.W(buf)), MemRef.Of(MemSpace.L1, plan.C(cb)), plan.Prec, f);
+            }
+
             b.Signal(SlotToken(k, s, 2 + buf));
             st.Parity ^= 1;
         }

@@ -119,6 +119,12 @@ public sealed record CompileOptions
     public bool OperandReuse { get; init; } = true;
 
     /// <summary>
+    /// Conv layers with a filter wider than 1×1 or a stride may use window tiles (the input rows under a strip of output
+    /// rows in L1, the SPU's <c>conv</c>; docs/compiler.md) where the cost model prefers them. False: im2col tiles only.
+    /// </summary>
+    public bool WindowTiles { get; init; } = true;
+
+    /// <summary>
     /// Tests only: operand reuse keyed by tile indices within a tile class (the keys before session 4), which lets an
     /// edge tile skip the copy of a full tile's operand; functional tests show that the comparison then fails.
     /// </summary>

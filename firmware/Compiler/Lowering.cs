@@ -62,32 +62,6 @@ public static class Lowering
     public static long Macs(WorkloadGraph graph) => graph.Layers.Sum(Macs);
 
     /// <summary>Bytes per element of a layer's activations.</summary>
-    /// <summary>
-    /// Bytes the DMA moves into L1 for one A tile of <paramref name="m"/> GEMM rows and a K-chunk of
-    /// <paramref name="kc"/> (of <paramref name="kTotal"/>). For a convolution the SPU forms the im2col rows from the
-    /// input window in L1 (implicit GEMM), so the tile needs only the unique input pixels under its output pixels:
-    /// the output tile covers ⌈m/Q⌉ + 1 output rows at most (it may straddle rows), i.e. (rows − 1)·stride + R input
-    /// rows of the padded width (or (m − 1)·stride + S columns when it is shorter than a row), times C/groups channels;
-    /// never more than the im2col tile m·kTotal, and a K-chunk takes its share kc/kTotal. Other layers: m·kc.
-    /// </summary>
-    public static long ATileBytes(Layer layer, long m, long kc, long kTotal, int elementBytes)
-    {
-        long im2col = m * kc * elementBytes;
-        if (layer.Op != OpKind.Conv || (layer.R == 1 && layer.S == 1 && layer.Stride == 1))
-        {
-            return im2col;
-        }
-
-        long p = ConvOut(layer.H, layer.R, layer.Stride, layer.Pad);
-        long q = ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
-        long rows = Math.Min(p, ((m + q - 1) / q) + 1);
-        long inRows = Math.Min(layer.H + (2L * layer.Pad), ((rows - 1) * layer.Stride) + layer.R);
-        long inCols = m < q ? Math.Min(layer.W + (2L * layer.Pad), ((m - 1) * layer.Stride) + layer.S) : layer.W + (2L * layer.Pad);
-        long unique = inRows * inCols * (layer.C / Math.Max(1, layer.Groups)) * elementBytes;
-        long full = Math.Min(unique, m * kTotal * elementBytes);
-        return Math.Max(1, ((full * kc) + kTotal - 1) / kTotal);
-    }
-
     public static int ElementBytes(Layer layer) => layer.Precision == LayerPrecision.Bf16 ? 2 : 1;
 
     /// <summary>Output elements of one sample.</summary>

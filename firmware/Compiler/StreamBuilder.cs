@@ -108,6 +108,12 @@ internal sealed class StreamBuilder
         Add(new Instruction(Opcode.Matmul, m, n, k, a.Pack(), b.Pack(), c.Pack(), 0, ((long)prec << 48) | flags.Pack()));
     }
 
+    /// <summary>Implicit-GEMM convolution over the input window in L1 (<see cref="ConvGeometry"/>; ROWS 0 is the whole image).</summary>
+    public void Conv(ConvGeometry g, MemRef input, MemRef weights, MemRef output, Precision prec, SpuFlags flags)
+    {
+        Add(new Instruction(Opcode.Conv, g.PackA(), g.PackB(), input.Pack(), weights.Pack(), output.Pack(), g.PackF(), 0, ((long)prec << 48) | flags.Pack()));
+    }
+
     /// <summary>
     /// Elementwise op over <paramref name="rows"/> rows of <paramref name="elems"/> elements (0 or 1: one row). SRC1:
     /// per element, or with <paramref name="bcast"/> one scalar per row, or with <paramref name="rowVector"/> one row

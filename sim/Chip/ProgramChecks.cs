@@ -114,20 +114,18 @@ public static class ProgramChecks
 
             case Opcode.Conv:
                 {
-                    long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
-                    long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
+                    var g = ConvGeometry.Decode(i);
                     bool bf16 = (((i.H >> 48) & 0xFF) == 1);
                     int es = bf16 ? 2 : 1;
                     SpuFlags f = SpuFlags.Unpack(i.H & SpuFlags.Mask);
                     int ratio = Math.Max(1, f.Ratio);
-                    long pOut = Engines.EngineTiming.ConvOut(h, r, stride, pad);
-                    long qOut = Engines.EngineTiming.ConvOut(w, s, stride, pad);
-                    list.Add((2, n * h * w * c * es));
-                    list.Add((3, ((r * s * c) + ratio - 1) / ratio * k * es));
-                    list.Add((4, n * pOut * qOut * k * (f.Requantize ? 1 : 4)));
+                    (long m, long n, long k) = g.Gemm;
+                    list.Add((2, g.InElements * es));
+                    list.Add((3, (k + ratio - 1) / ratio * n * es));
+                    list.Add((4, m * n * (f.Requantize ? 1 : 4)));
                     if (f.Bias)
                     {
-                        list.Add((6, k * 4));
+                        list.Add((6, n * 4));
                     }
 
                     break;

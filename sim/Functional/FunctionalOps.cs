@@ -219,7 +219,56 @@ public static class FunctionalOps
     public static string? Matmul(FunctionalMemory mem, long m, long n, long k, MemRef a, MemRef b, MemRef c, MemRef? bias, bool bf16, SpuFlags flags)
     {
         int es = bf16 ? 2 : 1;
-        byte[] av = mem.Read(a, m * k * es);
+        return Gemm(mem, m, n, k, mem.Read(a, m * k * es), b, c, bias, bf16, flags);
+    }
+
+    /// <summary>
+    /// conv N, H, W, C, K, R, S, STRIDE, PAD, IN, WT, OUT, PREC, FLAGS [bias=] [ROWS] [ROW0]: the implicit GEMM of
+    /// the strip (docs/isa.md): the im2col rows of output pixels (sample, row, column) are formed from the window in
+    /// IN (per sample the input rows [InRow0, InRow0 + InRows), zero outside the image), weights RSCK (K index
+    /// (r·S + s)·C + c) in FLAGS format, OUT [N·rows·Q][K] row-major.
+    /// </summary>
+    public static string? Conv(FunctionalMemory mem, ConvGeometry g, MemRef input, MemRef b, MemRef c, MemRef? bias, bool bf16, SpuFlags flags)
+    {
+        if (g.Check() is { } bad)
+        {
+            return "conv: " + bad;
+        }
+
+        int es = bf16 ? 2 : 1;
+        byte[] window = mem.Read(input, g.InElements * es);
+        (long m, long n, long k) = g.Gemm;
+        var av = new byte[m * k * es];
+        long rows = g.OutRows, q = g.Q, h0 = g.InRow0, hn = g.InRows;
+        long perSample = hn * g.W * g.C;
+        long rowBytes = g.C * es;
+        for (long i = 0; i < m; i++)
+        {
+            long smp = i / (rows * q), pp = g.Row0 + (i % (rows * q) / q), qq = i % q;
+            for (long r = 0; r < g.R; r++)
+            {
+                long h = (pp * g.Stride) - g.Pad + r - h0;
+                for (long s = 0; s < g.S; s++)
+                {
+                    long w = (qq * g.Stride) - g.Pad + s;
+                    if (h < 0 || h >= hn || w < 0 || w >= g.W)
+                    {
+                        continue; // padding: the im2col entries stay zero
+                    }
+
+                    long from = ((smp * perSample) + (((h * g.W) + w) * g.C)) * es;
+                    long to = ((i * k) + (((r * g.S) + s) * g.C)) * es;
+                    Array.Copy(window, from, av, to, rowBytes);
+                }
+            }
+        }
+
+        return Gemm(mem, m, n, k, av, b, c, bias, bf16, flags);
+    }
+
+    private static string? Gemm(FunctionalMemory mem, long m, long n, long k, byte[] av, MemRef b, MemRef c, MemRef? bias, bool bf16, SpuFlags flags)
+    {
+        int es = bf16 ? 2 : 1;
         long packedBytes = MaxPackedBytes(k, n, es, flags);
         byte[] packed = mem.Read(b, packedBytes);
         var w = new byte[k * n * es];

@@ -26,7 +26,8 @@ public class KernelTimingTests
     {
         string root = Antoum.Tests.Isa.KernelTests.RepoRoot() ?? throw new InvalidOperationException("repository root (AntoumSim.sln) not found");
         AkpProgram program = Assembler.Assemble(File.ReadAllText(Path.Combine(root, "firmware", "kernels", name)), name);
-        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", [.. Antoum.Sim.Validation.Validator.Neutral(), "chip.spu.formats.bitmap.imbalance=binomial"]).Config) with { DramDevice = null };
+        // ws pinned: the replay's SPU rule restates the ws mapping (the shipped dataflow is os since the convwin work).
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", [.. Antoum.Sim.Validation.Validator.Neutral(), "chip.spu.formats.bitmap.imbalance=binomial", "chip.spu.dataflow=ws"]).Config) with { DramDevice = null };
 
         ProgramSummary sim = ProgramRunner.Run(ProgramRunner.Build(p, program, name), ulong.MaxValue, ulong.MaxValue);
         Dictionary<EngineId, ulong> reference = new Replay(p, program).Run();

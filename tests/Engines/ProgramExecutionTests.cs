@@ -36,7 +36,8 @@ public class ProgramExecutionTests
     public void SparseMatmulTakesTheFoldFormulaOnTheReducedDepth()
     {
         // The binomial imbalance model (the shipped bitmap format is balanced since issue 6; this pins the binomial formula).
-        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", [.. Antoum.Sim.Validation.Validator.Neutral(), "chip.spu.formats.bitmap.imbalance=binomial"]).Config) with { DramDevice = null };
+        // ws pinned (the shipped dataflow is os): the expected count below restates the ws mapping.
+        CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4", [.. Antoum.Sim.Validation.Validator.Neutral(), "chip.spu.formats.bitmap.imbalance=binomial", "chip.spu.dataflow=ws"]).Config) with { DramDevice = null };
         ProgramSummary s = Run(".engine spu.0.0\n matmul 64, 64, 128, l1[0x0], l1[0x2000], l1[0x4000], int8, fmt=bitmap:4\n end\n", p);
 
         // Bitmap at 4x is unstructured: the 32 columns run in lockstep, so the reduction length is the expected

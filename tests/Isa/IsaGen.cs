@@ -89,6 +89,15 @@ internal static class IsaGen
             }
         }
 
+        if (info.Op == Opcode.Conv)
+        {
+            // A strip (ROWS, ROW0) must lie inside the P output rows: clamp the random fields into range.
+            ConvGeometry g = ConvGeometry.Decode(ins);
+            long rows = g.P == 0 ? 0 : Math.Min(g.Rows, g.P);
+            long row0 = rows == 0 ? 0 : Math.Min(g.Row0, g.P - rows);
+            ins = ins.With(5, (g with { Rows = rows, Row0 = row0 }).PackF());
+        }
+
         if (scalar is not null)
         {
             var prec = (Precision)info.Operand("prec").Read(ins);

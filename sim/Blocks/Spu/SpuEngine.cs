@@ -8,7 +8,8 @@ namespace Antoum.Sim.Blocks.Spu;
 /// <summary>
 /// SPU engine: executes <c>matmul</c> and <c>conv</c> from its instruction stream, timed by
 /// <see cref="SpuTiming.Gemm"/> (fold-based systolic timing for the configured dataflow, weight sparsity in the
-/// FLAGS format and ratio, activation skipping, BF16 rate). A conv runs as its im2col GEMM.
+/// FLAGS format and ratio, activation skipping, BF16 rate). A conv runs as its implicit GEMM (M = N·rows·Q; a strip
+/// form reads only its input window, <see cref="ConvGeometry"/>).
 /// Operands are assumed resident in L1 (DMA puts them there; the loader checks they fit).
 /// Statistics: those of <see cref="EngineCore"/> plus <c>macs</c> (useful MACs), <c>issuedMacs</c> (R·C per
 /// compute cycle), <c>denseMacs</c> (M·N·K), <c>computeCycles</c> (folds and decode, no pipeline latency),
@@ -74,9 +75,8 @@ public sealed class SpuEngine : EngineCore
                 break;
             case Opcode.Conv:
                 {
-                    long n = i.A & 0xFFFF, h = (i.A >> 16) & 0xFFFF, w = (i.A >> 32) & 0xFFFF, c = (i.A >> 48) & 0xFFFF;
-                    long k = i.B & 0xFFFF, r = (i.B >> 16) & 0xFF, s = (i.B >> 24) & 0xFF, stride = (i.B >> 32) & 0xFF, pad = (i.B >> 40) & 0xFF;
-                    shape = GemmShape.Conv(n, h, w, c, k, r, s, stride, pad);
+                    (long m, long n, long k) = ConvGeometry.Decode(i).Gemm;
+                    shape = new GemmShape(m, n, k);
                     break;
                 }
 
@@ -86,7 +86,9 @@ public sealed class SpuEngine : EngineCore
 
         if (Data is { } data)
         {
-            string? problem = i.Op != Opcode.Matmul ? "functional mode executes matmul only (conv instructions are not computed)"
+            string? problem = i.Op == Opcode.Conv
+                ? Functional.FunctionalOps.Conv(data, ConvGeometry.Decode(i), Resolve(i.C), Resolve(i.D), Resolve(i.E),
+                    flags.Bias ? Resolve(i.G) : null, precision == Precision.Bf16, flags)
                 : Functional.FunctionalOps.Matmul(data, i.A, i.B, i.C, Resolve(i.D), Resolve(i.E), Resolve(i.F),
                     flags.Bias ? Resolve(i.G) : null, precision == Precision.Bf16, flags);
             if (problem is not null)
