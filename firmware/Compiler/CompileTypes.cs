@@ -46,7 +46,9 @@ public sealed record CompileTarget
 
     /// <summary>
     /// DMA channels per cluster (engines dma.K.C, each with its own in-order queue). SPU s's operand loads and output
-    /// drains go to channel s % channels; every other copy goes to channel 0.
+    /// drains go to channel s % min(channels, SPUs); every other copy goes to channel 0, except that with more
+    /// channels than SPUs channel SPUs (dma.K.8 on an 8-SPU cluster) is the prefetch queue of the weight stage
+    /// (<see cref="CompileOptions.Prefetch"/>).
     /// </summary>
     public int DmaChannels { get; init; } = 1;
 
@@ -117,6 +119,20 @@ public sealed record CompileOptions
 
     /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md).</summary>
     public bool OperandReuse { get; init; } = true;
+
+    /// <summary>
+    /// perCluster, micro-batched: stage each layer's weights DRAM → L2 ahead, on the cluster's prefetch queue (a spare
+    /// DMA channel, present when the target has more DMA channels than SPUs per cluster), into a double-buffered L2
+    /// weight stage while the previous layer computes (docs/compiler.md). A segment whose L2 budget cannot hold the
+    /// second buffer without more micro-batch passes stages synchronously on channel 0, as without this option.
+    /// </summary>
+    public bool Prefetch { get; init; } = true;
+
+    /// <summary>
+    /// Tests only: the prefetch queue does not wait for the stage buffer to be released before overwriting it, so a
+    /// layer's weights can be replaced while its tiles still read them; functional tests show that the comparison fails.
+    /// </summary>
+    public bool PrefetchWithoutFreeTokenForTest { get; init; }
 
     /// <summary>
     /// Tests only: operand reuse keyed by tile indices within a tile class (the keys before session 4), which lets an
