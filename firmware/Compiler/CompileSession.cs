@@ -190,7 +190,7 @@ internal sealed partial class CompileSession
 
     private StreamBuilder Add(EngineId id)
     {
-        var b = new StreamBuilder(id) { NoLoops = Fn };
+        var b = new StreamBuilder(id) { NoLoops = Fn, ClusterTokens = _t.ClusterTokens && id.Kind != EngineKind.Cpu };
         _order.Add(b);
         return b;
     }
@@ -315,10 +315,10 @@ internal sealed partial class CompileSession
             Fence(c, k);
             for (int ch = 1; ch < _channels; ch++)
             {
-                _dmaCh[c, k, ch]!.Signal(ChipEndToken);
+                _dmaCh[c, k, ch]!.SignalChip(ChipEndToken);
             }
 
-            _stage[c, k]?.Signal(ChipEndToken);
+            _stage[c, k]?.SignalChip(ChipEndToken);
 
             long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
             if (Fn)
@@ -332,7 +332,7 @@ internal sealed partial class CompileSession
                 _hostBytes += bytes;
             }
 
-            d.Signal(ChipEndToken);
+            d.SignalChip(ChipEndToken);
         });
         for (int c = 0; c < chips; c++)
         {
@@ -352,7 +352,7 @@ internal sealed partial class CompileSession
                 }
             }
 
-            cpu.Wait(ChipEndToken, dmas);
+            cpu.WaitChip(ChipEndToken, dmas);
         }
 
         var streams = new List<EngineStream>();
@@ -409,7 +409,7 @@ internal sealed partial class CompileSession
                     continue;
                 }
 
-                var b = new StreamBuilder(new EngineId(EngineKind.Dma, c, k, _channels)) { NoLoops = Fn };
+                var b = new StreamBuilder(new EngineId(EngineKind.Dma, c, k, _channels)) { NoLoops = Fn, ClusterTokens = _t.ClusterTokens };
                 _order.Insert(_order.IndexOf(_dmaCh[c, k, _channels - 1]!) + 1, b);
                 _stage[c, k] = b;
                 b.Signal(ClusterToken(k, StageFree));

@@ -58,8 +58,15 @@ public sealed record CompileTarget
     /// <summary>Bytes per cycle of one DMA copy into one SPU's L1 (the slower of the L1 and the crossbar), for the tiling cost model.</summary>
     public long DmaBytesPerCycle { get; init; } = 512;
 
-    /// <summary>Cycles of one token signal or wait between engines, for the tiling cost model.</summary>
+    /// <summary>Cycles of one token signal or wait between engines of a cluster, for the tiling cost model.</summary>
     public long SyncCycles { get; init; } = 9;
+
+    /// <summary>
+    /// The card has a sync unit per cluster: tokens between engines of one cluster are emitted cluster-local
+    /// (<c>c:tN</c>); the chip end token, launches and barriers stay with the card's sync unit. False: every token is
+    /// chip-scoped.
+    /// </summary>
+    public bool ClusterTokens { get; init; }
 
     /// <summary>
     /// Cycles of one matmul on one SPU (M, N, K, precision, flags), for the tiling cost model; the simulator passes its
