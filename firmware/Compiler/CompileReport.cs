@@ -149,8 +149,14 @@ public sealed class CompileReport
         long staged = Layers.Sum(l => l.DramToL2Bytes);
         if (staged > 0)
         {
-            string queue = PrefetchQueue.Length > 0 ? $" on {PrefetchQueue}" : string.Empty;
-            sb.Append(CultureInfo.InvariantCulture, $"  DRAM>L2 {staged} B, of which {TotalPrefetchedBytes} B weights prefetched{queue} into the double-buffered L2 stage\n");
+            if (TotalPrefetchedBytes > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  DRAM>L2 {staged} B, of which {TotalPrefetchedBytes} B weights prefetched on {PrefetchQueue} into the double-buffered L2 stage\n");
+            }
+            else
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  DRAM>L2 {staged} B, staged on channel 0 (no weight prefetch)\n");
+            }
         }
 
         sb.Append('\n');
