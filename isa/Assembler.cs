@@ -424,7 +424,7 @@ public static class Assembler
                 case OperandKind.Scalar:
                     return ParseMem(o, text, col);
                 case OperandKind.Token:
-                    return TokenRef.TryParse(text, out TokenRef t) ? t.Pack() : throw Error(col, "expected a token t0..t4095 (or g:tN for card scope)", text);
+                    return TokenRef.TryParse(text, out TokenRef t) ? t.Pack() : throw Error(col, "expected a token t0..t4095 (or g:tN for card scope, c:tN for the engine's cluster)", text);
                 case OperandKind.Engine:
                     if (!EngineId.TryParse(text, out EngineId id, out string? error))
                     {

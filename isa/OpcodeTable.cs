@@ -337,10 +337,10 @@ public static class OpcodeTable
 
             // Sync
             new(Opcode.Signal, "signal", s_any, [Field("token", OperandKind.Token, 0, "counting token")],
-                "add 1 to TOKEN once every earlier instruction of this stream completed", "1 cycle; the token is added control.syncLatency later at the sync unit", null, null),
+                "add 1 to TOKEN once every earlier instruction of this stream completed", "1 cycle; the token is added control.syncLatency later at the sync unit (c: tokens: control.clusterSyncLatency, at the cluster's sync unit)", null, null),
             new(Opcode.Wait, "wait", s_any,
                 [Field("token", OperandKind.Token, 0, "counting token"), Count("count", 1, 1, 65535, "amount to take", OperandPresence.Optional, 1)],
-                "block until TOKEN holds at least COUNT, then take COUNT", "resumes 2 x control.syncLatency after the request when satisfied, else that long after the satisfying signal reaches the sync unit", null, null),
+                "block until TOKEN holds at least COUNT, then take COUNT", "resumes 2 x control.syncLatency (c: tokens: 2 x control.clusterSyncLatency) after the request when satisfied, else that long after the satisfying signal reaches the sync unit", null, null),
             new(Opcode.Barrier, "barrier", s_any,
                 [Count("id", 0, 0, IsaLimits.MaxBarriers - 1, "barrier id (card-wide)"), Count("participants", 1, 1, 256, "engines that must arrive")],
                 "block until PARTICIPANTS engines reached barrier ID", "released control.syncLatency after the last arrival reaches the sync unit", null, null),

@@ -121,7 +121,7 @@ public sealed class OperandInfo
     {
         OperandKind.Count => Min == Max ? Min.ToString(CultureInfo.InvariantCulture) : $"{Num(Min)}..{Num(Max)}",
         OperandKind.Mem => "memory reference",
-        OperandKind.Token => "token t0..t4095 or g:tN",
+        OperandKind.Token => "token t0..t4095, g:tN or c:tN",
         OperandKind.Engine => "engine id",
         OperandKind.Enum => string.Join('|', EnumNames),
         OperandKind.Flags => "fmt=F[:R] [acc] [bias] [rq=S:H] [obf16]",

@@ -400,37 +400,54 @@ public readonly record struct MemRef(MemSpace Space, int Chip, int Cluster, int 
     }
 }
 
-/// <summary>A synchronisation token: t0..t4095, chip-scoped unless global ("g:t5", card-wide). Packed: id bits 0-11, global bit 12.</summary>
+/// <summary>
+/// A synchronisation token: t0..t4095, chip-scoped unless global ("g:t5", card-wide) or cluster-local ("c:t5": a
+/// token of the issuing engine's own cluster, served by that cluster's sync unit). Packed: id bits 0-11, global bit
+/// 12, cluster bit 13.
+/// </summary>
 public readonly record struct TokenRef(int Id, bool Global)
 {
+    /// <summary>Cluster-local: the token lives in the issuing engine's cluster (only engines of a cluster can use it).</summary>
+    public bool Cluster { get; init; }
+
     public long Pack()
     {
-        return (long)(Id & 0xFFF) | (Global ? 1L << 12 : 0L);
+        return (long)(Id & 0xFFF) | (Global ? 1L << 12 : 0L) | (Cluster ? 1L << 13 : 0L);
     }
 
     public static TokenRef Unpack(long packed)
     {
-        return new TokenRef((int)(packed & 0xFFF), (packed & (1L << 12)) != 0);
+        return new TokenRef((int)(packed & 0xFFF), (packed & (1L << 12)) != 0) { Cluster = (packed & (1L << 13)) != 0 };
     }
 
     public static string? Check(long packed)
     {
-        return (packed & ~0x1FFFL) == 0 ? null : "token has bits set above bit 12";
+        if ((packed & ~0x3FFFL) != 0)
+        {
+            return "token has bits set above bit 13";
+        }
+
+        return (packed & (3L << 12)) == (3L << 12) ? "token is both card-wide (g:) and cluster-local (c:)" : null;
     }
 
     public override string ToString()
     {
-        return string.Create(CultureInfo.InvariantCulture, $"{(Global ? "g:" : string.Empty)}t{Id}");
+        return string.Create(CultureInfo.InvariantCulture, $"{(Global ? "g:" : Cluster ? "c:" : string.Empty)}t{Id}");
     }
 
     public static bool TryParse(string text, out TokenRef token)
     {
         token = default;
         string s = text.Trim();
-        bool global = false;
+        bool global = false, cluster = false;
         if (s.StartsWith("g:", StringComparison.OrdinalIgnoreCase))
         {
             global = true;
+            s = s[2..];
+        }
+        else if (s.StartsWith("c:", StringComparison.OrdinalIgnoreCase))
+        {
+            cluster = true;
             s = s[2..];
         }
 
@@ -445,7 +462,7 @@ public readonly record struct TokenRef(int Id, bool Global)
             return false;
         }
 
-        token = new TokenRef(id, global);
+        token = new TokenRef(id, global) { Cluster = cluster };
         return true;
     }
 }

@@ -50,6 +50,12 @@ public sealed class LayerReport
     /// <summary>DRAM → L2: the network input and the weights staged once per micro-batch (micro-batched perCluster).</summary>
     public long DramToL2Bytes { get; set; }
 
+    /// <summary>
+    /// The part of <see cref="DramToL2Bytes"/> staged ahead on the cluster's prefetch queue (a spare DMA channel) into
+    /// the double-buffered L2 weight stage, overlapping the previous layer's compute (docs/compiler.md).
+    /// </summary>
+    public long PrefetchedBytes { get; set; }
+
     public long L1ToL2Bytes { get; set; }
 
     public long L1ToDramBytes { get; set; }
@@ -59,15 +65,17 @@ public sealed class LayerReport
     /// <summary>DRAM bytes read or written for this layer (DRAM → L1, DRAM → L2, L1 → DRAM).</summary>
     public long DramBytes => DramToL1Bytes + DramToL2Bytes + L1ToDramBytes;
 
-    internal long[] Counters() => [Tiles, MatmulInstructions, VectorInstructions, DramToL1Bytes, L2ToL1Bytes, DramToL2Bytes, L1ToL2Bytes, L1ToDramBytes, Macs];
+    internal const int CounterCount = 10;
+
+    internal long[] Counters() => [Tiles, MatmulInstructions, VectorInstructions, DramToL1Bytes, L2ToL1Bytes, DramToL2Bytes, L1ToL2Bytes, L1ToDramBytes, Macs, PrefetchedBytes];
 
     /// <summary>Adds <paramref name="factor"/> × (now − <paramref name="before"/>) to the executed counters (a loop body emitted once, run more).</summary>
     internal void AddCounters(long[] before, long factor)
     {
         long[] now = Counters();
         long D(int i) => factor * (now[i] - before[i]);
-        (Tiles, MatmulInstructions, VectorInstructions, DramToL1Bytes, L2ToL1Bytes, DramToL2Bytes, L1ToL2Bytes, L1ToDramBytes, Macs) =
-            (now[0] + D(0), now[1] + D(1), now[2] + D(2), now[3] + D(3), now[4] + D(4), now[5] + D(5), now[6] + D(6), now[7] + D(7), now[8] + D(8));
+        (Tiles, MatmulInstructions, VectorInstructions, DramToL1Bytes, L2ToL1Bytes, DramToL2Bytes, L1ToL2Bytes, L1ToDramBytes, Macs, PrefetchedBytes) =
+            (now[0] + D(0), now[1] + D(1), now[2] + D(2), now[3] + D(3), now[4] + D(4), now[5] + D(5), now[6] + D(6), now[7] + D(7), now[8] + D(8), now[9] + D(9));
     }
 }
 
@@ -96,13 +104,23 @@ public sealed class CompileReport
     /// <summary>perCluster micro-batch (samples per pass of the whole network over a cluster); 0 when not micro-batched.</summary>
     public long MicroBatch { get; set; }
 
-    /// <summary>perCluster segments: "first..last mb N" per segment (each runs per micro-batch of N samples); empty when not micro-batched.</summary>
+    /// <summary>
+    /// perCluster segments: "first..last mb N" per segment (each runs per micro-batch of N samples), followed by
+    /// "stage B" (one L2 weight stage buffer of B bytes) or "stage 2xB prefetch" (double-buffered, staged ahead on the
+    /// prefetch queue) when the segment stages weights; empty when not micro-batched.
+    /// </summary>
     public IReadOnlyList<string> Segments { get; set; } = [];
 
     /// <summary>DRAM bytes moved by the program (DRAM → L1, DRAM → L2, L1 → DRAM; host copies excluded).</summary>
     public long TotalDramBytes => Layers.Sum(l => l.DramBytes);
 
     public long TotalMacs => Layers.Sum(l => l.Macs);
+
+    /// <summary>DRAM → L2 bytes staged ahead on the prefetch queue (part of the DRAM → L2 total).</summary>
+    public long TotalPrefetchedBytes => Layers.Sum(l => l.PrefetchedBytes);
+
+    /// <summary>The prefetch queue's engine per cluster ("dma.K.C"), or empty when the program has none.</summary>
+    public string PrefetchQueue { get; set; } = string.Empty;
 
     public long TotalTiles => Layers.Sum(l => l.Tiles);
 
@@ -135,6 +153,19 @@ public sealed class CompileReport
         if (Segments.Count > 1)
         {
             sb.Append(CultureInfo.InvariantCulture, $"  segments: {string.Join("; ", Segments)}\n");
+        }
+
+        long staged = Layers.Sum(l => l.DramToL2Bytes);
+        if (staged > 0)
+        {
+            if (TotalPrefetchedBytes > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  DRAM>L2 {staged} B, of which {TotalPrefetchedBytes} B weights prefetched on {PrefetchQueue} into the double-buffered L2 stage\n");
+            }
+            else
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  DRAM>L2 {staged} B, staged on channel 0 (no weight prefetch)\n");
+            }
         }
 
         sb.Append('\n');

@@ -290,8 +290,7 @@ internal sealed partial class CompileSession
 
         if (_weightsFromL2)
         {
-            _dma[chip, slots[0].K]!.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _fnArea.Offset), _fnArea.Bytes);
-            rep.DramToL2Bytes += _fnArea.Bytes;
+            StageWeights(chip, slots[0].K, MemRef.Of(MemSpace.Dram, _fnArea.Offset), _fnArea.Bytes, rep);
         }
     }
 

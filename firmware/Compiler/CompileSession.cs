@@ -10,6 +10,11 @@ internal sealed partial class CompileSession
     private const int ClusterTokenBase = 256;
     private const int VpuGo = 0, VpuDone = 1, SfaGo = 2, SfaDone = 3, VpuToSfa = 4, SfaToVpu = 5;
     private const int ChipEndToken = 300;
+
+    // Prefetch queue of the weight stage (cluster tokens 6 and 7, and StageGoBase + k): stage buffer landed (queue →
+    // channel 0), stage buffer released (channel 0 → queue, pre-signalled twice), segment start (channel 0 → queue).
+    private const int StageReady = 6, StageFree = 7;
+    private const int StageGoBase = 304;
     private const int MaxSearchChunks = 512;
 
     // Barrier ids (card-wide) of the cluster fences: the DMA channels of cluster (c, k) meet at FenceBarrierBase + c·4 + k.
@@ -30,6 +35,9 @@ internal sealed partial class CompileSession
     private readonly StreamBuilder?[,,] _spu;
     private readonly StreamBuilder?[,] _vpu;
     private readonly StreamBuilder?[,] _sfa;
+    private readonly StreamBuilder?[,] _stage;
+    private readonly int[,] _stageParity;
+    private readonly bool _prefetchQueue;
     private readonly List<StreamBuilder> _order = [];
     private readonly SpuState[,,] _spuSide;
     private readonly SpuState[,,] _dmaSide;
@@ -54,8 +62,12 @@ internal sealed partial class CompileSession
     private readonly List<Segment> _segments = [];
     private readonly Dictionary<(int Layer, GemmPhase Phase), GemmPlan> _plans = [];
     private bool _stageWeights;
+    private bool _segmentStart;
     private bool _weightsFromL2;
     private Loc _l2Weights;
+    private Loc[] _l2Stage = new Loc[2];
+    private bool _prefetch;
+    private readonly bool[] _stagedAhead = new bool[IsaLimits.ClustersPerChip];
     private Loc _l2Residual;
     private Loc _l2Area;
     private (int Chip, int K, long Samples)? _only;
@@ -79,6 +91,9 @@ internal sealed partial class CompileSession
         _spu = new StreamBuilder?[chips, clusters, spus];
         _vpu = new StreamBuilder?[chips, clusters];
         _sfa = new StreamBuilder?[chips, clusters];
+        _stage = new StreamBuilder?[chips, clusters];
+        _stageParity = new int[chips, clusters];
+        _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
         _spuSide = new SpuState[chips, clusters, spus];
         _dmaSide = new SpuState[chips, clusters, spus];
         for (int c = 0; c < chips; c++)
@@ -187,7 +202,7 @@ internal sealed partial class CompileSession
 
     private StreamBuilder Add(EngineId id)
     {
-        var b = new StreamBuilder(id) { NoLoops = Fn };
+        var b = new StreamBuilder(id) { NoLoops = Fn, ClusterTokens = _t.ClusterTokens && id.Kind != EngineKind.Cpu };
         _order.Add(b);
         return b;
     }
@@ -236,6 +251,10 @@ internal sealed partial class CompileSession
     {
         Layout();
         int chips = _t.Chips, clusters = _t.Clusters;
+        if (_segments.Exists(g => g.Prefetch))
+        {
+            AddPrefetchQueues();
+        }
 
         // Prologue: SPUs mark both operand buffers and both output buffers free; DMA engines bring the input from the host.
         ForEachSpu((c, k, s, b) =>
@@ -308,8 +327,10 @@ internal sealed partial class CompileSession
             Fence(c, k);
             for (int ch = 1; ch < _channels; ch++)
             {
-                _dmaCh[c, k, ch]!.Signal(ChipEndToken);
+                _dmaCh[c, k, ch]!.SignalChip(ChipEndToken);
             }
+
+            _stage[c, k]?.SignalChip(ChipEndToken);
 
             long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
             if (Fn)
@@ -323,7 +344,7 @@ internal sealed partial class CompileSession
                 _hostBytes += bytes;
             }
 
-            d.Signal(ChipEndToken);
+            d.SignalChip(ChipEndToken);
         });
         for (int c = 0; c < chips; c++)
         {
@@ -343,7 +364,7 @@ internal sealed partial class CompileSession
                 }
             }
 
-            cpu.Wait(ChipEndToken, dmas);
+            cpu.WaitChip(ChipEndToken, dmas);
         }
 
         var streams = new List<EngineStream>();
@@ -370,12 +391,75 @@ internal sealed partial class CompileSession
             HostBytes = _hostBytes,
             BatchSplit = BatchSplitText(),
             MicroBatch = _mb,
-            Segments = _segments.Select(g => Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}")).ToArray(),
+            Segments = _segments.Select(SegmentText).ToArray(),
+            PrefetchQueue = _segments.Exists(g => g.Prefetch) ? Compiler.Str($"dma.K.{_channels}") : string.Empty,
         };
         return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans))
         {
             Tensors = Fn ? FnMap(inPerUnit, outPerUnit) : null,
         };
+    }
+
+    private string SegmentText(Segment g)
+    {
+        string text = Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}");
+        return g.WeightStage == 0 ? text : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
+    }
+
+    /// <summary>
+    /// The prefetch queue of each active cluster: DMA channel <c>_channels</c> (dma.K.8 with 8 SPU channels), listed
+    /// after the cluster's other channels. It starts by marking both stage buffers free.
+    /// </summary>
+    private void AddPrefetchQueues()
+    {
+        for (int c = 0; c < _t.Chips; c++)
+        {
+            for (int k = 0; k < _t.Clusters; k++)
+            {
+                if (_dma[c, k] is null)
+                {
+                    continue;
+                }
+
+                var b = new StreamBuilder(new EngineId(EngineKind.Dma, c, k, _channels)) { NoLoops = Fn, ClusterTokens = _t.ClusterTokens };
+                _order.Insert(_order.IndexOf(_dmaCh[c, k, _channels - 1]!) + 1, b);
+                _stage[c, k] = b;
+                b.Signal(ClusterToken(k, StageFree));
+                b.Signal(ClusterToken(k, StageFree));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stages <paramref name="bytes"/> of a GEMM group's weights DRAM → L2 for cluster (<paramref name="chip"/>,
+    /// <paramref name="k"/>) and points <see cref="_l2Weights"/> at them. With prefetch, the cluster's prefetch queue
+    /// waits until the stage buffer is released (its previous layer's phase ended), copies, and signals channel 0,
+    /// which waits before the group's fence; the queue is otherwise free to run ahead, so the copy overlaps the
+    /// previous layer. Without, channel 0 copies into the single stage buffer.
+    /// </summary>
+    private void StageWeights(int chip, int k, MemRef from, long bytes, LayerReport rep)
+    {
+        rep.DramToL2Bytes += bytes;
+        if (_prefetch && _stage[chip, k] is { } q)
+        {
+            int p = _stageParity[chip, k];
+            _l2Weights = _l2Stage[p];
+            if (!_options.PrefetchWithoutFreeTokenForTest)
+            {
+                q.Wait(ClusterToken(k, StageFree));
+            }
+
+            q.Copy(_l2Weights.At(0), from, bytes);
+            q.Signal(ClusterToken(k, StageReady));
+            _dma[chip, k]!.Wait(ClusterToken(k, StageReady));
+            _stageParity[chip, k] = p ^ 1;
+            _stagedAhead[k] = true;
+            rep.PrefetchedBytes += bytes;
+            return;
+        }
+
+        _l2Weights = _l2Stage[0];
+        _dma[chip, k]!.Copy(_l2Weights.At(0), from, bytes);
     }
 
     /// <summary>The report of layer <paramref name="li"/>, created on first use.</summary>
@@ -449,10 +533,16 @@ internal sealed partial class CompileSession
 
                 streams.Add(_vpu[c, k]!);
                 streams.Add(_sfa[c, k]!);
+                if (_stage[c, k] is { } queue)
+                {
+                    streams.Add(queue);
+                }
+
                 for (int si = 0; si < _segments.Count; si++)
                 {
                     Segment seg = _segments[si];
                     EnterSegment(seg);
+                    _segmentStart = true;
                     long mb = seg.Mb;
                     long full = n / mb, rem = n % mb;
                     if (Fn)
@@ -478,7 +568,7 @@ internal sealed partial class CompileSession
                             streams.ForEach(b => b.EndLoop());
                             for (int i = 0; i < _reports.Count; i++)
                             {
-                                _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[9], pairs - 1);
+                                _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[LayerReport.CounterCount], pairs - 1);
                             }
                         }
                         else
@@ -518,6 +608,17 @@ internal sealed partial class CompileSession
 
         // A micro-batch may run in a loop: fence at both ends so every pass starts with the channels in step.
         Fence(chip, k, force: true);
+
+        // A segment's L2 regions differ from the previous segment's: its prefetch queue starts only once every
+        // channel has left the previous segment (after the fence). Within a segment the queue runs ahead freely,
+        // across micro-batches too, bounded by the two stage buffers.
+        if (_segmentStart && _prefetch && _stage[chip, k] is { } q)
+        {
+            d.Signal(StageGoBase + k);
+            q.Wait(StageGoBase + k);
+        }
+
+        _segmentStart = false;
         long inPerSample = SegmentInputPerSample(seg.First);
         long inBytes = samples * inPerSample;
         Loc cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
@@ -743,7 +844,11 @@ internal sealed partial class CompileSession
     /// from DRAM (staged into the residual region when the previous layer is an add/mul, else the top of the
     /// activation area) and its last layer writes DRAM. Weight stage, residual region and activation area sizes.
     /// </summary>
-    private sealed record Segment(int First, int Last, long Mb, long WeightStage, long ResidualPerSample, bool InputInResidual);
+    private sealed record Segment(int First, int Last, long Mb, long WeightStage, long ResidualPerSample, bool InputInResidual)
+    {
+        /// <summary>The weight stage is double-buffered and filled ahead by the prefetch queue.</summary>
+        public bool Prefetch { get; init; }
+    }
 
     /// <summary>
     /// The segment [first, last] with the largest micro-batch (≤ the largest cluster share) whose activations fit
@@ -783,7 +888,17 @@ internal sealed partial class CompileSession
         // not 7 + 1: the same weight fetches, and no pass with a tiny M).
         long passes = (_unitSamples + mb - 1) / mb;
         mb = (_unitSamples + passes - 1) / passes;
-        return new Segment(first, last, mb, w, Align(res), inRes);
+
+        // Prefetch: a second stage buffer, when it fits the same budget rule and costs no extra pass (so the DRAM
+        // bytes, and the segment choice, are those without it).
+        bool prefetch = false;
+        if (_prefetchQueue && w > 0 && 2 * w <= avail / 2)
+        {
+            long mb2 = Math.Min(_unitSamples, (avail - (2 * w) - _t.L1Bytes) / perSample);
+            prefetch = mb2 >= 1 && (_unitSamples + mb2 - 1) / mb2 == passes && mb <= mb2;
+        }
+
+        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch };
     }
 
     /// <summary>
@@ -884,9 +999,11 @@ internal sealed partial class CompileSession
     private void EnterSegment(Segment s)
     {
         _stageWeights = s.WeightStage > 0;
+        _prefetch = s.Prefetch;
         ulong at = (ulong)_l2Scratch.Size;
-        _l2Weights = new Loc(MemSpace.L2, at, Math.Max(1, s.WeightStage));
-        at += (ulong)s.WeightStage;
+        _l2Stage = [new Loc(MemSpace.L2, at, Math.Max(1, s.WeightStage)), new Loc(MemSpace.L2, at + (ulong)(s.Prefetch ? s.WeightStage : 0), Math.Max(1, s.WeightStage))];
+        _l2Weights = _l2Stage[0];
+        at += (ulong)(s.WeightStage * (s.Prefetch ? 2 : 1));
         _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, s.Mb * s.ResidualPerSample));
         at += (ulong)(s.Mb * s.ResidualPerSample);
         _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);
@@ -1024,9 +1141,7 @@ internal sealed partial class CompileSession
             }
             else if (_weightsFromL2)
             {
-                long wb = _layerWeightBytes[li];
-                _dma[chip, slots[0].K]!.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), wb);
-                rep.DramToL2Bytes += wb;
+                StageWeights(chip, slots[0].K, MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), _layerWeightBytes[li], rep);
             }
 
             EmitGroup(li, layer, chip, slots, g, plan, src, dst, g.SharedWeights ? null : bLoc, rep);
@@ -1045,8 +1160,16 @@ internal sealed partial class CompileSession
                 }
 
                 Fence(chip, k);
+
+                // Every channel's reads of the stage buffer have completed (fence): release it to the prefetch queue.
+                if (_stagedAhead[k])
+                {
+                    _dma[chip, k]!.Signal(ClusterToken(k, StageFree));
+                }
             }
         }
+
+        Array.Clear(_stagedAhead);
     }
 
     /// <summary>The tile plan of layer <paramref name="li"/>'s phase <paramref name="g"/>, chosen once per shape (<see cref="PlanTiles"/>).</summary>

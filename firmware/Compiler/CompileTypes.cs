@@ -46,7 +46,9 @@ public sealed record CompileTarget
 
     /// <summary>
     /// DMA channels per cluster (engines dma.K.C, each with its own in-order queue). SPU s's operand loads and output
-    /// drains go to channel s % channels; every other copy goes to channel 0.
+    /// drains go to channel s % min(channels, SPUs); every other copy goes to channel 0, except that with more
+    /// channels than SPUs channel SPUs (dma.K.8 on an 8-SPU cluster) is the prefetch queue of the weight stage
+    /// (<see cref="CompileOptions.Prefetch"/>).
     /// </summary>
     public int DmaChannels { get; init; } = 1;
 
@@ -56,8 +58,15 @@ public sealed record CompileTarget
     /// <summary>Bytes per cycle of one DMA copy into one SPU's L1 (the slower of the L1 and the crossbar), for the tiling cost model.</summary>
     public long DmaBytesPerCycle { get; init; } = 512;
 
-    /// <summary>Cycles of one token signal or wait between engines, for the tiling cost model.</summary>
+    /// <summary>Cycles of one token signal or wait between engines of a cluster, for the tiling cost model.</summary>
     public long SyncCycles { get; init; } = 9;
+
+    /// <summary>
+    /// The card has a sync unit per cluster: tokens between engines of one cluster are emitted cluster-local
+    /// (<c>c:tN</c>); the chip end token, launches and barriers stay with the card's sync unit. False: every token is
+    /// chip-scoped.
+    /// </summary>
+    public bool ClusterTokens { get; init; }
 
     /// <summary>
     /// Cycles of one matmul on one SPU (M, N, K, precision, flags), for the tiling cost model; the simulator passes its
@@ -123,6 +132,20 @@ public sealed record CompileOptions
     /// rows in L1, the SPU's <c>conv</c>; docs/compiler.md) where the cost model prefers them. False: im2col tiles only.
     /// </summary>
     public bool WindowTiles { get; init; } = true;
+
+    /// <summary>
+    /// perCluster, micro-batched: stage each layer's weights DRAM → L2 ahead, on the cluster's prefetch queue (a spare
+    /// DMA channel, present when the target has more DMA channels than SPUs per cluster), into a double-buffered L2
+    /// weight stage while the previous layer computes (docs/compiler.md). A segment whose L2 budget cannot hold the
+    /// second buffer without more micro-batch passes stages synchronously on channel 0, as without this option.
+    /// </summary>
+    public bool Prefetch { get; init; } = true;
+
+    /// <summary>
+    /// Tests only: the prefetch queue does not wait for the stage buffer to be released before overwriting it, so a
+    /// layer's weights can be replaced while its tiles still read them; functional tests show that the comparison fails.
+    /// </summary>
+    public bool PrefetchWithoutFreeTokenForTest { get; init; }
 
     /// <summary>
     /// Tests only: operand reuse keyed by tile indices within a tile class (the keys before session 4), which lets an

@@ -88,9 +88,20 @@ internal sealed class StreamBuilder
         Add(new Instruction(Opcode.EndLoop, start, 0, 0, 0, 0, 0, 0, 0));
     }
 
-    public void Signal(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, false).Pack(), 0, 0, 0, 0, 0, 0, 0));
+    /// <summary>Tokens of <see cref="Signal"/> and <see cref="Wait"/> are cluster-local (<c>c:tN</c>) rather than chip-scoped.</summary>
+    public bool ClusterTokens { get; init; }
 
-    public void Wait(int token, int count = 1) => Add(new Instruction(Opcode.Wait, new TokenRef(token, false).Pack(), count, 0, 0, 0, 0, 0, 0));
+    /// <summary>Signals a token between engines of this stream's cluster (cluster-local when <see cref="ClusterTokens"/>).</summary>
+    public void Signal(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, false) { Cluster = ClusterTokens }.Pack(), 0, 0, 0, 0, 0, 0, 0));
+
+    /// <summary>Waits on a token between engines of this stream's cluster (cluster-local when <see cref="ClusterTokens"/>).</summary>
+    public void Wait(int token, int count = 1) => Add(new Instruction(Opcode.Wait, new TokenRef(token, false) { Cluster = ClusterTokens }.Pack(), count, 0, 0, 0, 0, 0, 0));
+
+    /// <summary>Signals a chip-scoped token (kept by the card's sync unit).</summary>
+    public void SignalChip(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, false).Pack(), 0, 0, 0, 0, 0, 0, 0));
+
+    /// <summary>Waits on a chip-scoped token (kept by the card's sync unit).</summary>
+    public void WaitChip(int token, int count = 1) => Add(new Instruction(Opcode.Wait, new TokenRef(token, false).Pack(), count, 0, 0, 0, 0, 0, 0));
 
     public void Barrier(int id, int participants) => Add(new Instruction(Opcode.Barrier, id, participants, 0, 0, 0, 0, 0, 0));
 

@@ -177,6 +177,9 @@ public sealed record CardParameters
 
     public ulong SyncLatencyPs { get; init; } = 10_000;
 
+    /// <summary>One-way latency between an engine of a cluster and the cluster's sync unit (c: tokens).</summary>
+    public ulong ClusterSyncLatencyPs { get; init; } = 2_000;
+
     /// <summary>MAC arrays per chip.</summary>
     public int SpusPerChip => Clusters * SpusPerCluster;
 
@@ -258,6 +261,7 @@ public sealed record CardParameters
             SpuActivationSkipEfficiencyPercent = chip.Spu.ActivationSparsity.SkipEfficiencyPercent,
             SpuFoldOverlapPercent = chip.Calibration.SpuFoldOverlapPercent,
             SyncLatencyPs = chip.Control.SyncLatency.Picoseconds,
+            ClusterSyncLatencyPs = chip.Control.ClusterSyncLatency.Picoseconds,
         };
     }
 

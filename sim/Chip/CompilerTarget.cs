@@ -50,7 +50,8 @@ public static class CompilerTarget
             DmaChannels = p.DmaChannels,
             DmaCopyCycles = p.DmaEffectiveSetupCycles + pathCycles,
             DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
-            SyncCycles = (long)((p.SyncLatencyPs + psPerCycle - 1) / psPerCycle),
+            SyncCycles = (long)((p.ClusterSyncLatencyPs + psPerCycle - 1) / psPerCycle),
+            ClusterTokens = true,
             WeightTileBytes = models.WeightTileBytes,
             SpuCycles = models.SpuCycles,
         };

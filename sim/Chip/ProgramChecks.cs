@@ -61,6 +61,11 @@ public static class ProgramChecks
                     }
                 }
 
+                if (e.Kind == EngineKind.Cpu && i.Op is Opcode.Signal or Opcode.Wait && TokenRef.Unpack(i.A).Cluster)
+                {
+                    throw new UserInputException($"{Where(programName, e, pc, i)}: a cluster-local token (c:) needs an engine of a cluster; the cpu has none");
+                }
+
                 if (!HasMemoryOperand(i.Op))
                 {
                     continue;

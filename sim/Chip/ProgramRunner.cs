@@ -46,6 +46,20 @@ public sealed class ProgramModel
 
     public SyncUnit Sync { get; }
 
+    /// <summary>Per engine (by index): its cluster's sync unit and its port there; null for the cpu.</summary>
+    internal IReadOnlyList<(SyncUnit Unit, int Local)?> ClusterSync { get; init; } = [];
+
+    /// <summary>What engine <paramref name="index"/> is blocked on at either sync unit, or null.</summary>
+    public string? BlockedOn(int index)
+    {
+        if (index < ClusterSync.Count && ClusterSync[index] is { } cs && cs.Unit.BlockedOn(cs.Local) is { } local)
+        {
+            return "cluster " + local;
+        }
+
+        return Sync.BlockedOn(index);
+    }
+
     public IReadOnlyList<ClockDomain> Clocks { get; }
 
     /// <summary>The timeline sampler, when the model was built with one.</summary>
@@ -176,6 +190,46 @@ public static class ProgramRunner
             Link<SyncGrant>.Connect(sim, engine.Name + ".link.grant", sync.GrantPort(engine.Index), engine.GrantPort, syncLink);
         }
 
+        // One sync unit per cluster with engines, for cluster-local (c:) tokens, control.clusterSyncLatency away from
+        // the cluster's engines; the cpu has no cluster and no link to one.
+        var clusterSync = new (SyncUnit Unit, int Local)?[engines.Count];
+        var clusterLink = new LinkTiming(p.ClusterSyncLatencyPs, p.CrossbarBytesPerSecond, 64);
+        for (int c = 0; c < p.Chips; c++)
+        {
+            for (int k = 0; k < p.Clusters; k++)
+            {
+                var members = new List<EngineCore>();
+                foreach (EngineCore engine in engines)
+                {
+                    if (engine.Id.Kind != EngineKind.Cpu && engine.Id.Chip == c && engine.Id.Cluster == k)
+                    {
+                        members.Add(engine);
+                    }
+                }
+
+                if (members.Count == 0)
+                {
+                    continue;
+                }
+
+                var memberNames = new List<string>(members.Count);
+                foreach (EngineCore engine in members)
+                {
+                    memberNames.Add(engine.Id.ToString());
+                }
+
+                string name = string.Create(CultureInfo.InvariantCulture, $"chip{c}.cluster{k}.sync");
+                var unit = new SyncUnit(sim, name, 1, new int[members.Count], memberNames);
+                for (int i = 0; i < members.Count; i++)
+                {
+                    EngineCore engine = members[i];
+                    Link<SyncRequest>.Connect(sim, engine.Name + ".link.clusterSync", engine.ClusterSyncPort, unit.RequestPort(i), clusterLink);
+                    Link<SyncGrant>.Connect(sim, engine.Name + ".link.clusterGrant", unit.GrantPort(i), engine.ClusterGrantPort, clusterLink);
+                    clusterSync[engine.Index] = (unit, i);
+                }
+            }
+        }
+
         if (movers.Count > 0)
         {
             var fabricParams = Fabric(p);
@@ -190,7 +244,7 @@ public static class ProgramRunner
 
         Reporting.TimelineSampler? sampler = timeline ? new Reporting.TimelineSampler(sim) : null;
         sim.Start();
-        return new ProgramModel(sim, p, engines, sync, clocks) { Timeline = sampler };
+        return new ProgramModel(sim, p, engines, sync, clocks) { Timeline = sampler, ClusterSync = clusterSync };
     }
 
     /// <summary>Runs to the end; a deadlock, the watchdog or the event limit ends it with a report.</summary>
@@ -351,7 +405,7 @@ public static class ProgramRunner
         var sb = new StringBuilder(headline);
         foreach (EngineCore e in model.Engines)
         {
-            string? blocked = model.Sync.BlockedOn(e.Index);
+            string? blocked = model.BlockedOn(e.Index);
             string line = e.State switch
             {
                 EngineState.Waiting => $"{e.Id} waits for {blocked ?? "a sync grant in flight"} at instruction {e.Pc}",

@@ -403,8 +403,11 @@ public sealed record ControlConfig
     [Description("Time from a kernel launch command to the first instruction issued on the chip.")]
     public Duration LaunchOverhead { get; init; } = new(2_000_000);
 
-    [Description("One-way latency of a sync message (signal, wait, barrier, launch) between an engine and the sync unit.")]
+    [Description("One-way latency of a sync message (signal, wait, barrier, launch) between an engine and the card's sync unit.")]
     public Duration SyncLatency { get; init; } = new(10_000);
+
+    [Description("One-way latency of a signal or wait on a cluster-local token (c:tN) between an engine of a cluster and the cluster's sync unit.")]
+    public Duration ClusterSyncLatency { get; init; } = new(2_000);
 
     public void Validate(string path)
     {
@@ -416,6 +419,11 @@ public sealed record ControlConfig
         if (SyncLatency.Picoseconds > 1_000_000_000)
         {
             throw new ConfigException(ConfigChecks.Join(path, "syncLatency"), $"must be <= 1ms (got {SyncLatency})");
+        }
+
+        if (ClusterSyncLatency.Picoseconds > 1_000_000_000)
+        {
+            throw new ConfigException(ConfigChecks.Join(path, "clusterSyncLatency"), $"must be <= 1ms (got {ClusterSyncLatency})");
         }
     }
 }

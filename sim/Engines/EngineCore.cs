@@ -28,7 +28,8 @@ public enum EngineState
 /// sync (signal, wait, barrier, launch: messages to the sync unit over a link), and hands every other opcode to
 /// <see cref="Execute"/> of the concrete engine. An instruction starts at a clock edge; an operation of n cycles
 /// ends at edge start + n; control and signal instructions take one cycle.
-/// <para>Ports: <c>sync</c> (out, SyncRequest), <c>grant</c> (in, SyncGrant).</para>
+/// <para>Ports: <c>sync</c> (out, SyncRequest), <c>grant</c> (in, SyncGrant) to the card's sync unit;
+/// <c>clusterSync</c> (out) and <c>clusterGrant</c> (in) to the cluster's sync unit, for <c>c:</c> tokens.</para>
 /// <para>Statistics: <c>instructions</c>, <c>busyCycles</c> (inside engine operations), <c>waitTime</c> (ps
 /// blocked on sync), <c>finishTime</c> (ps).</para>
 /// </summary>
@@ -38,6 +39,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     private readonly OutPort<SyncRequest> _sync;
     private readonly InPort<SyncGrant> _grant;
+    private readonly OutPort<SyncRequest> _clusterSync;
+    private readonly InPort<SyncGrant> _clusterGrant;
+    private readonly SyncRequest[] _clusterUnsent = new SyncRequest[64];
+    private int _clusterUnsentHead;
+    private int _clusterUnsentCount;
     private readonly SimTimer _stepTimer;
     private readonly SimTimer _startTimer;
     private readonly int[] _loopPc = new int[MaxLoopDepth];
@@ -77,6 +83,9 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         _sync = AddOutPort<SyncRequest>("sync");
         _sync.RetryTarget = this;
         _grant = AddInPort<SyncGrant>("grant", this);
+        _clusterSync = AddOutPort<SyncRequest>("clusterSync", required: false);
+        _clusterSync.RetryTarget = this;
+        _clusterGrant = AddInPort<SyncGrant>("clusterGrant", this, required: false);
         _stepTimer = new SimTimer(sim, OnStepTimer);
         _startTimer = new SimTimer(sim, Step);
         _instructions = sim.Stats.Counter(name + ".instructions", "count", "instructions executed");
@@ -127,6 +136,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     public OutPort<SyncRequest> SyncPort => _sync;
 
     public InPort<SyncGrant> GrantPort => _grant;
+
+    /// <summary>Requests for cluster-local (<c>c:</c>) tokens, to the cluster's sync unit.</summary>
+    public OutPort<SyncRequest> ClusterSyncPort => _clusterSync;
+
+    public InPort<SyncGrant> ClusterGrantPort => _clusterGrant;
 
     /// <summary>Time the stream ended (valid when finished).</summary>
     public ulong FinishTimePs => (ulong)_finishPs.Value;
@@ -252,6 +266,17 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     void IRetryable.OnRetry(IPort port)
     {
+        if (ReferenceEquals(port, _clusterSync))
+        {
+            while (_clusterUnsentCount > 0 && _clusterSync.TrySend(_clusterUnsent[_clusterUnsentHead], 8))
+            {
+                _clusterUnsentHead = (_clusterUnsentHead + 1) % _clusterUnsent.Length;
+                _clusterUnsentCount--;
+            }
+
+            return;
+        }
+
         if (!ReferenceEquals(port, _sync))
         {
             OnOtherPortRetry(port);
@@ -375,7 +400,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
                 break;
             case Opcode.Signal:
                 TokenRef signalled = TokenRef.Unpack(inst.A);
-                SendSync(new SyncRequest(SyncKind.Signal, signalled.Id, signalled.Global, 1));
+                SendSync(new SyncRequest(SyncKind.Signal, signalled.Id, signalled.Global, 1), signalled.Cluster);
                 cycles = 1;
                 break;
             case Opcode.Launch:
@@ -387,7 +412,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
                 _waitSince = Sim.Now;
                 Trace?.Begin(Sim.Now, inst.Op);
                 TokenRef awaited = TokenRef.Unpack(inst.A);
-                SendSync(new SyncRequest(SyncKind.Wait, awaited.Id, awaited.Global, (int)Math.Max(1, inst.B)));
+                SendSync(new SyncRequest(SyncKind.Wait, awaited.Id, awaited.Global, (int)Math.Max(1, inst.B)), awaited.Cluster);
                 return;
             case Opcode.Barrier:
                 State = EngineState.Waiting;
@@ -436,8 +461,30 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         return LaunchResolver(inst.A);
     }
 
-    private void SendSync(in SyncRequest request)
+    private void SendSync(in SyncRequest request, bool cluster = false)
     {
+        if (cluster)
+        {
+            if (!_clusterSync.IsBound)
+            {
+                throw ProgramError("a cluster-local token (c:) needs an engine of a cluster");
+            }
+
+            if (_clusterUnsentCount == 0 && _clusterSync.TrySend(request, 8))
+            {
+                return;
+            }
+
+            if (_clusterUnsentCount == _clusterUnsent.Length)
+            {
+                throw new SimInvariantException($"{Name} @ {Sim.Now} ps: cluster sync request queue overflow");
+            }
+
+            _clusterUnsent[(_clusterUnsentHead + _clusterUnsentCount) % _clusterUnsent.Length] = request;
+            _clusterUnsentCount++;
+            return;
+        }
+
         if (_unsentCount == 0 && _sync.TrySend(request, 8))
         {
             return;

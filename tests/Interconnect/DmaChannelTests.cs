@@ -41,10 +41,11 @@ public class DmaChannelTests
     }
 
     [Test]
-    public void ShippedConfigHasOneChannelPerSpu()
+    public void ShippedConfigHasOneChannelPerSpuAndAPrefetchQueue()
     {
+        // One in-order queue per SPU plus one, the weight-prefetch queue dma.K.8 (docs/compiler.md "Weight prefetch").
         CardParameters p = CardParameters.FromConfig(ConfigLoader.Load("S4").Config);
-        Assert.That(p.DmaChannels, Is.EqualTo(p.SpusPerCluster));
+        Assert.That(p.DmaChannels, Is.EqualTo(p.SpusPerCluster + 1));
         Assert.That(Card().CrossbarBytesPerSecond, Is.LessThan((ulong)p.L1BytesPerCycle * p.ClockHz), "the test's crossbar is below one L1's rate");
     }
 

@@ -27,7 +27,7 @@ public class AssemblerErrorTests
         new object[] { ".const X = 4 / (2 - 2)\n", "k.s:1:14: expected a non-zero divisor, got '/ (2 - 2)'" },
         new object[] { ".engine spu.9.0\n", "k.s:1:9: expected a cluster index in 0..3 in an engine id, got 'spu.9.0'" },
         new object[] { ".engine cpu\n.engine cpu\n", "k.s:2:9: expected an engine without a stream yet (cpu started at line 1), got 'cpu'" },
-        new object[] { ".engine cpu\nwait t4096\n", "k.s:2:6: expected a token t0..t4095 (or g:tN for card scope), got 't4096'" },
+        new object[] { ".engine cpu\nwait t4096\n", "k.s:2:6: expected a token t0..t4095 (or g:tN for card scope, c:tN for the engine's cluster), got 't4096'" },
         new object[] { ".engine cpu\nend\nnop\n", "k.s:3:1: expected no instruction after 'end' (line 2) in the stream of cpu, got 'nop'" },
         // Found by the mutated-text property: a bare 'fmt' used to throw ArgumentOutOfRangeException.
         new object[] { ".engine spu.0.1\nmatmul 1, 1, 1, l1[0], l1[0], l1[0], int8, fmt\n", "k.s:2:44: expected fmt=dense|nofm|bitmap|csr|blockcsr[:RATIO], got 'fmt'" },
