@@ -90,6 +90,9 @@ internal sealed class StreamBuilder
 
     public void Signal(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, false).Pack(), 0, 0, 0, 0, 0, 0, 0));
 
+    /// <summary>Signals card-wide (global) token <paramref name="token"/>.</summary>
+    public void SignalGlobal(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, true).Pack(), 0, 0, 0, 0, 0, 0, 0));
+
     public void Wait(int token, int count = 1) => Add(new Instruction(Opcode.Wait, new TokenRef(token, false).Pack(), count, 0, 0, 0, 0, 0, 0));
 
     public void Barrier(int id, int participants) => Add(new Instruction(Opcode.Barrier, id, participants, 0, 0, 0, 0, 0, 0));

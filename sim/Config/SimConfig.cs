@@ -14,10 +14,34 @@ public sealed record SimConfig
     [Description("The Antoum chip, identical on every SKU.")]
     public ChipConfig Chip { get; init; } = new();
 
+    [Description("The host's benchmark harness: how the offline scenario keeps the card busy (docs/validation.md).")]
+    public HarnessConfig Harness { get; init; } = new();
+
     public void Validate(string path)
     {
         ConfigChecks.InRange(Seed, 0, int.MaxValue, ConfigChecks.Join(path, "seed"));
         Sku.Validate(ConfigChecks.Join(path, "sku"));
         Chip.Validate(ConfigChecks.Join(path, "chip"));
+        Harness.Validate(ConfigChecks.Join(path, "harness"));
+    }
+}
+
+/// <summary>
+/// The host-side benchmark harness of the offline scenario: the program runs <see cref="OfflineBatches"/> batches back
+/// to back; each cluster's host DMA queue streams batch b+<see cref="InputBuffers"/>'s input into a free DRAM buffer
+/// while the chip computes, and throughput is measured between batch completions (docs/validation.md).
+/// </summary>
+public sealed record HarnessConfig
+{
+    [Description("Batches the offline scenario runs back to back; throughput is (batches - 1) x batch / (last completion - first completion).")]
+    public int OfflineBatches { get; init; } = 4;
+
+    [Description("DRAM input (and output) buffers per cluster in the offline scenario: 2 = double buffering, the next batch's input streams in while the current batch computes.")]
+    public int InputBuffers { get; init; } = 2;
+
+    public void Validate(string path)
+    {
+        ConfigChecks.InRange(OfflineBatches, 2, Antoum.Firmware.Compiler.Compiler.MaxBatches, ConfigChecks.Join(path, "offlineBatches"));
+        ConfigChecks.InRange(InputBuffers, 2, Antoum.Firmware.Compiler.Compiler.MaxInputBuffers, ConfigChecks.Join(path, "inputBuffers"));
     }
 }
