@@ -12,10 +12,10 @@ internal sealed partial class CompileSession
     private const int ChipEndToken = 300;
     private const int MaxSearchChunks = 512;
 
-    // Multi-batch (offline) programs: chip-scoped tokens of cluster k's host queue and channel 0, per DRAM buffer
-    // (HostTokenBase + k·24 + kind·8 + buffer), and the card-wide completion token of batch b (CompletionTokenBase + b).
+    // Multi-batch (offline) programs: chip-scoped tokens between cluster k's host queues and its channel 0, per DRAM
+    // buffer (HostTokenBase + k·32 + kind·8 + buffer), and the card-wide completion token of batch b (CompletionTokenBase + b).
     private const int HostTokenBase = 320;
-    private const int HostInReady = 0, HostBatchEnd = 1, HostOutFree = 2;
+    private const int HostInReady = 0, HostInFree = 1, HostOutReady = 2, HostOutFree = 3;
     private const int CompletionTokenBase = 1024;
 
     /// <summary>Most batches one multi-batch program runs (the completion tokens of the card-wide space).</summary>
@@ -42,7 +42,8 @@ internal sealed partial class CompileSession
     private readonly StreamBuilder?[,,] _spu;
     private readonly StreamBuilder?[,] _vpu;
     private readonly StreamBuilder?[,] _sfa;
-    private readonly StreamBuilder?[,] _host;
+    private readonly StreamBuilder?[] _hostIn;
+    private readonly StreamBuilder?[] _hostOut;
     private readonly int _batches;
     private readonly int _buffers;
     private readonly List<StreamBuilder> _order = [];
@@ -106,9 +107,9 @@ internal sealed partial class CompileSession
                 throw new CompileException("a multi-batch (offline) program needs host transfers");
             }
 
-            if (target.HostQueues < 1)
+            if (target.HostQueues < 2)
             {
-                throw new CompileException($"target {target.Sku} has no host DMA queue (chip.dma.hostQueues), which a multi-batch (offline) program needs");
+                throw new CompileException($"target {target.Sku} has {target.HostQueues} host DMA queue(s) per cluster (chip.dma.hostQueues); a multi-batch (offline) program needs 2, one per direction");
             }
 
             if (_buffers < 2 || _buffers > MaxInputBuffers)
@@ -129,7 +130,8 @@ internal sealed partial class CompileSession
         _spu = new StreamBuilder?[chips, clusters, spus];
         _vpu = new StreamBuilder?[chips, clusters];
         _sfa = new StreamBuilder?[chips, clusters];
-        _host = new StreamBuilder?[chips, clusters];
+        _hostIn = new StreamBuilder?[chips];
+        _hostOut = new StreamBuilder?[chips];
         _spuSide = new SpuState[chips, clusters, spus];
         _dmaSide = new SpuState[chips, clusters, spus];
         for (int c = 0; c < chips; c++)
@@ -164,11 +166,14 @@ internal sealed partial class CompileSession
 
                 _vpu[c, k] = Add(new EngineId(EngineKind.Vpu, c, k, 0));
                 _sfa[c, k] = Add(new EngineId(EngineKind.Sfa, c, k, 0));
-                if (Multi)
-                {
-                    // The cluster's host queue: the first DMA queue past the compute channels (dma.K.C, C = channels).
-                    _host[c, k] = Add(new EngineId(EngineKind.Dma, c, k, target.DmaChannels));
-                }
+            }
+
+            if (Multi)
+            {
+                // The chip's host queues, on cluster 0 past the compute channels: inputs in (dma.0.C, C = channels),
+                // outputs back (dma.0.C+1); each serves the clusters in order, as a driver's one copy stream per direction.
+                _hostIn[c] = Add(new EngineId(EngineKind.Dma, c, 0, target.DmaChannels));
+                _hostOut[c] = Add(new EngineId(EngineKind.Dma, c, 0, target.DmaChannels + 1));
             }
         }
     }
@@ -292,16 +297,31 @@ internal sealed partial class CompileSession
         long inPerUnit = Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(_graph.Layers[0]) * Lowering.ElementBytes(_graph.Layers[0]));
         long outPerUnit = Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]));
 
-        // Multi-batch (offline): each cluster's host queue first fills every input buffer (batches 0 .. buffers-1).
+        // Multi-batch (offline): each chip's input queue copies every batch's input, cluster by cluster, into the
+        // cluster's DRAM buffer batch % buffers as soon as the batch that used the buffer before has ended there
+        // (the harness keeps the card fed).
         if (Multi)
         {
-            ForEachHostQueue((c, k, h) =>
+            for (int c = 0; c < chips; c++)
             {
-                for (int j = 0; j < Math.Min(_buffers, _batches); j++)
+                if (_hostIn[c] is not { } h)
                 {
-                    HostInput(c, k, h, j, inPerUnit);
+                    continue;
                 }
-            });
+
+                for (int j = 0; j < _batches; j++)
+                {
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        if (_dma[c, k] is not null)
+                        {
+                            HostInput(c, k, h, j, inPerUnit);
+                        }
+                    }
+                }
+
+                h.Signal(ChipEndToken);
+            }
         }
 
         for (int batch = 0; batch < _batches; batch++)
@@ -410,39 +430,49 @@ internal sealed partial class CompileSession
                 ChipBarriers();
             }
 
-            int done = batch;
             ForEachDma((c, k, d) =>
             {
-                d.Signal(HostToken(k, HostBatchEnd, buf));
+                d.Signal(HostToken(k, HostInFree, buf));
+                d.Signal(HostToken(k, HostOutReady, buf));
                 if (last)
                 {
                     d.Signal(ChipEndToken);
                 }
+            });
 
-                // The host queue: the batch's output back to the host, its completion to the host, then the next input
-                // into the buffer the batch has released.
-                StreamBuilder h = _host[c, k]!;
-                h.Wait(HostToken(k, HostBatchEnd, buf));
-                long bytes = Math.Min(_dramOut[buf].Size, HostShare(c, k) * outPerUnit);
-                if (bytes > 0)
+            // Each chip's output queue: the batch's output back to the host, cluster by cluster, then its completion.
+            for (int c = 0; c < chips; c++)
+            {
+                if (_hostOut[c] is not { } h)
                 {
-                    ulong hostOut = (ulong)((chips * clusters * _dramIn[0].Size) + (((c * clusters) + k) * _dramOut[buf].Size));
-                    h.Copy(MemRef.Of(MemSpace.Host, hostOut), _dramOut[buf].At(0), bytes);
-                    _hostBytes += bytes;
+                    continue;
                 }
 
-                h.SignalGlobal(CompletionTokenBase + done);
-                h.Signal(HostToken(k, HostOutFree, buf));
-                if (done + _buffers < _batches)
+                for (int k = 0; k < clusters; k++)
                 {
-                    HostInput(c, k, h, done + _buffers, inPerUnit);
+                    if (_dma[c, k] is null)
+                    {
+                        continue;
+                    }
+
+                    h.Wait(HostToken(k, HostOutReady, buf));
+                    long bytes = Math.Min(_dramOut[buf].Size, HostShare(c, k) * outPerUnit);
+                    if (bytes > 0)
+                    {
+                        ulong hostOut = (ulong)((chips * clusters * _dramIn[0].Size) + (((c * clusters) + k) * _dramOut[buf].Size));
+                        h.Copy(MemRef.Of(MemSpace.Host, hostOut), new MemRef(MemSpace.Dram, MemRef.Local, k, MemRef.Local, _dramOut[buf].Base), bytes);
+                        _hostBytes += bytes;
+                    }
+
+                    h.Signal(HostToken(k, HostOutFree, buf));
                 }
 
+                h.SignalGlobal(CompletionTokenBase + batch);
                 if (last)
                 {
                     h.Signal(ChipEndToken);
                 }
-            });
+            }
         }
 
         _batchInput = null;
@@ -545,37 +575,37 @@ internal sealed partial class CompileSession
     private bool Multi => _batches > 1;
 
     /// <summary>Chip-scoped token of cluster <paramref name="k"/>'s host queue protocol for DRAM buffer <paramref name="buffer"/>.</summary>
-    private static int HostToken(int k, int kind, int buffer) => HostTokenBase + (k * 3 * MaxInputBuffers) + (kind * MaxInputBuffers) + buffer;
+    private static int HostToken(int k, int kind, int buffer) => HostTokenBase + (k * 4 * MaxInputBuffers) + (kind * MaxInputBuffers) + buffer;
 
+    /// <summary>Chips with host queues (each signals every batch's completion once).</summary>
     private int HostQueueCount()
     {
         int n = 0;
-        ForEachHostQueue((_, _, _) => n++);
+        foreach (StreamBuilder? h in _hostOut)
+        {
+            n += h is null ? 0 : 1;
+        }
+
         return n;
     }
 
-    private void ForEachHostQueue(Action<int, int, StreamBuilder> f)
-    {
-        for (int c = 0; c < _t.Chips; c++)
-        {
-            for (int k = 0; k < _t.Clusters; k++)
-            {
-                if (_host[c, k] is { } h)
-                {
-                    f(c, k, h);
-                }
-            }
-        }
-    }
-
-    /// <summary>Host queue <paramref name="h"/> copies batch <paramref name="batch"/>'s input share into its DRAM buffer and says so.</summary>
+    /// <summary>
+    /// Input queue <paramref name="h"/> copies cluster <paramref name="k"/>'s share of batch <paramref name="batch"/>'s
+    /// input into the cluster's DRAM buffer batch % buffers once the batch that used the buffer before has ended
+    /// there, and tells the cluster.
+    /// </summary>
     private void HostInput(int chip, int k, StreamBuilder h, int batch, long inPerUnit)
     {
+        if (batch >= _buffers)
+        {
+            h.Wait(HostToken(k, HostInFree, batch % _buffers));
+        }
+
         Loc dst = _dramIn[batch % _buffers];
         long bytes = Math.Min(dst.Size, HostShare(chip, k) * inPerUnit);
         if (bytes > 0)
         {
-            h.Copy(dst.At(0), MemRef.Of(MemSpace.Host, (ulong)(((chip * _t.Clusters) + k) * dst.Size)), bytes);
+            h.Copy(new MemRef(MemSpace.Dram, MemRef.Local, k, MemRef.Local, dst.Base), MemRef.Of(MemSpace.Host, (ulong)(((chip * _t.Clusters) + k) * dst.Size)), bytes);
             _hostBytes += bytes;
         }
 

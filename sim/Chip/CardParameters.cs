@@ -115,10 +115,10 @@ public sealed record CardParameters
     public int DmaChannels { get; init; } = 8;
 
     /// <summary>Host DMA queues per cluster past the channels (chip.dma.hostQueues).</summary>
-    public int DmaHostQueues { get; init; } = 1;
+    public int DmaHostQueues { get; init; } = 2;
 
     /// <summary>Batches the offline scenario runs back to back (harness.offlineBatches).</summary>
-    public int OfflineBatches { get; init; } = 4;
+    public int OfflineBatches { get; init; } = 6;
 
     /// <summary>DRAM input buffers per cluster in the offline scenario (harness.inputBuffers).</summary>
     public int InputBuffers { get; init; } = 2;

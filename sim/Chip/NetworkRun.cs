@@ -26,12 +26,18 @@ public enum RunScenario
 /// </summary>
 public sealed record ThroughputMeasurement(RunScenario Scenario, int Batch, int Batches, IReadOnlyList<ulong> CompletionPs, double SamplesPerSecond, ulong IntervalPs)
 {
+    /// <summary>
+    /// Offline: the completions the throughput is measured between, batch 0 to batch <see cref="MeasuredLast"/>
+    /// (batches − input buffers): the later batches drain, computing without the next input streaming in.
+    /// </summary>
+    public int MeasuredLast { get; init; }
+
     /// <summary>Scenario name as the command line and summary.json spell it.</summary>
     public string ScenarioName => Scenario == RunScenario.Offline ? "offline" : "single";
 
     /// <summary>The formula the throughput comes from.</summary>
     public string Method => Scenario == RunScenario.Offline
-        ? "steady state: (batches - 1) x batch / (completion of the last batch - completion of the first); a batch completes when its output has landed in host memory"
+        ? "steady state: (batches - inputBuffers) x batch / (completion of batch (batches - inputBuffers) - completion of batch 0); a batch completes when its output has landed in host memory; the last inputBuffers - 1 batches drain (no next input streams in while they compute) and are not measured"
         : "one batch from an idle card: batch / (time from time 0 to the end of the last stream), launch and host copies included";
 
     /// <summary>Parses single | offline (case-insensitive).</summary>
@@ -164,10 +170,20 @@ public static class NetworkRun
             }
         }
 
-        ulong span = done[^1] - done[0];
-        int intervals = done.Length - 1;
+        // Batch b computes while batch b + buffers - 1's input streams in, as in an endless run, only for
+        // b <= batches - buffers: the batches after it drain and are not measured.
+        int last = done.Length - completion.InputBuffers;
+        if (last < 1)
+        {
+            throw new Config.UserInputException($"the offline scenario needs more batches ({done.Length}) than input buffers ({completion.InputBuffers}) (harness.offlineBatches, harness.inputBuffers)");
+        }
+
+        ulong span = done[last] - done[0];
         return new ThroughputMeasurement(RunScenario.Offline, batch, done.Length, done,
-            span > 0 ? intervals * (double)batch / (span / 1e12) : 0, span / (ulong)intervals);
+            span > 0 ? last * (double)batch / (span / 1e12) : 0, span / (ulong)last)
+        {
+            MeasuredLast = last,
+        };
     }
 
     /// <summary>

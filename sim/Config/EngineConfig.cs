@@ -8,8 +8,8 @@ public sealed record DmaConfig
     [Description("DMA channels per cluster: each is an engine with its own in-order descriptor queue (engine ids dma.K.C); the channels of a cluster share the cluster's crossbar port, L2 banks and DRAM interface.")]
     public int Channels { get; init; } = 8;
 
-    [Description("DMA queues per cluster past the channels (engine ids dma.K.C, C >= channels) that carry host copies: offline-scenario programs stream the next batch's input and copy outputs back on them while the channels serve the SPUs; single-batch programs do not use them.")]
-    public int HostQueues { get; init; } = 1;
+    [Description("DMA queues per cluster past the channels (engine ids dma.K.C, C >= channels) that carry host copies: offline-scenario programs stream the next batches' inputs on the first and copy outputs back on the second while the channels serve the SPUs; single-batch programs do not use them.")]
+    public int HostQueues { get; init; } = 2;
 
     [Description("Largest burst a descriptor row is split into.")]
     public ByteSize BurstSize { get; init; } = new(4096);
