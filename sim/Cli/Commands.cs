@@ -384,7 +384,7 @@ internal static class Commands
         if (throughput.Scenario == RunScenario.Offline)
         {
             sb.Append(c, $"  scenario        offline: {throughput.Batches} batches back to back, inputs streamed ahead into {result.Model.Parameters.InputBuffers} DRAM buffers; first batch done at {throughput.CompletionPs[0] / 1e9:0.000} ms, run {seconds * 1e3:0.000} ms ({summary.Cycles:N0} cycles at {summary.ClockHz / 1e6:0.###} MHz)\n");
-            sb.Append(c, $"  throughput      {throughput.SamplesPerSecond:N1} samples/s (steady state: {throughput.Batches - 1} x {batch} samples / {(throughput.CompletionPs[^1] - throughput.CompletionPs[0]) / 1e9:0.000} ms between the first and last batch completions; {throughput.IntervalPs / 1e9:0.000} ms per batch)\n");
+            sb.Append(c, $"  throughput      {throughput.SamplesPerSecond:N1} samples/s (steady state: {throughput.MeasuredLast} x {batch} samples / {(throughput.CompletionPs[throughput.MeasuredLast] - throughput.CompletionPs[0]) / 1e9:0.000} ms between the completions of batches 0 and {throughput.MeasuredLast}, {throughput.IntervalPs / 1e9:0.000} ms per batch; the last {throughput.Batches - throughput.MeasuredLast - 1} batch(es) drain unmeasured)\n");
         }
         else
         {
