@@ -125,7 +125,7 @@ public sealed class CompileReport
         sb.Append(CultureInfo.InvariantCulture, $"compile {Workload} for {Sku}, batch {Batch}, mode {ModeName(Mode)} ({BatchSplit})\n");
         if (Batches > 1)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  {Batches} batches back to back (offline scenario: host queues stream inputs into double-buffered DRAM); counts below cover every batch\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {Batches} batches back to back (offline scenario: host queues stream the next inputs into DRAM buffers while the clusters compute); counts below cover every batch\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"  {Streams} streams, {Instructions} instructions, {Layers.Count} layers, {TotalTiles} tiles, {TotalMacs / 1e9:0.###} G MACs, host {HostBytes} B\n");

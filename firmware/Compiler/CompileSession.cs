@@ -109,7 +109,7 @@ internal sealed partial class CompileSession
 
             if (target.HostQueues < 2)
             {
-                throw new CompileException($"target {target.Sku} has {target.HostQueues} host DMA queue(s) per cluster (chip.dma.hostQueues); a multi-batch (offline) program needs 2, one per direction");
+                throw new CompileException($"target {target.Sku} has {target.HostQueues} host DMA queue(s) (chip.dma.hostQueues); a multi-batch (offline) program needs 2, one per direction");
             }
 
             if (_buffers < 2 || _buffers > MaxInputBuffers)

@@ -51,8 +51,8 @@ public sealed record CompileTarget
     public int DmaChannels { get; init; } = 1;
 
     /// <summary>
-    /// DMA queues per cluster beyond <see cref="DmaChannels"/> that carry host copies in multi-batch (offline) programs
-    /// (engines dma.K.C with C = DmaChannels …); 0: the card has none and only single-batch programs compile.
+    /// DMA queues beyond <see cref="DmaChannels"/> that carry host copies in multi-batch (offline) programs (engines
+    /// dma.0.C and dma.0.C+1 of each chip, C = DmaChannels); fewer than 2: only single-batch programs compile.
     /// </summary>
     public int HostQueues { get; init; }
 
@@ -143,9 +143,10 @@ public sealed record CompileOptions
 
     /// <summary>
     /// Batches run back to back by one program (the offline scenario, docs/validation.md): 1 (default) compiles one
-    /// batch exactly as before; N &gt; 1 adds a host queue per cluster that streams batch b+<see cref="InputBuffers"/>'s
-    /// input into a free DRAM input buffer while the cluster computes, and copies each batch's output back
-    /// (<see cref="CompileResult.Completion"/>). Timing compiles only; needs <see cref="CompileTarget.HostQueues"/> ≥ 1.
+    /// batch exactly as before; N &gt; 1 adds two host queues per chip: one streams the next batches' inputs into free
+    /// DRAM input buffers (<see cref="InputBuffers"/> per cluster) while the clusters compute, one copies each batch's
+    /// output back and signals its completion (<see cref="CompileResult.Completion"/>). Timing compiles only; needs
+    /// <see cref="CompileTarget.HostQueues"/> ≥ 2.
     /// </summary>
     public int Batches { get; init; } = 1;
 

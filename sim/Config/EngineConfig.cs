@@ -8,7 +8,7 @@ public sealed record DmaConfig
     [Description("DMA channels per cluster: each is an engine with its own in-order descriptor queue (engine ids dma.K.C); the channels of a cluster share the cluster's crossbar port, L2 banks and DRAM interface.")]
     public int Channels { get; init; } = 8;
 
-    [Description("DMA queues per cluster past the channels (engine ids dma.K.C, C >= channels) that carry host copies: offline-scenario programs stream the next batches' inputs on the first and copy outputs back on the second while the channels serve the SPUs; single-batch programs do not use them.")]
+    [Description("DMA queues past the channels (engine ids dma.K.C, C >= channels) that carry host copies: offline-scenario programs use cluster 0's first two, one per chip and direction (dma.0.C streams every batch's input in, cluster by cluster; dma.0.C+1 copies outputs back) while the channels serve the SPUs; single-batch programs do not use them.")]
     public int HostQueues { get; init; } = 2;
 
     [Description("Largest burst a descriptor row is split into.")]
