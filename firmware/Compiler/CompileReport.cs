@@ -88,6 +88,9 @@ public sealed class CompileReport
 
     public required int Batch { get; init; }
 
+    /// <summary>Batches the program runs back to back (the offline scenario); every count covers all of them.</summary>
+    public int Batches { get; init; } = 1;
+
     public required PartitionMode Mode { get; init; }
 
     public required IReadOnlyList<LayerReport> Layers { get; init; }
@@ -147,9 +150,14 @@ public sealed class CompileReport
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"compile {Workload} for {Sku}, batch {Batch}, mode {ModeName(Mode)} ({BatchSplit})\n");
+        if (Batches > 1)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"  {Batches} batches back to back (offline scenario: host queues stream the next inputs into DRAM buffers while the clusters compute); counts below cover every batch\n");
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"  {Streams} streams, {Instructions} instructions, {Layers.Count} layers, {TotalTiles} tiles, {TotalMacs / 1e9:0.###} G MACs, host {HostBytes} B\n");
         string mb = MicroBatch > 0 ? Compiler.Str($"micro-batch {MicroBatch} per cluster (activations in L2)") : "no micro-batching";
-        sb.Append(CultureInfo.InvariantCulture, $"  {mb}; DRAM {TotalDramBytes} B, {TotalDramBytes / (double)Math.Max(1, Batch) / 1e6:0.###} MB per sample\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  {mb}; DRAM {TotalDramBytes} B, {TotalDramBytes / (double)Math.Max(1, (long)Batch * Batches) / 1e6:0.###} MB per sample\n");
         if (Segments.Count > 1)
         {
             sb.Append(CultureInfo.InvariantCulture, $"  segments: {string.Join("; ", Segments)}\n");

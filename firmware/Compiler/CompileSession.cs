@@ -17,6 +17,18 @@ internal sealed partial class CompileSession
     private const int StageGoBase = 304;
     private const int MaxSearchChunks = 512;
 
+    // Multi-batch (offline) programs: chip-scoped tokens between cluster k's host queues and its channel 0, per DRAM
+    // buffer (HostTokenBase + k·32 + kind·8 + buffer), and the card-wide completion token of batch b (CompletionTokenBase + b).
+    private const int HostTokenBase = 320;
+    private const int HostInReady = 0, HostInFree = 1, HostOutReady = 2, HostOutFree = 3;
+    private const int CompletionTokenBase = 1024;
+
+    /// <summary>Most batches one multi-batch program runs (the completion tokens of the card-wide space).</summary>
+    public const int MaxBatches = 1024;
+
+    /// <summary>Most DRAM input buffers per cluster in a multi-batch program.</summary>
+    public const int MaxInputBuffers = 8;
+
     // Barrier ids (card-wide) of the cluster fences: the DMA channels of cluster (c, k) meet at FenceBarrierBase + c·4 + k.
     private const int FenceBarrierBase = 64;
 
@@ -38,6 +50,10 @@ internal sealed partial class CompileSession
     private readonly StreamBuilder?[,] _stage;
     private readonly int[,] _stageParity;
     private readonly bool _prefetchQueue;
+    private readonly StreamBuilder?[] _hostIn;
+    private readonly StreamBuilder?[] _hostOut;
+    private readonly int _batches;
+    private readonly int _buffers;
     private readonly List<StreamBuilder> _order = [];
     private readonly SpuState[,,] _spuSide;
     private readonly SpuState[,,] _dmaSide;
@@ -54,6 +70,11 @@ internal sealed partial class CompileSession
     private Loc[] _l2Act = new Loc[2];
     private Loc _l2Scratch;
     private long _hostBytes;
+
+    // Multi-batch: the DRAM input and output buffers of each cluster, and the input of the batch being emitted.
+    private Loc[] _dramIn = [];
+    private Loc[] _dramOut = [];
+    private Loc? _batchInput;
 
     // Micro-batching (perCluster): samples per micro-batch (0 = off), the L2 weight stage, the residual region and
     // the double-ended activation area; _only restricts emission to one cluster and sample count.
@@ -79,6 +100,36 @@ internal sealed partial class CompileSession
         _t = target;
         _options = options;
         _mode = mode;
+        _batches = options.Batches;
+        _buffers = options.InputBuffers;
+        if (_batches < 1 || _batches > MaxBatches)
+        {
+            throw new CompileException($"batches must be 1..{MaxBatches} (got {_batches})");
+        }
+
+        if (_batches > 1)
+        {
+            if (options.Data is not null)
+            {
+                throw new CompileException("a multi-batch (offline) program is timing-only; functional runs compile one batch");
+            }
+
+            if (!options.HostTransfers)
+            {
+                throw new CompileException("a multi-batch (offline) program needs host transfers");
+            }
+
+            if (target.HostQueues < 2)
+            {
+                throw new CompileException($"target {target.Sku} has {target.HostQueues} host DMA queue(s) (chip.dma.hostQueues); a multi-batch (offline) program needs 2, one per direction");
+            }
+
+            if (_buffers < 2 || _buffers > MaxInputBuffers)
+            {
+                throw new CompileException($"input buffers must be 2..{MaxInputBuffers} (got {_buffers})");
+            }
+        }
+
         int chips = target.Chips, clusters = target.Clusters, spus = target.SpusPerCluster;
         _chipSamples = Compiler.Shares(batch, chips);
         _clusterSamples = _chipSamples.Select(s => Compiler.Shares(s, clusters)).ToArray();
@@ -94,6 +145,8 @@ internal sealed partial class CompileSession
         _stage = new StreamBuilder?[chips, clusters];
         _stageParity = new int[chips, clusters];
         _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
+        _hostIn = new StreamBuilder?[chips];
+        _hostOut = new StreamBuilder?[chips];
         _spuSide = new SpuState[chips, clusters, spus];
         _dmaSide = new SpuState[chips, clusters, spus];
         for (int c = 0; c < chips; c++)
@@ -128,6 +181,14 @@ internal sealed partial class CompileSession
 
                 _vpu[c, k] = Add(new EngineId(EngineKind.Vpu, c, k, 0));
                 _sfa[c, k] = Add(new EngineId(EngineKind.Sfa, c, k, 0));
+            }
+
+            if (Multi)
+            {
+                // The chip's host queues, on cluster 0 past the compute channels: inputs in (dma.0.C, C = channels),
+                // outputs back (dma.0.C+1); each serves the clusters in order, as a driver's one copy stream per direction.
+                _hostIn[c] = Add(new EngineId(EngineKind.Dma, c, 0, target.DmaChannels));
+                _hostOut[c] = Add(new EngineId(EngineKind.Dma, c, 0, target.DmaChannels + 1));
             }
         }
     }
@@ -264,88 +325,193 @@ internal sealed partial class CompileSession
             b.Signal(SlotToken(k, s, 6));
             b.Signal(SlotToken(k, s, 7));
         });
-        Loc input = _mb > 0 ? BoundaryLoc(-1) : _dramAct[1];
         long inPerUnit = Math.Max(1, _graph.InputBytesPerSample > 0 ? _graph.InputBytesPerSample : Lowering.InputElements(_graph.Layers[0]) * Lowering.ElementBytes(_graph.Layers[0]));
         long outPerUnit = Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]));
-        if (Fn)
+
+        // Multi-batch (offline): each chip's input queue copies every batch's input, cluster by cluster, into the
+        // cluster's DRAM buffer batch % buffers as soon as the batch that used the buffer before has ended there
+        // (the harness keeps the card fed).
+        if (Multi)
         {
-            FnHostInput(input, inPerUnit);
+            for (int c = 0; c < chips; c++)
+            {
+                if (_hostIn[c] is not { } h)
+                {
+                    continue;
+                }
+
+                for (int j = 0; j < _batches; j++)
+                {
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        if (_dma[c, k] is not null)
+                        {
+                            HostInput(c, k, h, j, inPerUnit);
+                        }
+                    }
+                }
+
+                h.SignalChip(ChipEndToken);
+            }
         }
-        else if (_options.HostTransfers)
+
+        for (int batch = 0; batch < _batches; batch++)
         {
+            bool last = batch == _batches - 1;
+            int buf = batch % _buffers;
+            Loc input = Multi ? _dramIn[buf] : _mb > 0 ? BoundaryLoc(-1) : _dramAct[1];
+            _batchInput = Multi ? input : null;
+            if (Fn)
+            {
+                FnHostInput(input, inPerUnit);
+            }
+            else if (Multi || _options.HostTransfers)
+            {
+                ForEachDma((c, k, d) =>
+                {
+                    if (Multi)
+                    {
+                        // The batch's input is in DRAM once the cluster's host queue says so.
+                        d.WaitChip(HostToken(k, HostInReady, buf));
+                        return;
+                    }
+
+                    long bytes = Math.Min(input.Size, HostShare(c, k) * inPerUnit);
+                    if (bytes > 0)
+                    {
+                        d.Copy(input.At(0), MemRef.Of(MemSpace.Host, (ulong)(((c * clusters) + k) * input.Size)), bytes);
+                        _hostBytes += bytes;
+                    }
+                });
+
+                // split/broadcast: every cluster reads the whole chip's input, which the clusters copied in parts, so the
+                // chip's DMA engines meet before the first layer (as in functional compiles).
+                if (_mode != PartitionMode.PerCluster)
+                {
+                    ChipBarriers();
+                }
+            }
+
+            Loc inLoc = input;
+            if (_mb > 0)
+            {
+                RunMicroBatches();
+                inLoc = _dramAct[0];
+            }
+            else
+            {
+                for (int li = 0; li < _graph.Layers.Count; li++)
+                {
+                    Layer layer = _graph.Layers[li];
+                    Loc outLoc = OutputLocation(li);
+                    EmitTracked(li, inLoc, outLoc, outLoc.Space == MemSpace.L2 ? ActBytes(layer, Lowering.OutputElements(layer)) : 0);
+                    inLoc = outLoc;
+                }
+            }
+
+            // Epilogue: the channels of each cluster meet (every drain has landed), channel 0 copies the results back to the
+            // host (multi-batch: into a DRAM output buffer that the host queue copies back), then every DMA channel
+            // reports to its chip's cpu.
             ForEachDma((c, k, d) =>
             {
-                long bytes = Math.Min(input.Size, HostShare(c, k) * inPerUnit);
-                if (bytes > 0)
+                Fence(c, k);
+                for (int ch = 1; ch < _channels && last; ch++)
                 {
-                    d.Copy(input.At(0), MemRef.Of(MemSpace.Host, (ulong)(((c * clusters) + k) * input.Size)), bytes);
+                    _dmaCh[c, k, ch]!.SignalChip(ChipEndToken);
+                }
+
+                if (last)
+                {
+                    _stage[c, k]?.SignalChip(ChipEndToken);
+                }
+
+                long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
+                if (Fn)
+                {
+                    FnHostOutput(d, c, k, inLoc, outPerUnit);
+                }
+                else if (Multi)
+                {
+                    if (batch >= _buffers)
+                    {
+                        d.WaitChip(HostToken(k, HostOutFree, buf));
+                    }
+
+                    if (bytes > 0)
+                    {
+                        d.Copy(_dramOut[buf].At(0), inLoc.At(0), bytes);
+                    }
+                }
+                else if (_options.HostTransfers && bytes > 0)
+                {
+                    ulong hostOut = (ulong)((chips * clusters * input.Size) + (((c * clusters) + k) * inLoc.Size));
+                    d.Copy(MemRef.Of(MemSpace.Host, hostOut), inLoc.At(0), bytes);
                     _hostBytes += bytes;
+                }
+
+                if (!Multi)
+                {
+                    d.SignalChip(ChipEndToken);
+                }
+            });
+            if (!Multi)
+            {
+                continue;
+            }
+
+            // split/broadcast: the clusters read each other's DRAM buffers, so the next batch starts only when every
+            // cluster of the chip has staged its output (the last layer already ended with a chip barrier).
+            if (_mode != PartitionMode.PerCluster)
+            {
+                ChipBarriers();
+            }
+
+            ForEachDma((c, k, d) =>
+            {
+                d.SignalChip(HostToken(k, HostInFree, buf));
+                d.SignalChip(HostToken(k, HostOutReady, buf));
+                if (last)
+                {
+                    d.SignalChip(ChipEndToken);
                 }
             });
 
-            // split/broadcast: every cluster reads the whole chip's input, which the clusters copied in parts, so the
-            // chip's DMA engines meet before the first layer (as in functional compiles).
-            if (_mode != PartitionMode.PerCluster)
+            // Each chip's output queue: the batch's output back to the host, cluster by cluster, then its completion.
+            for (int c = 0; c < chips; c++)
             {
-                for (int c = 0; c < chips; c++)
+                if (_hostOut[c] is not { } h)
                 {
-                    int participants = 0;
-                    for (int k = 0; k < clusters; k++)
+                    continue;
+                }
+
+                for (int k = 0; k < clusters; k++)
+                {
+                    if (_dma[c, k] is null)
                     {
-                        participants += _dma[c, k] is null ? 0 : 1;
+                        continue;
                     }
 
-                    for (int k = 0; k < clusters; k++)
+                    h.WaitChip(HostToken(k, HostOutReady, buf));
+                    long bytes = Math.Min(_dramOut[buf].Size, HostShare(c, k) * outPerUnit);
+                    if (bytes > 0)
                     {
-                        _dma[c, k]?.Barrier(c, participants);
+                        ulong hostOut = (ulong)((chips * clusters * _dramIn[0].Size) + (((c * clusters) + k) * _dramOut[buf].Size));
+                        h.Copy(MemRef.Of(MemSpace.Host, hostOut), new MemRef(MemSpace.Dram, MemRef.Local, k, MemRef.Local, _dramOut[buf].Base), bytes);
+                        _hostBytes += bytes;
                     }
+
+                    h.SignalChip(HostToken(k, HostOutFree, buf));
+                }
+
+                h.SignalGlobal(CompletionTokenBase + batch);
+                if (last)
+                {
+                    h.SignalChip(ChipEndToken);
                 }
             }
         }
 
-        Loc inLoc = input;
-        if (_mb > 0)
-        {
-            RunMicroBatches();
-            inLoc = _dramAct[0];
-        }
-        else
-        {
-            for (int li = 0; li < _graph.Layers.Count; li++)
-            {
-                Layer layer = _graph.Layers[li];
-                Loc outLoc = OutputLocation(li);
-                EmitTracked(li, inLoc, outLoc, outLoc.Space == MemSpace.L2 ? ActBytes(layer, Lowering.OutputElements(layer)) : 0);
-                inLoc = outLoc;
-            }
-        }
-
-        // Epilogue: the channels of each cluster meet (every drain has landed), channel 0 copies the results back to the
-        // host, then every DMA channel reports to its chip's cpu.
-        ForEachDma((c, k, d) =>
-        {
-            Fence(c, k);
-            for (int ch = 1; ch < _channels; ch++)
-            {
-                _dmaCh[c, k, ch]!.SignalChip(ChipEndToken);
-            }
-
-            _stage[c, k]?.SignalChip(ChipEndToken);
-
-            long bytes = Math.Min(inLoc.Size, HostShare(c, k) * outPerUnit);
-            if (Fn)
-            {
-                FnHostOutput(d, c, k, inLoc, outPerUnit);
-            }
-            else if (_options.HostTransfers && bytes > 0)
-            {
-                ulong hostOut = (ulong)((chips * clusters * input.Size) + (((c * clusters) + k) * inLoc.Size));
-                d.Copy(MemRef.Of(MemSpace.Host, hostOut), inLoc.At(0), bytes);
-                _hostBytes += bytes;
-            }
-
-            d.SignalChip(ChipEndToken);
-        });
+        _batchInput = null;
         for (int c = 0; c < chips; c++)
         {
             StreamBuilder? cpu = _cpu[c];
@@ -384,6 +550,7 @@ internal sealed partial class CompileSession
             Workload = _graph.Name,
             Sku = _t.Sku,
             Batch = _batch,
+            Batches = _batches,
             Mode = _mode,
             Layers = _reports,
             Streams = streams.Count,
@@ -397,6 +564,7 @@ internal sealed partial class CompileSession
         return new CompileResult(program, report, new LayerMap(_graph.Layers.Select(l => l.Name).ToArray(), spans))
         {
             Tensors = Fn ? FnMap(inPerUnit, outPerUnit) : null,
+            Completion = Multi ? new BatchCompletion(CompletionTokenBase, _batches, HostQueueCount(), _buffers) : null,
         };
     }
 
@@ -500,7 +668,66 @@ internal sealed partial class CompileSession
     }
 
     /// <summary>DRAM buffer of the tensor after segment <paramref name="s"/> (-1: the network input): the last segment writes buffer 0.</summary>
-    private Loc BoundaryLoc(int s) => _dramAct[(_segments.Count - 1 - s) % 2];
+    private Loc BoundaryLoc(int s) => s < 0 && _batchInput is { } input ? input : _dramAct[(_segments.Count - 1 - s) % 2];
+
+    /// <summary>True for a multi-batch (offline) program.</summary>
+    private bool Multi => _batches > 1;
+
+    /// <summary>Chip-scoped token of cluster <paramref name="k"/>'s host queue protocol for DRAM buffer <paramref name="buffer"/>.</summary>
+    private static int HostToken(int k, int kind, int buffer) => HostTokenBase + (k * 4 * MaxInputBuffers) + (kind * MaxInputBuffers) + buffer;
+
+    /// <summary>Chips with host queues (each signals every batch's completion once).</summary>
+    private int HostQueueCount()
+    {
+        int n = 0;
+        foreach (StreamBuilder? h in _hostOut)
+        {
+            n += h is null ? 0 : 1;
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Input queue <paramref name="h"/> copies cluster <paramref name="k"/>'s share of batch <paramref name="batch"/>'s
+    /// input into the cluster's DRAM buffer batch % buffers once the batch that used the buffer before has ended
+    /// there, and tells the cluster.
+    /// </summary>
+    private void HostInput(int chip, int k, StreamBuilder h, int batch, long inPerUnit)
+    {
+        if (batch >= _buffers)
+        {
+            h.WaitChip(HostToken(k, HostInFree, batch % _buffers));
+        }
+
+        Loc dst = _dramIn[batch % _buffers];
+        long bytes = Math.Min(dst.Size, HostShare(chip, k) * inPerUnit);
+        if (bytes > 0)
+        {
+            h.Copy(new MemRef(MemSpace.Dram, MemRef.Local, k, MemRef.Local, dst.Base), MemRef.Of(MemSpace.Host, (ulong)(((chip * _t.Clusters) + k) * dst.Size)), bytes);
+            _hostBytes += bytes;
+        }
+
+        h.SignalChip(HostToken(k, HostInReady, batch % _buffers));
+    }
+
+    /// <summary>Channel 0 of every cluster of each chip meets at the chip's barrier.</summary>
+    private void ChipBarriers()
+    {
+        for (int c = 0; c < _t.Chips; c++)
+        {
+            int participants = 0;
+            for (int k = 0; k < _t.Clusters; k++)
+            {
+                participants += _dma[c, k] is null ? 0 : 1;
+            }
+
+            for (int k = 0; k < _t.Clusters; k++)
+            {
+                _dma[c, k]?.Barrier(c, participants);
+            }
+        }
+    }
 
     /// <summary>
     /// perCluster with micro-batches: each cluster runs each segment per micro-batch of the segment's samples (its
@@ -773,6 +1000,22 @@ internal sealed partial class CompileSession
         at += (ulong)scratch;
         _dramTemp = new Loc(MemSpace.Dram, at, temp);
         at += (ulong)temp;
+        if (Multi)
+        {
+            // Offline: input buffers the size of the activation buffer the single-batch input lands in, output buffers
+            // for a cluster's share of the network output.
+            long outBytes = Align(Math.Max(4096, _unitSamples * Math.Max(1, _graph.OutputBytesPerSample > 0 ? _graph.OutputBytesPerSample : Lowering.OutputElements(_graph.Layers[^1]) * Lowering.ElementBytes(_graph.Layers[^1]))));
+            _dramIn = new Loc[_buffers];
+            _dramOut = new Loc[_buffers];
+            for (int b = 0; b < _buffers; b++)
+            {
+                _dramIn[b] = new Loc(MemSpace.Dram, at, act);
+                at += (ulong)act;
+                _dramOut[b] = new Loc(MemSpace.Dram, at, outBytes);
+                at += (ulong)outBytes;
+            }
+        }
+
         if (Fn)
         {
             FnLayout(ref at);

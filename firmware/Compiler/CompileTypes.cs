@@ -52,6 +52,12 @@ public sealed record CompileTarget
     /// </summary>
     public int DmaChannels { get; init; } = 1;
 
+    /// <summary>
+    /// DMA queues beyond <see cref="DmaChannels"/> that carry host copies in multi-batch (offline) programs (engines
+    /// dma.0.C and dma.0.C+1 of each chip, C = DmaChannels); fewer than 2: only single-batch programs compile.
+    /// </summary>
+    public int HostQueues { get; init; }
+
     /// <summary>Fixed cycles of one DMA copy L2 → L1 (descriptor setup plus the path latency), for the tiling cost model.</summary>
     public long DmaCopyCycles { get; init; } = 24;
 
@@ -101,6 +107,11 @@ public sealed record CompileTarget
         if (DmaChannels < 1 || DmaChannels > IsaLimits.MaxDmaChannels)
         {
             return $"DMA channels per cluster must be 1..{IsaLimits.MaxDmaChannels}";
+        }
+
+        if (HostQueues < 0 || DmaChannels + HostQueues > IsaLimits.MaxDmaChannels)
+        {
+            return $"DMA channels plus host queues per cluster must be at most {IsaLimits.MaxDmaChannels}";
         }
 
         if (ArrayRows < 1 || ArrayCols < 1 || L1Bytes < 1 || L2Bytes < 1 || DramBytesPerInterface < 1 || DmaBurstBytes < 1)
@@ -159,6 +170,18 @@ public sealed record CompileOptions
     /// </summary>
     public FunctionalData? Data { get; init; }
 
+    /// <summary>
+    /// Batches run back to back by one program (the offline scenario, docs/validation.md): 1 (default) compiles one
+    /// batch exactly as before; N &gt; 1 adds two host queues per chip: one streams the next batches' inputs into free
+    /// DRAM input buffers (<see cref="InputBuffers"/> per cluster) while the clusters compute, one copies each batch's
+    /// output back and signals its completion (<see cref="CompileResult.Completion"/>). Timing compiles only; needs
+    /// <see cref="CompileTarget.HostQueues"/> ≥ 2.
+    /// </summary>
+    public int Batches { get; init; } = 1;
+
+    /// <summary>DRAM input (and output) buffers per cluster in a multi-batch program: 2 = double buffering.</summary>
+    public int InputBuffers { get; init; } = 2;
+
     public static CompileOptions Default { get; } = new();
 }
 
@@ -185,7 +208,17 @@ public sealed record CompileResult(AkpProgram Program, CompileReport Report, Lay
 {
     /// <summary>Where the tensors live (functional compiles only; null otherwise).</summary>
     public TensorMap? Tensors { get; init; }
+
+    /// <summary>Multi-batch programs: how the host learns that a batch is done (null for single-batch programs).</summary>
+    public BatchCompletion? Completion { get; init; }
 }
+
+/// <summary>
+/// How a multi-batch program reports batch completions: after batch b's output has landed in host memory, each of
+/// <paramref name="SignalsPerBatch"/> host queues signals card-wide (global) token <paramref name="FirstToken"/> + b;
+/// batch b is done when the last of them has.
+/// </summary>
+public sealed record BatchCompletion(int FirstToken, int Batches, int SignalsPerBatch, int InputBuffers);
 
 /// <summary>The instruction index range [Start, End) of one layer in one stream.</summary>
 public readonly record struct LayerSpan(int Layer, string LayerName, EngineId Engine, int Start, int End);

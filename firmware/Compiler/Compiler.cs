@@ -9,6 +9,12 @@ namespace Antoum.Firmware.Compiler;
 /// </summary>
 public static class Compiler
 {
+    /// <summary>Most batches one multi-batch (offline) program runs.</summary>
+    public const int MaxBatches = CompileSession.MaxBatches;
+
+    /// <summary>Most DRAM input buffers per cluster of a multi-batch program.</summary>
+    public const int MaxInputBuffers = CompileSession.MaxInputBuffers;
+
     /// <summary>Compiles <paramref name="graph"/> for <paramref name="batch"/> samples on <paramref name="target"/>.</summary>
     public static CompileResult Compile(WorkloadGraph graph, int batch, CompileTarget target, CompileOptions? options = null)
     {

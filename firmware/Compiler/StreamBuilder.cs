@@ -103,6 +103,9 @@ internal sealed class StreamBuilder
     /// <summary>Waits on a chip-scoped token (kept by the card's sync unit).</summary>
     public void WaitChip(int token, int count = 1) => Add(new Instruction(Opcode.Wait, new TokenRef(token, false).Pack(), count, 0, 0, 0, 0, 0, 0));
 
+    /// <summary>Signals card-wide (global) token <paramref name="token"/>.</summary>
+    public void SignalGlobal(int token) => Add(new Instruction(Opcode.Signal, new TokenRef(token, true).Pack(), 0, 0, 0, 0, 0, 0, 0));
+
     public void Barrier(int id, int participants) => Add(new Instruction(Opcode.Barrier, id, participants, 0, 0, 0, 0, 0, 0));
 
     public void Launch(EngineId e) => Add(new Instruction(Opcode.Launch, e.Pack(), 0, 0, 0, 0, 0, 0, 0));

@@ -114,6 +114,15 @@ public sealed record CardParameters
     /// <summary>DMA channels (engines with their own queue) per cluster (chip.dma.channels).</summary>
     public int DmaChannels { get; init; } = 8;
 
+    /// <summary>Host DMA queues per cluster past the channels (chip.dma.hostQueues).</summary>
+    public int DmaHostQueues { get; init; } = 2;
+
+    /// <summary>Batches the offline scenario runs back to back (harness.offlineBatches).</summary>
+    public int OfflineBatches { get; init; } = 6;
+
+    /// <summary>DRAM input buffers per cluster in the offline scenario (harness.inputBuffers).</summary>
+    public int InputBuffers { get; init; } = 2;
+
     public ulong DmaBurstBytes { get; init; } = 4096;
 
     public int DmaMaxOutstanding { get; init; } = 8;
@@ -242,6 +251,9 @@ public sealed record CardParameters
             VpuBf16Factor = chip.Vpu.OpCosts.Bf16Factor,
             SfaFunctions = chip.Sfa.Functions.InOrder.Select(f => new SfaFunctionTiming(f.ElementsPerCycle, f.Latency)).ToArray(),
             DmaChannels = chip.Dma.Channels,
+            DmaHostQueues = chip.Dma.HostQueues,
+            OfflineBatches = config.Harness.OfflineBatches,
+            InputBuffers = config.Harness.InputBuffers,
             DmaBurstBytes = chip.Dma.BurstSize.Bytes,
             DmaMaxOutstanding = chip.Dma.MaxOutstanding,
             DmaSetupCycles = chip.Dma.SetupCycles,

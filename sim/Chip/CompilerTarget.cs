@@ -48,6 +48,7 @@ public static class CompilerTarget
             DramBytesPerInterface = (long)p.DramBytesPerInterface,
             DmaBurstBytes = (long)p.DmaBurstBytes,
             DmaChannels = p.DmaChannels,
+            HostQueues = p.DmaHostQueues,
             DmaCopyCycles = p.DmaEffectiveSetupCycles + pathCycles,
             DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
             SyncCycles = (long)((p.ClusterSyncLatencyPs + psPerCycle - 1) / psPerCycle),

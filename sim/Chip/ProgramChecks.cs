@@ -43,10 +43,10 @@ public static class ProgramChecks
                     $"{programName}: engine {e} does not exist on the {p.Sku} ({p.Chips} chip(s), {p.Clusters} clusters of {p.SpusPerCluster} SPUs)"));
             }
 
-            if (e.Kind == EngineKind.Dma && e.Unit >= p.DmaChannels)
+            if (e.Kind == EngineKind.Dma && e.Unit >= p.DmaChannels + p.DmaHostQueues)
             {
                 throw new UserInputException(string.Create(CultureInfo.InvariantCulture,
-                    $"{programName}: engine {e} names DMA channel {e.Unit}, but the {p.Sku}'s config has {p.DmaChannels} DMA channel(s) per cluster (chip.dma.channels); expected a channel in 0..{p.DmaChannels - 1}"));
+                    $"{programName}: engine {e} names DMA channel {e.Unit}, but the {p.Sku}'s config has {p.DmaChannels} DMA channel(s) and {p.DmaHostQueues} host queue(s) per cluster (chip.dma.channels, chip.dma.hostQueues); expected a channel in 0..{p.DmaChannels + p.DmaHostQueues - 1}"));
             }
 
             for (int pc = 0; pc < s.Code.Length; pc++)

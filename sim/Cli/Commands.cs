@@ -97,6 +97,11 @@ internal static class Commands
         {
             Description = "Partition mode for a network workload: perCluster (one model instance per cluster), split (one model over the chip's clusters) or broadcast. Default: the compiler's choice for the network.",
         };
+        var scenario = new Option<string>("--scenario")
+        {
+            Description = "Network workloads: single (default: one batch from an idle card, host copies and launch exposed) or offline (MLPerf Offline steady state: harness.offlineBatches batches back to back, the next batch's input streamed over PCIe while the chip computes; throughput from the interval between batch completions). See docs/validation.md.",
+            DefaultValueFactory = _ => "single",
+        };
         var maxCycles = new Option<ulong>("--max-cycles")
         {
             Description = "Watchdog: stop with a report when the chip clock passes this many cycles (ends runaway loops). Default: no limit.",
@@ -112,7 +117,7 @@ internal static class Commands
 
         var cmd = new Command("run", "Simulate a SKU on a workload (a network, compiled on the fly; a built-in GEMM stream) or a program: print a one-screen summary and write summary.json, stats.txt, blocks.csv (and layers.csv for networks) to --out.")
         {
-            sku, configFile, set, workload, batch, mode, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace, functional, seed,
+            sku, configFile, set, workload, batch, mode, scenario, program, outDir, maxEvents, maxCycles, maxTime, quiet, plots, trace, functional, seed,
         };
         var pipeline = new PipelineCommand();
         pipeline.AddTo(cmd);
@@ -120,6 +125,18 @@ internal static class Commands
         {
             ResolvedConfig config = LoadConfig(parse.GetValue(sku)!, parse.GetValue(configFile), parse.GetValue(set));
             string? programPath = parse.GetValue(program);
+            RunScenario runScenario = ThroughputMeasurement.Parse(parse.GetValue(scenario)!);
+            string workloadArg = parse.GetValue(workload)!;
+            if (runScenario != RunScenario.Single && (programPath is not null || PipelineCommand.IsPipeline(workloadArg) || BuiltInWorkloads.IsBuiltIn(workloadArg)))
+            {
+                throw new UserInputException("--scenario offline: applies to network workloads only (not to --program, pipelines or built-in GEMM streams)");
+            }
+
+            if (runScenario != RunScenario.Single && parse.GetValue(functional))
+            {
+                throw new UserInputException("--scenario offline: the offline scenario is timing-only; --functional runs one batch");
+            }
+
             Functional.FunctionalRequest? request = FunctionalOptions.Request(parse.GetValue(functional), parse.GetValue(seed), programPath, parse.GetValue(workload)!);
             if (programPath is not null)
             {
@@ -144,7 +161,7 @@ internal static class Commands
                 string? m = parse.GetValue(mode);
                 (ulong networkCycles, string? networkLimit) = RunLimitOptions.CyclesWithin(parse.GetValue(maxCycles), parse.GetValue(maxTime), config);
                 return RunNetwork(args, config, workloadName, nb, m is null ? null : ParseMode(m),
-                    parse.GetValue(outDir)!, networkCycles, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, request, networkLimit);
+                    parse.GetValue(outDir)!, networkCycles, parse.GetValue(maxEvents), parse.GetValue(quiet), parse.GetValue(plots), parse.GetValue(trace), stdout, stderr, request, networkLimit, runScenario);
             }
 
             GemmWorkload w = BuiltInWorkloads.Resolve(workloadName);
@@ -312,7 +329,7 @@ internal static class Commands
         return cmd;
     }
 
-    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null, string? cycleLimitName = null)
+    private static int RunNetwork(string[] args, ResolvedConfig config, string name, int batch, Antoum.Firmware.Compiler.PartitionMode? mode, string target, ulong maxCycles, ulong maxEvents, bool quiet, bool plots, bool trace, TextWriter stdout, TextWriter stderr, Functional.FunctionalRequest? functional = null, string? cycleLimitName = null, RunScenario scenario = RunScenario.Single)
     {
         Antoum.Firmware.Workloads.WorkloadGraph graph = CompileCommand.ResolveWorkload(name);
         using OutputFolder output = OutputFolder.Begin(target);
@@ -323,13 +340,14 @@ internal static class Commands
             {
                 m.CycleLimitName = cycleLimitName;
                 tracks = trace ? TraceJson.Attach(m.Engines) : null;
-            });
+            }, scenario);
         wall.Stop();
+        ThroughputMeasurement throughput = result.Throughput;
         ProgramSummary summary = result.Summary;
         var prov = new RunProvenance(Version, CommandLineFor(args), config, graph.Name, graph.Description);
         Antoum.Firmware.Compiler.CompileReport report = result.Compiled.Report;
-        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, batch, result.Model.Timeline);
-        string summaryJson = ProgramReport.ToJson(summary, prov, NetworkFactsFor(result.Model.Parameters, batch, report), power, result.Functional);
+        Power.PowerReport power = EstimatePower(result.Model.Sim.Stats, summary.SimulatedPs, result.Model.Parameters, (long)batch * throughput.Batches, result.Model.Timeline);
+        string summaryJson = ProgramReport.ToJson(summary, prov, NetworkFactsFor(result.Model.Parameters, batch, report) with { Throughput = throughput }, power, result.Functional);
         output.Write("summary.json", summaryJson);
         output.Write("power.csv", power.ToCsv());
         output.Write("stats.txt", StatsHeader(prov) + result.Model.Sim.Stats.FormatText(result.Model.Sim.Now));
@@ -363,8 +381,16 @@ internal static class Commands
         sb.Append(c, $"AntoumSim {prov.ProgramVersion}  {summary.Sku} ({summary.Chips} chip{(summary.Chips == 1 ? string.Empty : "s")})  {graph.Name}  batch {batch}  {Antoum.Firmware.Compiler.CompileReport.ModeName(report.Mode)}\n");
         sb.Append(c, $"  config          {config.Source}  hash {config.Hash[..12]}\n");
         sb.Append(c, $"  compiled        {report.Layers.Count} layers, {report.Instructions:N0} instructions in {report.Streams} streams, {report.TotalMacs / 1e9:0.##} G MACs\n");
-        sb.Append(c, $"  latency         {seconds * 1e3:0.000} ms per batch ({summary.Cycles:N0} cycles at {summary.ClockHz / 1e6:0.###} MHz)\n");
-        sb.Append(c, $"  throughput      {(seconds > 0 ? batch / seconds : 0):N1} samples/s\n");
+        if (throughput.Scenario == RunScenario.Offline)
+        {
+            sb.Append(c, $"  scenario        offline: {throughput.Batches} batches back to back, inputs streamed ahead into {result.Model.Parameters.InputBuffers} DRAM buffers; first batch done at {throughput.CompletionPs[0] / 1e9:0.000} ms, run {seconds * 1e3:0.000} ms ({summary.Cycles:N0} cycles at {summary.ClockHz / 1e6:0.###} MHz)\n");
+            sb.Append(c, $"  throughput      {throughput.SamplesPerSecond:N1} samples/s (steady state: {throughput.MeasuredLast} x {batch} samples / {(throughput.CompletionPs[throughput.MeasuredLast] - throughput.CompletionPs[0]) / 1e9:0.000} ms between the completions of batches 0 and {throughput.MeasuredLast}, {throughput.IntervalPs / 1e9:0.000} ms per batch; the last {throughput.Batches - throughput.MeasuredLast - 1} batch(es) drain unmeasured)\n");
+        }
+        else
+        {
+            sb.Append(c, $"  latency         {seconds * 1e3:0.000} ms per batch ({summary.Cycles:N0} cycles at {summary.ClockHz / 1e6:0.###} MHz)\n");
+            sb.Append(c, $"  throughput      {throughput.SamplesPerSecond:N1} samples/s (scenario single: one batch from an idle card, batch / run time; --scenario offline for the steady state)\n");
+        }
         sb.Append(c, $"  traffic         DRAM {summary.DramBytes / 1e6:N1} MB, NoC {summary.NocBytes / 1e6:N1} MB, PCIe host {summary.PcieBytes / 1e6:N1} MB\n");
         sb.Append(UtilizationLine(result.Model.Sim.Stats, summary.SimulatedPs));
         sb.Append(power.ToConsoleLine());

@@ -8,6 +8,9 @@ public sealed record DmaConfig
     [Description("DMA channels per cluster: each is an engine with its own in-order descriptor queue (engine ids dma.K.C); the channels of a cluster share the cluster's crossbar port, L2 banks and DRAM interface.")]
     public int Channels { get; init; } = 8;
 
+    [Description("DMA queues past the channels (engine ids dma.K.C, C >= channels) that carry host copies: offline-scenario programs use cluster 0's first two, one per chip and direction (dma.0.C streams every batch's input in, cluster by cluster; dma.0.C+1 copies outputs back) while the channels serve the SPUs; single-batch programs do not use them.")]
+    public int HostQueues { get; init; } = 2;
+
     [Description("Largest burst a descriptor row is split into.")]
     public ByteSize BurstSize { get; init; } = new(4096);
 
@@ -26,6 +29,7 @@ public sealed record DmaConfig
         }
 
         ConfigChecks.InRange(Channels, 1, Antoum.Isa.IsaLimits.MaxDmaChannels, ConfigChecks.Join(path, "channels"));
+        ConfigChecks.InRange(HostQueues, 0, Antoum.Isa.IsaLimits.MaxDmaChannels - Channels, ConfigChecks.Join(path, "hostQueues"));
         ConfigChecks.InRange(MaxOutstanding, 1, 1024, ConfigChecks.Join(path, "maxOutstanding"));
         ConfigChecks.InRange(SetupCycles, 0, 1_000_000, ConfigChecks.Join(path, "setupCycles"));
     }

@@ -13,6 +13,9 @@ public sealed record NetworkFacts(int Batch, string Mode, long Macs, long Instru
 
     /// <summary>The card's DRAM bandwidth roof (configured bandwidth per interface × interfaces), B/s.</summary>
     public double DramBytesPerSecond { get; init; }
+
+    /// <summary>How the throughput was measured (null: one batch, batch / simulated time).</summary>
+    public ThroughputMeasurement? Throughput { get; init; }
 }
 
 /// <summary>summary.json and the console summary of a program run (<c>antoum run --program</c>).</summary>
@@ -44,9 +47,33 @@ public static class ProgramReport
             if (network is not null)
             {
                 double seconds = s.SimulatedPs / 1e12;
-                w.WriteNumber("latencyPerBatchPs", s.SimulatedPs);
-                w.WriteNumber("samplesPerSecond", seconds > 0 ? network.Batch / seconds : 0);
+                ThroughputMeasurement? t = network.Throughput;
+                if (t is { Scenario: RunScenario.Offline })
+                {
+                    w.WriteNumber("steadyIntervalPerBatchPs", t.IntervalPs);
+                }
+                else
+                {
+                    w.WriteNumber("latencyPerBatchPs", s.SimulatedPs);
+                }
+
+                w.WriteNumber("samplesPerSecond", t?.SamplesPerSecond ?? (seconds > 0 ? network.Batch / seconds : 0));
                 w.WriteNumber("macs", network.Macs);
+                if (t is not null)
+                {
+                    w.WriteStartObject("scenario");
+                    w.WriteString("name", t.ScenarioName);
+                    w.WriteNumber("batches", t.Batches);
+                    w.WriteString("throughputMethod", t.Method);
+                    w.WriteStartArray("batchCompletionPs");
+                    foreach (ulong done in t.CompletionPs)
+                    {
+                        w.WriteNumberValue(done);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
             }
 
             if (network is not null && network.PeakOpsPerSecond > 0)

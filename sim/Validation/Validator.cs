@@ -13,6 +13,12 @@ public sealed record ValidationCase(string Name, string Sku, string Workload, in
 {
     /// <summary>Bytes of one sample's input as the host sends it, when the case fixes it (else the workload's own).</summary>
     public long? InputBytesPerSample { get; init; }
+
+    /// <summary>
+    /// The measurement the published figure comes from: offline (MLPerf Offline, the harness keeps the card busy:
+    /// steady state) or single (one batch at a time, the default: ByteMLPerf's Python harness times each batch).
+    /// </summary>
+    public RunScenario Scenario { get; init; } = RunScenario.Single;
 }
 
 /// <summary>A case's outcome: simulated throughput and the signed error against the published figure.</summary>
@@ -75,7 +81,7 @@ public static class Validator
 
     public static ValidationRow Run(ValidationCase c, TextWriter? progress, IReadOnlyList<string>? sets = null)
     {
-        progress?.WriteLine($"validate: {c.Name} ({c.Sku}, {c.Workload}, batch {c.Batch}) ...");
+        progress?.WriteLine($"validate: {c.Name} ({c.Sku}, {c.Workload}, batch {c.Batch}, {(c.Scenario == RunScenario.Offline ? "offline" : "single")}) ...");
         ResolvedConfig config = ConfigLoader.Load(c.Sku, sets);
         WorkloadGraph graph = Networks.Resolve(c.Workload);
         if (c.InputBytesPerSample is { } input)
@@ -84,9 +90,8 @@ public static class Validator
         }
 
         PartitionMode? mode = c.Mode is null ? null : Compiler.ParseMode(c.Mode);
-        NetworkRunResult r = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, c.Batch, mode, ulong.MaxValue, ulong.MaxValue);
-        double seconds = r.Summary.SimulatedPs / 1e12;
-        double simulated = seconds > 0 ? c.Batch / seconds : 0;
+        NetworkRunResult r = NetworkRun.Run(CardParameters.FromConfig(config.Config), graph, c.Batch, mode, ulong.MaxValue, ulong.MaxValue, scenario: c.Scenario);
+        double simulated = r.Throughput.SamplesPerSecond;
         string bottleneck = Dominant(r);
         return new ValidationRow(c, simulated, (simulated - c.Published) / c.Published * 100.0, bottleneck);
     }
@@ -171,11 +176,11 @@ public static class Validator
     {
         CultureInfo ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(ci, $"{"case",-56} {"published",12} {"simulated",12} {"error",9}  bottleneck\n");
+        sb.Append(ci, $"{"case",-56} {"scenario",-8} {"published",12} {"simulated",12} {"error",9}  bottleneck\n");
         foreach (ValidationRow r in rows)
         {
             string tag = r.Case.IsAnchor ? " [anchor]" : string.Empty;
-            sb.Append(ci, $"{r.Case.Name + tag,-56} {r.Case.Published,12:N1} {r.Simulated,12:N1} {r.ErrorPercent,8:+0.0;-0.0}%  {r.Bottleneck}\n");
+            sb.Append(ci, $"{r.Case.Name + tag,-56} {(r.Case.Scenario == RunScenario.Offline ? "offline" : "single"),-8} {r.Case.Published,12:N1} {r.Simulated,12:N1} {r.ErrorPercent,8:+0.0;-0.0}%  {r.Bottleneck}\n");
         }
 
         return sb.ToString();
@@ -184,10 +189,10 @@ public static class Validator
     public static string ToCsv(IReadOnlyList<ValidationRow> rows)
     {
         CultureInfo ci = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("case,anchor,sku,workload,batch,published_samples_per_s,simulated_samples_per_s,error_percent,bottleneck,source\n");
+        var sb = new StringBuilder("case,anchor,sku,workload,batch,scenario,published_samples_per_s,simulated_samples_per_s,error_percent,bottleneck,source\n");
         foreach (ValidationRow r in rows)
         {
-            sb.Append(ci, $"\"{r.Case.Name}\",{(r.Case.IsAnchor ? 1 : 0)},{r.Case.Sku},{r.Case.Workload},{r.Case.Batch},{r.Case.Published.ToString("R", ci)},{r.Simulated.ToString("R", ci)},{r.ErrorPercent.ToString("0.###", ci)},{r.Bottleneck},\"{r.Case.Source.Replace("\"", "'", StringComparison.Ordinal)}\"\n");
+            sb.Append(ci, $"\"{r.Case.Name}\",{(r.Case.IsAnchor ? 1 : 0)},{r.Case.Sku},{r.Case.Workload},{r.Case.Batch},{(r.Case.Scenario == RunScenario.Offline ? "offline" : "single")},{r.Case.Published.ToString("R", ci)},{r.Simulated.ToString("R", ci)},{r.ErrorPercent.ToString("0.###", ci)},{r.Bottleneck},\"{r.Case.Source.Replace("\"", "'", StringComparison.Ordinal)}\"\n");
         }
 
         return sb.ToString();
@@ -237,6 +242,7 @@ public static class Validator
             isAnchor)
         {
             InputBytesPerSample = e.TryGetProperty("inputBytesPerSample", out JsonElement ib) ? ib.GetInt64() : null,
+            Scenario = e.TryGetProperty("scenario", out JsonElement sc) ? ThroughputMeasurement.Parse(sc.GetString()!) : RunScenario.Single,
         };
     }
 }

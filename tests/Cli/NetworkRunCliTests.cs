@@ -33,6 +33,42 @@ public class NetworkRunCliTests : CliTestBase
 
     [Test]
     [Category("Quick")]
+    public void TheOfflineScenarioIsReportedWithItsMeasurementAndIsByteIdenticalAcrossRuns()
+    {
+        string a = Path.Combine(Dir, "offline-a");
+        string b = Path.Combine(Dir, "offline-b");
+        (int code, string stdout, string stderr) = Run("run", "--sku", "S4", "--workload", "mobilenet-v1", "--batch", "4", "--scenario", "offline", "--out", a);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("scenario        offline").And.Contain("steady state"));
+        Assert.That(Run("run", "--sku", "S4", "--workload", "mobilenet-v1", "--batch", "4", "--scenario", "offline", "--out", b).Code, Is.EqualTo(0));
+        foreach (string f in new[] { "summary.json", "layers.csv", "blocks.csv", "stats.txt", "compile-report.txt" })
+        {
+            Assert.That(File.ReadAllBytes(Path.Combine(b, f)), Is.EqualTo(File.ReadAllBytes(Path.Combine(a, f))), f);
+        }
+
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(a, "summary.json")));
+        JsonElement results = doc.RootElement.GetProperty("results");
+        JsonElement scenario = results.GetProperty("scenario");
+        Assert.That(scenario.GetProperty("name").GetString(), Is.EqualTo("offline"));
+        Assert.That(scenario.GetProperty("throughputMethod").GetString(), Does.Contain("steady state"));
+        long[] done = scenario.GetProperty("batchCompletionPs").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        int n = scenario.GetProperty("batches").GetInt32();
+        Assert.That(done, Has.Length.EqualTo(n).And.Ordered);
+        int last = n - 2; // harness.inputBuffers = 2
+        double expected = last * 4.0 / ((done[last] - done[0]) / 1e12);
+        Assert.That(results.GetProperty("samplesPerSecond").GetDouble(), Is.EqualTo(expected).Within(1e-9).Percent);
+        Assert.That(results.TryGetProperty("latencyPerBatchPs", out _), Is.False, "offline measures an interval, not one batch's latency");
+
+        (code, _, stderr) = Run("run", "--sku", "S4", "--workload", "gemm-small", "--scenario", "offline", "--out", Path.Combine(Dir, "g"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("network workloads only"));
+        (code, _, stderr) = Run("run", "--sku", "S4", "--workload", "mobilenet-v1", "--scenario", "steady", "--out", Path.Combine(Dir, "s"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("single or offline"));
+    }
+
+    [Test]
+    [Category("Quick")]
     public void ByteMlPerfTaskNamesAreAcceptedAndUnknownNetworksListTheKnownOnes()
     {
         (int code, _, string stderr) = Run("compile", "-w", "resnet50-torch-fp32", "--sku", "S4", "--batch", "1", "-o", Path.Combine(Dir, "r.akp"));

@@ -82,12 +82,19 @@ public class DmaChannelTests
     [Test]
     public void AChannelTheConfigDoesNotHaveIsRejectedWithItsName()
     {
-        CardParameters p = Card() with { DmaChannels = 2 };
+        CardParameters p = Card() with { DmaChannels = 2, DmaHostQueues = 0 };
         AkpProgram ok = Assembler.Assemble(CopyL2ToL1("dma.0.1", 0, 1, 0), "ok.s");
         Assert.DoesNotThrow(() => ProgramChecks.Check(p, ok, "ok.s"));
         AkpProgram bad = Assembler.Assemble(CopyL2ToL1("dma.0.2", 0, 1, 0), "bad.s");
         var ex = Assert.Throws<UserInputException>(() => ProgramChecks.Check(p, bad, "bad.s"));
         Assert.That(ex!.Message, Does.Contain("dma.0.2").And.Contain("chip.dma.channels").And.Contain("0..1"));
+
+        // A host queue (chip.dma.hostQueues) is the next DMA engine past the channels.
+        CardParameters withHostQueue = p with { DmaHostQueues = 1 };
+        Assert.DoesNotThrow(() => ProgramChecks.Check(withHostQueue, bad, "bad.s"));
+        AkpProgram beyond = Assembler.Assemble(CopyL2ToL1("dma.0.3", 0, 1, 0), "beyond.s");
+        var ex2 = Assert.Throws<UserInputException>(() => ProgramChecks.Check(withHostQueue, beyond, "beyond.s"));
+        Assert.That(ex2!.Message, Does.Contain("chip.dma.hostQueues").And.Contain("0..2"));
     }
 
     [Test]

@@ -17,6 +17,8 @@ public class ValidatorTests
         IReadOnlyList<ValidationCase> cases = Validator.LoadCases();
         Assert.That(cases.Count(c => c.IsAnchor), Is.EqualTo(1));
         Assert.That(cases.Single(c => c.IsAnchor).Sku, Is.EqualTo("S4"));
+        Assert.That(cases.Single(c => c.IsAnchor).Scenario, Is.EqualTo(Antoum.Sim.Chip.RunScenario.Offline), "MLPerf Offline is a steady-state measurement");
+        Assert.That(cases.Where(c => !c.IsAnchor), Has.All.Matches<ValidationCase>(c => c.Scenario == Antoum.Sim.Chip.RunScenario.Single), "ByteMLPerf times one batch at a time");
         Assert.That(cases, Has.All.Matches<ValidationCase>(c => c.Source.Length > 10 && c.Published > 0 && c.Batch > 0));
     }
 
@@ -44,8 +46,9 @@ public class ValidatorTests
             double sps = doc.RootElement.GetProperty("results").GetProperty("samplesPerSecond").GetDouble();
 
             string[] row = File.ReadAllLines(csv)[1].Split(',');
-            double simulated = double.Parse(row[6], CultureInfo.InvariantCulture);
-            double error = double.Parse(row[7], CultureInfo.InvariantCulture);
+            Assert.That(row[5], Is.EqualTo("single"), "a case without a scenario is the single-batch one");
+            double simulated = double.Parse(row[7], CultureInfo.InvariantCulture);
+            double error = double.Parse(row[8], CultureInfo.InvariantCulture);
             Assert.That(simulated, Is.EqualTo(sps));
             Assert.That(error, Is.EqualTo(Math.Round((sps - 1000) / 1000 * 100, 3)).Within(0.001));
             Assert.That(stdout.ToString(), Does.Contain("test anchor [anchor]"));

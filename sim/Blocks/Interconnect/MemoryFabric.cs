@@ -306,7 +306,9 @@ public sealed class MemoryFabric : SimComponent, IReceiver<MemCopy>, IRetryable,
 
     private bool IsDevice(int resource)
     {
-        if (_dram is null)
+        // The host link (the two resources after the chips') is never a DRAM device, although its index is a multiple
+        // of the chip's resource count as a DRAM interface's is.
+        if (_dram is null || resource >= _hostDown)
         {
             return false;
         }

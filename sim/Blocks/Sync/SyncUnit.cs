@@ -35,6 +35,13 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
     private readonly Counter _barrierCount;
     private readonly Counter _launches;
 
+    // Completion watch (multi-batch programs): card-wide tokens _watchFirst .. _watchFirst + n - 1; the time each reached
+    // _watchEach signals in total.
+    private int _watchFirst = -1;
+    private int _watchEach;
+    private int[] _watchSignals = [];
+    private ulong[] _watchDonePs = [];
+
     public SyncUnit(Simulator sim, string name, int chips, IReadOnlyList<int> engineChip, IReadOnlyList<string> engineNames)
         : base(sim, name)
     {
@@ -63,6 +70,27 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
     public InPort<SyncRequest> RequestPort(int engine) => _req[engine];
 
     public OutPort<SyncGrant> GrantPort(int engine) => _grant[engine];
+
+    /// <summary>
+    /// Records, for each of the card-wide (global) tokens <paramref name="firstToken"/> .. +<paramref name="count"/>-1,
+    /// the time the unit received the <paramref name="signalsEach"/>-th signal to it (a multi-batch program's batch
+    /// completions: see <see cref="WatchedTimesPs"/>). Call before the run.
+    /// </summary>
+    public void WatchGlobalTokens(int firstToken, int count, int signalsEach)
+    {
+        if (firstToken < 0 || count < 1 || firstToken + count > TokensPerSpace || signalsEach < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), $"watched tokens {firstToken}+{count} (x{signalsEach}) outside the card-wide space");
+        }
+
+        _watchFirst = firstToken;
+        _watchEach = signalsEach;
+        _watchSignals = new int[count];
+        _watchDonePs = new ulong[count];
+    }
+
+    /// <summary>Per watched token, the time its last expected signal arrived (0 if it has not yet).</summary>
+    public IReadOnlyList<ulong> WatchedTimesPs => _watchDonePs;
 
     /// <summary>Token value in a space (for tests and reports).</summary>
     public long TokenValue(int chip, int token, bool global) => _counts[Slot(chip, token, global)];
@@ -97,6 +125,12 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
                     _signals.Value++;
                     int slot = Slot(_engineChip[engine], r.Token, r.Global);
                     _counts[slot] += r.Count <= 0 ? 1 : r.Count;
+                    if (r.Global && _watchFirst >= 0 && (uint)(r.Token - _watchFirst) < (uint)_watchSignals.Length
+                        && ++_watchSignals[r.Token - _watchFirst] == _watchEach)
+                    {
+                        _watchDonePs[r.Token - _watchFirst] = Sim.Now;
+                    }
+
                     ServeWaiters(slot, r.Token);
                     break;
                 }
