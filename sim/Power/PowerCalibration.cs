@@ -85,11 +85,13 @@ public static class PowerCalibration
         }
 
         PartitionMode? mode = c.Mode is null ? null : Compiler.ParseMode(c.Mode);
-        NetworkRunResult r = NetworkRun.Run(p, graph, batch, mode, ulong.MaxValue, ulong.MaxValue, timeline: true);
+        // The case's own scenario (the anchor: offline steady state): power is the whole run's energy over its time, the
+        // throughput the scenario's measurement, as 'antoum run' reports them.
+        NetworkRunResult r = NetworkRun.Run(p, graph, batch, mode, ulong.MaxValue, ulong.MaxValue, timeline: true, scenario: c.Scenario);
         ulong ps = r.Summary.SimulatedPs;
         var ctx = new PowerContext(p.Chips, p.Chips * p.Clusters, p.VpuLanes, p.TdpMilliwatts);
-        PowerReport power = PowerModel.Estimate(r.Model.Sim.Stats, ps, ctx, batch, table, r.Model.Timeline);
-        return (power, ps > 0 ? batch / (ps / 1e12) : 0, p.TdpMilliwatts / 1e3);
+        PowerReport power = PowerModel.Estimate(r.Model.Sim.Stats, ps, ctx, (long)batch * r.Throughput.Batches, table, r.Model.Timeline);
+        return (power, r.Throughput.SamplesPerSecond, p.TdpMilliwatts / 1e3);
     }
 
     /// <summary>The report printed by <c>antoum power-fit</c>.</summary>
