@@ -21,9 +21,9 @@ namespace Antoum.Tests.Functional;
 [Category("Functional")]
 public class FunctionalWindowTests
 {
-    private static readonly MemRef In = new(MemSpace.L1, 0, 0, 0, 0);
-    private static readonly MemRef Wt = new(MemSpace.L1, 0, 0, 0, 0x10000);
-    private static readonly MemRef Out = new(MemSpace.L1, 0, 0, 0, 0x20000);
+    private static readonly MemRef s_in = new(MemSpace.L1, 0, 0, 0, 0);
+    private static readonly MemRef s_wt = new(MemSpace.L1, 0, 0, 0, 0x10000);
+    private static readonly MemRef s_out = new(MemSpace.L1, 0, 0, 0, 0x20000);
 
     /// <summary>Direct convolution, INT32 accumulators: out[p][q][k] = Σ in[p·s − pad + r][q·s − pad + t][c] · w[r][t][c][k].</summary>
     private static int[] Direct(sbyte[] img, sbyte[] w, int h, int wd, int c, int k, int r, int stride, int pad)
@@ -92,10 +92,10 @@ public class FunctionalWindowTests
             var mem = new FunctionalMemory();
 
             // The window: input rows [InRow0, InRow0 + InRows) of the image, nothing else (padding is not stored).
-            mem.Write(In, MemoryMarshalBytes(img).AsSpan((int)(g.InRow0 * wd * c), (int)(g.InRows * wd * c)));
-            mem.Write(Wt, MemoryMarshalBytes(w));
-            Assert.That(FunctionalOps.Conv(mem, g, In, Wt, Out, null, bf16: false, SpuFlags.Dense), Is.Null);
-            byte[] got = mem.Read(Out, g.Rows * q * k * 4);
+            mem.Write(s_in, MemoryMarshalBytes(img).AsSpan((int)(g.InRow0 * wd * c), (int)(g.InRows * wd * c)));
+            mem.Write(s_wt, MemoryMarshalBytes(w));
+            Assert.That(FunctionalOps.Conv(mem, g, s_in, s_wt, s_out, null, bf16: false, SpuFlags.Dense), Is.Null);
+            byte[] got = mem.Read(s_out, g.Rows * q * k * 4);
             for (long i = 0; i < g.Rows * q * k; i++)
             {
                 Assert.That(BinaryPrimitives.ReadInt32LittleEndian(got.AsSpan((int)(i * 4))), Is.EqualTo(expect[(row0 * q * k) + i]), $"strip at row {row0}, element {i}");
