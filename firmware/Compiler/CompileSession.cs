@@ -32,6 +32,9 @@ internal sealed partial class CompileSession
     // Barrier ids (card-wide) of the cluster fences: the DMA channels of cluster (c, k) meet at FenceBarrierBase + c·4 + k.
     private const int FenceBarrierBase = 64;
 
+    /// <summary>Fused elementwise layers: cluster token per (cluster, DMA channel), signalled after each drain landed.</summary>
+    private const int FuseTokenBase = 3584;
+
     private readonly WorkloadGraph _graph;
     private readonly int _batch;
     private readonly CompileTarget _t;
@@ -92,6 +95,20 @@ internal sealed partial class CompileSession
     private Loc _l2Residual;
     private Loc _l2Area;
     private (int Chip, int K, long Samples)? _only;
+
+    /// <summary>While a producer is emitted whose next layer (an add/mul) is fused: where its operands and result live.</summary>
+    private FusePlan? _fuse;
+
+    /// <summary>The add/mul layer whose VPU work was emitted during its producer (only its final wait remains).</summary>
+    private int _fusedLayer = -1;
+    private long _fusedInstructions;
+
+    /// <summary>Per DMA channel, the producer's drains in the order the channel lands them, with their offsets.</summary>
+    private List<(Drain Drain, long Offset)>[] _fuseDrains = [];
+
+    private sealed record FusePlan(int Layer, Loc ProducerOut, Loc Out, Loc Residual);
+
+    private static int FuseToken(int k, int ch) => FuseTokenBase + (k * 64) + ch;
 
     public CompileSession(WorkloadGraph graph, int batch, CompileTarget target, CompileOptions options, PartitionMode mode)
     {
@@ -216,6 +233,17 @@ internal sealed partial class CompileSession
         public long Rows { get; init; } = 1;
 
         public long DstStride { get; init; }
+
+        /// <summary>Fused add/mul: the tile's M × N elements, its position, the phase's N tiles and the tile's column offset in bytes.</summary>
+        public long TileRows { get; init; }
+
+        public long TileCols { get; init; }
+
+        public (long Problem, long Mi, long Ni) Pos { get; init; }
+
+        public long NTiles { get; init; }
+
+        public long ColBytes { get; init; }
     }
 
     /// <summary>
@@ -862,31 +890,71 @@ internal sealed partial class CompileSession
         {
             Layer l = _graph.Layers[li];
             long outBytes = samples * Lowering.OutputElements(l) * Lowering.ElementBytes(l);
-            Loc outLoc;
-            int outSlot = -1;
-            if (li == seg.Last)
+            int outSlot = KeepsResidual(l) || li == seg.Last ? -1 : slot == 0 ? 1 : 0;
+            Loc outLoc = MicroBatchOutput(li, seg, si, samples, outSlot);
+            if (li < seg.Last && Fusable(l, _graph.Layers[li + 1], cur, outLoc))
             {
-                outLoc = Fn ? BoundaryLoc(si) with { Base = BoundaryLoc(si).Base + (ulong)(_mbFirst * outBytes / samples) } : BoundaryLoc(si);
-            }
-            else if (KeepsResidual(l))
-            {
-                outLoc = _l2Residual with { Size = Math.Max(1, outBytes) };
-            }
-            else
-            {
-                outSlot = slot == 0 ? 1 : 0;
-                outLoc = outSlot == 0
-                    ? new Loc(MemSpace.L2, _l2Area.Base, Math.Max(1, outBytes))
-                    : new Loc(MemSpace.L2, TopOfArea(outBytes), Math.Max(1, outBytes));
+                _fuse = new FusePlan(li + 1, outLoc, MicroBatchOutput(li + 1, seg, si, samples, -1), _l2Residual);
+                if (_fuseDrains.Length != _channels)
+                {
+                    _fuseDrains = new List<(Drain, long)>[_channels];
+                    for (int ch = 0; ch < _channels; ch++)
+                    {
+                        _fuseDrains[ch] = [];
+                    }
+                }
             }
 
             EmitTracked(li, cur, outLoc, outLoc.Space == MemSpace.L2 ? outBytes : 0);
+            _fuse = null;
             cur = outLoc;
             slot = outSlot;
         }
 
         Fence(chip, k, force: true);
         _only = null;
+    }
+
+    /// <summary>Where layer <paramref name="li"/> of segment <paramref name="seg"/> writes its micro-batch's output (outSlot -1: not the activation area).</summary>
+    private Loc MicroBatchOutput(int li, Segment seg, int si, long samples, int outSlot)
+    {
+        Layer l = _graph.Layers[li];
+        long outBytes = samples * Lowering.OutputElements(l) * Lowering.ElementBytes(l);
+        if (li == seg.Last)
+        {
+            return Fn ? BoundaryLoc(si) with { Base = BoundaryLoc(si).Base + (ulong)(_mbFirst * outBytes / samples) } : BoundaryLoc(si);
+        }
+
+        if (KeepsResidual(l))
+        {
+            return _l2Residual with { Size = Math.Max(1, outBytes) };
+        }
+
+        return outSlot == 0
+            ? new Loc(MemSpace.L2, _l2Area.Base, Math.Max(1, outBytes))
+            : new Loc(MemSpace.L2, TopOfArea(outBytes), Math.Max(1, outBytes));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="next"/> (an add/mul) can run fused into <paramref name="producer"/>'s drains: a
+    /// single-phase conv or GEMM with the same elements and element size, its output in L2 and its input not the
+    /// residual region (which the fused add writes while the producer still reads its input).
+    /// </summary>
+    private bool Fusable(Layer producer, Layer next, Loc producerIn, Loc producerOut)
+    {
+        if (!_options.FuseElementwise || !KeepsResidual(next) || producer.Op is not (OpKind.Conv or OpKind.Gemm) || producer.Groups > 1)
+        {
+            return false;
+        }
+
+        List<object> phases = Lowering.Phases(producer, 1);
+        return phases.Count == 1 && phases[0] is GemmPhase
+            && Lowering.Phases(next, 1) is [VectorPhase { Kind: VectorKind.Elementwise }]
+            && Lowering.OutputElements(producer) == Lowering.OutputElements(next)
+            && Lowering.ElementBytes(producer) == Lowering.ElementBytes(next)
+            && producer.Precision == next.Precision
+            && producerOut.Space == MemSpace.L2 && producerOut.Base != _l2Residual.Base
+            && !(producerIn.Space == MemSpace.L2 && producerIn.Base == _l2Residual.Base);
     }
 
     /// <summary>
@@ -1413,6 +1481,107 @@ internal sealed partial class CompileSession
         }
 
         Array.Clear(_stagedAhead);
+        if (_fuse is { } fp && _only is { } only && only.Chip == chip)
+        {
+            EmitFusedVpu(chip, only.K, fp);
+        }
+    }
+
+    /// <summary>
+    /// The fused add/mul of <paramref name="f"/>: the VPU takes the producer's drains channel by channel in turn (each
+    /// channel's in its landing order). A row block (one M tile of a problem) is combined with the residual in one
+    /// contiguous vop once all its N tiles have been drained: the VPU first takes each channel's token up to the
+    /// last of the block's drains on that channel (a channel lands its drains in order). After the last block it
+    /// signals the layer's VPU-done token, which the add layer's channel 0 waits for.
+    /// </summary>
+    private void EmitFusedVpu(int chip, int k, FusePlan f)
+    {
+        Layer layer = _graph.Layers[f.Layer];
+        StreamBuilder vpu = _vpu[chip, k]!;
+        var v = (VectorPhase)Lowering.Phases(layer, 1)[0];
+        Precision prec = layer.Precision == LayerPrecision.Bf16 ? Precision.Bf16 : Precision.Int8;
+        int es = Lowering.ElementBytes(layer);
+        bool wait = !_options.FuseWithoutDrainWaitForTest;
+        int channels = _fuseDrains.Length;
+        int longest = 0;
+        foreach (List<(Drain, long)> list in _fuseDrains)
+        {
+            longest = Math.Max(longest, list.Count);
+        }
+
+        var blocks = new Dictionary<(long Problem, long Mi), (long Count, long Cols, long Off, int[] Last)>();
+        int[] taken = new int[channels];
+        vpu.HasWork = true;
+        for (int i = 0; i < longest; i++)
+        {
+            for (int ch = 0; ch < channels; ch++)
+            {
+                if (i >= _fuseDrains[ch].Count)
+                {
+                    continue;
+                }
+
+                (Drain dr, long off) = _fuseDrains[ch][i];
+                var key = (dr.Pos.Problem, dr.Pos.Mi);
+                if (!blocks.TryGetValue(key, out var blk))
+                {
+                    int[] last = new int[channels];
+                    Array.Fill(last, -1);
+
+                    // Functional: the block starts at its row's first column; timing addresses are not simulated.
+                    blk = (0, 0, Fn ? off - dr.ColBytes : off, last);
+                }
+
+                blk.Count++;
+                blk.Cols += dr.TileCols;
+                blk.Last[ch] = i;
+                if (blk.Count < dr.NTiles)
+                {
+                    blocks[key] = blk;
+                    continue;
+                }
+
+                blocks.Remove(key);
+                for (int c = 0; c < channels && wait; c++)
+                {
+                    if (blk.Last[c] >= taken[c])
+                    {
+                        vpu.Wait(FuseToken(k, c), blk.Last[c] - taken[c] + 1);
+                        taken[c] = blk.Last[c] + 1;
+                    }
+                }
+
+                // Functional offsets are exact; timing offsets (drains at wrapped addresses) are kept inside each region.
+                long blockBytes = dr.TileRows * blk.Cols * es;
+                long o = blk.Off;
+                MemRef In(Loc l) => Fn ? l.At(o) : l.Wrapped(o, blockBytes);
+                vpu.Vop(v.Op, In(f.Out), In(f.ProducerOut), In(f.Residual), dr.TileRows * blk.Cols, prec);
+                _fusedInstructions++;
+            }
+        }
+
+        if (blocks.Count > 0)
+        {
+            throw new CompileException(Compiler.Str($"layer {layer.Name}: fused {v.Op} found {blocks.Count} row blocks not fully drained"));
+        }
+
+        // The tokens not yet taken (tests without the waits: all of them), so the counts balance.
+        for (int c = 0; c < channels; c++)
+        {
+            if (_fuseDrains[c].Count > taken[c])
+            {
+                vpu.Wait(FuseToken(k, c), _fuseDrains[c].Count - taken[c]);
+            }
+        }
+
+        vpu.Signal(ClusterToken(k, VpuDone));
+        foreach (List<(Drain, long)> list in _fuseDrains)
+        {
+            list.Clear();
+        }
+
+        _fusedLayer = f.Layer;
+        _fuse = null;
     }
 
     /// <summary>The tile plan of layer <paramref name="li"/>'s phase <paramref name="g"/>, chosen once per shape (<see cref="PlanTiles"/>).</summary>
@@ -1986,8 +2155,13 @@ internal sealed partial class CompileSession
                 }
             }
 
+            // A fused producer's drains are each followed by one VPU step: no loops on its channels (the VPU follows
+            // every drain, which a loop body would repeat).
+            bool noLoops = d.NoLoops;
+            d.NoLoops = noLoops || _fuse is not null;
             Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.AsSpan().SequenceEqual(b.Spus) && a.Masks.AsSpan().SequenceEqual(b.Masks), d,
                 x => EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, x.Step.MFastest, classes[x.Step.Class], plan, src, dst, bLoc));
+            d.NoLoops = noLoops;
         }
 
         // SPU streams: runs of identical tiles become loops.
@@ -2122,9 +2296,11 @@ internal sealed partial class CompileSession
         {
             SpuState st = _dmaSide[chip, k, spus[x]];
             long bytes = tc.M * tc.N * plan.OutBytes;
-            st.Pending = Fn
+            st.Pending = (Fn
                 ? FnDrainTo(li, dst, TilePos(tc, tiles[x], mFastest), tc, plan, st.CParity)
-                : new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped(tiles[x] * bytes, bytes));
+                : new Drain(bytes, st.CParity, plan.C(st.CParity), dst.Wrapped(tiles[x] * bytes, bytes)))
+                with
+            { TileRows = tc.M, TileCols = tc.N, Pos = TilePos(tc, tiles[x], mFastest), NTiles = tc.NTiles, ColBytes = TilePos(tc, tiles[x], mFastest).Ni * plan.Nt * plan.OutBytes };
             st.CParity ^= 1;
         }
     }
@@ -2150,6 +2326,13 @@ internal sealed partial class CompileSession
         }
         d.Signal(SlotToken(k, s, 6 + p.CBuffer));
         st.Pending = null;
+        if (_fuse is { } f)
+        {
+            // The drain has landed (signal releases after every earlier instruction): the fused VPU may read it.
+            int ch = s % _channels;
+            d.Signal(FuseToken(k, ch));
+            _fuseDrains[ch].Add((p, (long)(p.Dst.Offset - f.ProducerOut.Base)));
+        }
     }
 
     /// <summary>
@@ -2254,6 +2437,16 @@ internal sealed partial class CompileSession
 
             if (v.Rows == 0 || v.Cols == 0)
             {
+                continue;
+            }
+
+            if (_fusedLayer == li)
+            {
+                // Fused into the producer's drains (EmitFusedVpu): only the wait for the VPU's last tile remains.
+                d.Wait(ClusterToken(k, VpuDone));
+                rep.VectorInstructions += _fusedInstructions;
+                _fusedInstructions = 0;
+                _fusedLayer = -1;
                 continue;
             }
 

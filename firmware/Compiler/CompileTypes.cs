@@ -153,6 +153,20 @@ public sealed record CompileOptions
     public bool Prefetch { get; init; } = true;
 
     /// <summary>
+    /// Residual-add fusion (perCluster, micro-batched; docs/compiler.md): an add/mul right after a single-phase conv or
+    /// GEMM runs on the cluster's VPU tile by tile as the producer's output tiles are drained to L2 (one token per DMA
+    /// channel, signalled after each drain landed), overlapping the SPUs' later tiles; the add layer keeps only the
+    /// wait for the VPU's last tile.
+    /// </summary>
+    public bool FuseElementwise { get; init; } = true;
+
+    /// <summary>
+    /// Tests only: the fused VPU does not wait for each tile's drain before adding its region, so it can read a
+    /// region before the producer wrote it; functional tests show that the comparison then fails.
+    /// </summary>
+    public bool FuseWithoutDrainWaitForTest { get; init; }
+
+    /// <summary>
     /// Tests only: the prefetch queue does not wait for the stage buffer to be released before overwriting it, so a
     /// layer's weights can be replaced while its tiles still read them; functional tests show that the comparison fails.
     /// </summary>

@@ -37,7 +37,7 @@ internal sealed class StreamBuilder
     public int LoopDepth => _loops.Count;
 
     /// <summary>Functional compiles emit no loops (loop bodies would reuse their first iteration's addresses).</summary>
-    public bool NoLoops { get; init; }
+    public bool NoLoops { get; set; }
 
     public void Add(in Instruction i)
     {
