@@ -67,6 +67,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private ulong _visitStart = ulong.MaxValue;
     private ulong _visitWorkEnd;
     private bool _lastWasWork;
+    private bool _backToBack;
     private int _pc;
     private ulong _waitSince;
     private readonly Counter _instructions;
@@ -100,6 +101,14 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     /// <summary>Instruction spans for trace.json; null (the default) records nothing.</summary>
     public Reporting.TraceTrack? Trace { get; set; }
+
+    /// <summary>
+    /// True while <see cref="Execute"/> runs for an operation that follows the engine's previous operation without a
+    /// stall: only control instructions (nop, loop, endloop, signal, launch) and waits granted at once (their token
+    /// count was already there, <see cref="SyncGrant.Immediate"/>) in between. False for the first operation, after a
+    /// barrier, a pending operation or a wait that had to wait for a signal.
+    /// </summary>
+    protected bool IssuedBackToBack => _backToBack;
 
     /// <summary>Bytes the engine moved in (for blocks.csv); engines that move data override it.</summary>
     protected virtual long BytesIn => 0;
@@ -211,6 +220,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     /// <summary>Loads the stream. An auto-started engine begins at <paramref name="startPs"/>; others wait for a launch.</summary>
     public void Load(Instruction[] code, bool autoStart, ulong startPs)
     {
+        _backToBack = false;
         _code = code;
         _pc = 0;
         State = code.Length == 0 ? EngineState.Finished : EngineState.Idle;
@@ -243,6 +253,7 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
             }
 
             State = EngineState.Running;
+            _backToBack = false;
             Step();
             return;
         }
@@ -253,6 +264,11 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         }
 
         _waitPs.Value += (long)(Sim.Now - _waitSince);
+        if (!(grant.Kind == SyncKind.Wait && grant.Immediate))
+        {
+            _backToBack = false;
+        }
+
         Trace?.End(Sim.Now);
         if (_segment >= 0)
         {
@@ -425,9 +441,12 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
                 cycles = Execute(inst);
                 if (cycles < 0)
                 {
+                    _backToBack = false;
                     Trace?.Begin(Sim.Now, op);
                     return;
                 }
+
+                _backToBack = true;
 
                 if (Trace is not null)
                 {

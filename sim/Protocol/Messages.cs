@@ -52,8 +52,11 @@ public enum SyncKind : byte
 /// </summary>
 public readonly record struct SyncRequest(SyncKind Kind, int Token, bool Global, int Count);
 
-/// <summary>The sync unit's answer: a wait or barrier is satisfied, or (Launch) the engine may start.</summary>
-public readonly record struct SyncGrant(SyncKind Kind, int Token);
+/// <summary>
+/// The sync unit's answer: a wait or barrier is satisfied, or (Launch) the engine may start. <see cref="Immediate"/>:
+/// a wait whose token count was already there when the request arrived (the engine did not wait for a signal).
+/// </summary>
+public readonly record struct SyncGrant(SyncKind Kind, int Token, bool Immediate = false);
 
 /// <summary>
 /// A DMA burst through the memory fabric: move <see cref="Bytes"/> from <see cref="Source"/> to

@@ -10,12 +10,14 @@ namespace Antoum.Sim.Blocks.Spu;
 /// <see cref="SpuTiming.Gemm"/> (fold-based systolic timing for the configured dataflow, weight sparsity in the
 /// FLAGS format and ratio, activation skipping, BF16 rate). A conv runs as its implicit GEMM (M = N·rows·Q; a strip
 /// form reads only its input window, <see cref="ConvGeometry"/>).
-/// Operands are assumed resident in L1 (DMA puts them there; the loader checks they fit).
+/// Operands are assumed resident in L1 (DMA puts them there; the loader checks they fit). An operation issued back
+/// to back after the previous one (<see cref="EngineCore.IssuedBackToBack"/>) hides its first fold's fill as well,
+/// in the calibrated share (<see cref="SpuModelParams.FoldOverlapPercent"/>).
 /// Statistics: those of <see cref="EngineCore"/> plus <c>macs</c> (useful MACs), <c>issuedMacs</c> (R·C per
 /// compute cycle), <c>denseMacs</c> (M·N·K), <c>computeCycles</c> (folds and decode, no pipeline latency),
 /// <c>decodeCycles</c>, <c>metadataBytes</c> (sparse index bytes read with the weights), <c>utilization</c>, and for the
 /// power model <c>issuedMacsInt8</c>, <c>issuedMacsBf16</c>, <c>issuedMacs{Nofm,Bitmap,Csr,BlockCsr}</c>,
-/// <c>l1OperandReadBytes</c> and <c>l1ResultWriteBytes</c>.
+/// <c>l1OperandReadBytes</c> and <c>l1ResultWriteBytes</c>; <c>backToBackOps</c> (operations issued back to back).
 /// </summary>
 public sealed class SpuEngine : EngineCore
 {
@@ -37,6 +39,7 @@ public sealed class SpuEngine : EngineCore
     private readonly Counter[] _issuedByFormat;
     private readonly Counter _operandReads;
     private readonly Counter _resultWrites;
+    private readonly Counter _backToBack;
 
     public SpuEngine(Simulator sim, string name, EngineId id, int index, ClockDomain clock, SpuModelParams spu)
         : base(sim, name, id, index, clock)
@@ -58,6 +61,7 @@ public sealed class SpuEngine : EngineCore
 
         _operandReads = sim.Stats.Counter(name + ".l1OperandReadBytes", "B", "operand bytes the array read from its L1 (activations and weights per fold, sparse metadata per weight pass)");
         _resultWrites = sim.Stats.Counter(name + ".l1ResultWriteBytes", "B", "output and partial-sum bytes written to L1 (4 B accumulators)");
+        _backToBack = sim.Stats.Counter(name + ".backToBackOps", "count", "operations issued back to back after the previous one (no stall in between): their first fold's fill overlaps in the calibrated share");
         sim.Stats.Formula(name + ".utilization", "ratio", "useful MACs / issued MAC slots", () =>
             _issued.Value == 0 ? 0.0 : (double)_macs.Value / _issued.Value);
     }
@@ -97,7 +101,13 @@ public sealed class SpuEngine : EngineCore
             }
         }
 
-        SpuCost cost = SpuTiming.Gemm(_p, shape, precision, flags.Format, Math.Max(1, flags.Ratio));
+        bool backToBack = IssuedBackToBack;
+        if (backToBack)
+        {
+            _backToBack.Value++;
+        }
+
+        SpuCost cost = SpuTiming.Gemm(_p, shape, precision, flags.Format, Math.Max(1, flags.Ratio), backToBack);
         _macs.Value += cost.UsefulMacs;
         _issued.Value += cost.IssuedMacs;
         _dense.Value += cost.DenseEquivalentMacs;

@@ -29,7 +29,9 @@ namespace Antoum.Sim.Blocks.Spu;
 //   * BF16 multiplies every cycle (including the pipeline latency) by the BF16 rate divisor.
 //   * The pipeline latency is added once per operation, after the folds.
 //   * Calibration (chip.calibration.spuFoldOverlapPercent, default 0): that share of each fold's fill and drain
-//     (FoldCycles with T = 0) after the first is hidden by preloading the next fold's weights during the stream.
+//     (FoldCycles with T = 0) after the first is hidden by preloading the next fold's operands during the stream;
+//     the first fold of an operation issued back to back (backToBack: no stall since the SPU's previous operation,
+//     every token it waited for already signalled) overlaps the previous operation's last fold the same way.
 
 /// <summary>Systolic dataflow of the MAC array.</summary>
 public enum SpuDataflow : byte
@@ -122,7 +124,8 @@ public readonly record struct SpuModelParams
 
     /// <summary>
     /// Calibration (chip.calibration.spuFoldOverlapPercent): share, in percent, of every fold's fill and drain after
-    /// the first that is hidden behind the previous fold's stream. 0 = SCALE-Sim's count.
+    /// the first that is hidden behind the previous fold's stream, and of the first fold's when the operation is issued
+    /// back to back after the SPU's previous one (no stall in between). 0 = SCALE-Sim's count.
     /// </summary>
     public int FoldOverlapPercent { get; init; }
 
@@ -271,8 +274,13 @@ public static class SpuTiming
         return Math.Min(k, blocks * blockK);
     }
 
-    /// <summary>Cost of C = A·B on one SPU; <paramref name="ratio"/> is the requested weight sparsity (1 = dense).</summary>
-    public static SpuCost Gemm(in SpuModelParams p, GemmShape shape, Precision precision, SparseFormat format, int ratio)
+    /// <summary>
+    /// Cost of C = A·B on one SPU; <paramref name="ratio"/> is the requested weight sparsity (1 = dense).
+    /// <paramref name="backToBack"/>: the operation follows the SPU's previous operation without a stall (see
+    /// <see cref="SpuModelParams.FoldOverlapPercent"/>), so its first fold's fill is hidden in the same share as every
+    /// later fold's; false (a lone operation) is the single-instruction rule.
+    /// </summary>
+    public static SpuCost Gemm(in SpuModelParams p, GemmShape shape, Precision precision, SparseFormat format, int ratio, bool backToBack = false)
     {
         long m = shape.M, n = shape.N, k = shape.K;
         int step = format == SparseFormat.Dense ? 1 : NativeRatio(ratio, p.MaxWeightSparsity);
@@ -293,7 +301,8 @@ public static class SpuTiming
         long decode = folds * f.DecodeCyclesPerFold;
         long divisor = precision == Precision.Bf16 ? p.Bf16RateDivisor : 1;
         long fill = FoldCycles(p.Dataflow, p.Rows, p.Cols, 0);
-        long hidden = folds > 1 ? (folds - 1) * fill * p.FoldOverlapPercent / 100 : 0;
+        long overlapped = folds == 0 ? 0 : folds - 1 + (backToBack ? 1 : 0);
+        long hidden = overlapped * fill * p.FoldOverlapPercent / 100;
         long compute = ((folds * FoldCycles(p.Dataflow, p.Rows, p.Cols, t)) - hidden + decode) * divisor;
         long cycles = compute + (p.PipelineLatency * divisor);
 

@@ -147,7 +147,7 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
 
                     _blocked[engine] = (r.Kind, r.Token, r.Global, r.Count);
                     queue.Enqueue((engine, r.Count));
-                    ServeWaiters(slot, r.Token);
+                    ServeWaiters(slot, r.Token, immediateEngine: engine);
                     break;
                 }
 
@@ -215,7 +215,8 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
         return list;
     }
 
-    private void ServeWaiters(int slot, int token)
+    // immediateEngine: the engine whose wait request just arrived; its grant, if served now, is flagged Immediate.
+    private void ServeWaiters(int slot, int token, int immediateEngine = -1)
     {
         if (!_waiters.TryGetValue(slot, out Queue<(int Engine, int Count)>? queue))
         {
@@ -233,7 +234,7 @@ public sealed class SyncUnit : SimComponent, IReceiver<SyncRequest>, IRetryable
             _counts[slot] -= count;
             queue.Dequeue();
             _blocked[engine] = null;
-            Send(engine, new SyncGrant(SyncKind.Wait, token));
+            Send(engine, new SyncGrant(SyncKind.Wait, token, engine == immediateEngine));
         }
     }
 
