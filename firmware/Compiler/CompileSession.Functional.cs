@@ -191,19 +191,7 @@ internal sealed partial class CompileSession
         // add the same barrier; see docs/functional.md).
         if (_mode != PartitionMode.PerCluster)
         {
-            for (int c = 0; c < _t.Chips; c++)
-            {
-                int participants = 0;
-                for (int k = 0; k < _t.Clusters; k++)
-                {
-                    participants += _dma[c, k] is null ? 0 : 1;
-                }
-
-                for (int k = 0; k < _t.Clusters; k++)
-                {
-                    _dma[c, k]?.Barrier(c, participants);
-                }
-            }
+            ChipBarriers();
         }
     }
 
