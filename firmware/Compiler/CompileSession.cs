@@ -1597,6 +1597,24 @@ internal sealed partial class CompileSession
     }
 
     /// <summary>Stored bytes of a k × n weight tile: the target's format model, else <see cref="Lowering.WeightTileBytes"/>.</summary>
+    /// <summary>
+    /// The distinct tile sizes when <paramref name="total"/> is split into 1, 2, … <paramref name="maxParts"/> parts:
+    /// min(<paramref name="cap"/>, ⌈total / parts⌉), largest first, each once (the tile searches' candidate sizes).
+    /// </summary>
+    private static IEnumerable<long> SplitSizes(long total, long maxParts, long cap)
+    {
+        long last = -1;
+        for (long parts = 1; parts <= maxParts; parts++)
+        {
+            long size = Math.Min(cap, (total + parts - 1) / parts);
+            if (size != last)
+            {
+                last = size;
+                yield return size;
+            }
+        }
+    }
+
     private long WeightTileBytes(long k, long n, int elementBytes, SpuFlags flags) =>
         _t.WeightTileBytes is { } f ? f(k, n, elementBytes, flags) : Lowering.WeightTileBytes(k, n, elementBytes, flags);
 
@@ -1713,16 +1731,8 @@ internal sealed partial class CompileSession
                 continue; // a K chunk must start at a balanced group boundary
             }
 
-            long lastNt = -1;
-            for (long jn = 1; jn <= g.N; jn++)
+            foreach (long nt in SplitSizes(g.N, g.N, 65535))
             {
-                long nt = Math.Min(65535, (g.N + jn - 1) / jn);
-                if (nt == lastNt)
-                {
-                    continue;
-                }
-
-                lastNt = nt;
                 if (nt < minN)
                 {
                     break;
@@ -1827,18 +1837,14 @@ internal sealed partial class CompileSession
         }
 
         long minN = Math.Min(g.N, _t.ArrayCols);
-        long lastCc = -1;
         int tried = 0;
-        for (long nc = 1; nc <= cg && tried < 48; nc++)
+        foreach (long cc in SplitSizes(cg, cg, long.MaxValue))
         {
-            long cc = (cg + nc - 1) / nc;
-            if (cc == lastCc)
+            if (tried++ == 48)
             {
-                continue;
+                break;
             }
 
-            lastCc = cc;
-            tried++;
             long kt = rs * cc;
             long chunks = (cg + cc - 1) / cc;
             if (kt > 65536 || (chunks > 1 && flags.Format == SparseFormat.NofM && flags.Ratio > 1 && cc % flags.Ratio != 0))
@@ -1854,16 +1860,8 @@ internal sealed partial class CompileSession
             }
 
             int cEs = prec == Precision.Int8 && chunks == 1 ? 1 : 4;
-            long lastNt = -1;
-            for (long jn = 1; jn <= g.N; jn++)
+            foreach (long nt in SplitSizes(g.N, g.N, 65535))
             {
-                long nt = Math.Min(65535, (g.N + jn - 1) / jn);
-                if (nt == lastNt)
-                {
-                    continue;
-                }
-
-                lastNt = nt;
                 if (nt < minN)
                 {
                     break;

@@ -147,7 +147,8 @@ public static class NetworkRun
 
     /// <summary>
     /// The throughput of a finished run. Single-batch program: batch / simulated time. Multi-batch (offline) program:
-    /// the batch completion times the sync unit recorded, and (batches − 1) × batch / (t_last − t_first).
+    /// the batch completion times the sync unit recorded, and last × batch / (t_last − t_0) with last = batches − input
+    /// buffers (the batches after it drain and are not measured).
     /// </summary>
     public static ThroughputMeasurement Measure(CompileResult compiled, ProgramModel model, ProgramSummary summary)
     {

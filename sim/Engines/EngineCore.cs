@@ -41,16 +41,12 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     private readonly InPort<SyncGrant> _grant;
     private readonly OutPort<SyncRequest> _clusterSync;
     private readonly InPort<SyncGrant> _clusterGrant;
-    private readonly SyncRequest[] _clusterUnsent = new SyncRequest[64];
-    private int _clusterUnsentHead;
-    private int _clusterUnsentCount;
     private readonly SimTimer _stepTimer;
     private readonly SimTimer _startTimer;
     private readonly int[] _loopPc = new int[MaxLoopDepth];
     private readonly long[] _loopLeft = new long[MaxLoopDepth];
-    private readonly SyncRequest[] _unsent = new SyncRequest[64];
-    private int _unsentHead;
-    private int _unsentCount;
+    private readonly SyncOutbox _syncOut;
+    private readonly SyncOutbox _clusterSyncOut;
     private int _depth;
     private Instruction[] _code = [];
 
@@ -87,6 +83,8 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
         _clusterSync = AddOutPort<SyncRequest>("clusterSync", required: false);
         _clusterSync.RetryTarget = this;
         _clusterGrant = AddInPort<SyncGrant>("clusterGrant", this, required: false);
+        _syncOut = new SyncOutbox(_sync);
+        _clusterSyncOut = new SyncOutbox(_clusterSync);
         _stepTimer = new SimTimer(sim, OnStepTimer);
         _startTimer = new SimTimer(sim, Step);
         _instructions = sim.Stats.Counter(name + ".instructions", "count", "instructions executed");
@@ -284,25 +282,15 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
     {
         if (ReferenceEquals(port, _clusterSync))
         {
-            while (_clusterUnsentCount > 0 && _clusterSync.TrySend(_clusterUnsent[_clusterUnsentHead], 8))
-            {
-                _clusterUnsentHead = (_clusterUnsentHead + 1) % _clusterUnsent.Length;
-                _clusterUnsentCount--;
-            }
-
-            return;
+            _clusterSyncOut.Flush();
         }
-
-        if (!ReferenceEquals(port, _sync))
+        else if (ReferenceEquals(port, _sync))
+        {
+            _syncOut.Flush();
+        }
+        else
         {
             OnOtherPortRetry(port);
-            return;
-        }
-
-        while (_unsentCount > 0 && _sync.TrySend(_unsent[_unsentHead], 8))
-        {
-            _unsentHead = (_unsentHead + 1) % _unsent.Length;
-            _unsentCount--;
         }
     }
 
@@ -482,40 +470,51 @@ public abstract class EngineCore : SimComponent, IReceiver<SyncGrant>, IRetryabl
 
     private void SendSync(in SyncRequest request, bool cluster = false)
     {
-        if (cluster)
+        if (cluster && !_clusterSync.IsBound)
         {
-            if (!_clusterSync.IsBound)
-            {
-                throw ProgramError("a cluster-local token (c:) needs an engine of a cluster");
-            }
-
-            if (_clusterUnsentCount == 0 && _clusterSync.TrySend(request, 8))
-            {
-                return;
-            }
-
-            if (_clusterUnsentCount == _clusterUnsent.Length)
-            {
-                throw new SimInvariantException($"{Name} @ {Sim.Now} ps: cluster sync request queue overflow");
-            }
-
-            _clusterUnsent[(_clusterUnsentHead + _clusterUnsentCount) % _clusterUnsent.Length] = request;
-            _clusterUnsentCount++;
-            return;
+            throw ProgramError("a cluster-local token (c:) needs an engine of a cluster");
         }
 
-        if (_unsentCount == 0 && _sync.TrySend(request, 8))
+        if (!(cluster ? _clusterSyncOut : _syncOut).Send(request))
         {
-            return;
+            throw new SimInvariantException($"{Name} @ {Sim.Now} ps: {(cluster ? "cluster sync" : "sync")} request queue overflow");
+        }
+    }
+
+    // Sync requests to one sync unit, in order: sent at once while the link has credits, else held in a fixed ring
+    // (no allocation) until the link's retry.
+    private sealed class SyncOutbox(OutPort<SyncRequest> port)
+    {
+        private readonly SyncRequest[] _ring = new SyncRequest[64];
+        private int _head;
+        private int _count;
+
+        /// <summary>Sends or queues <paramref name="request"/>; false when the ring is full.</summary>
+        public bool Send(in SyncRequest request)
+        {
+            if (_count == 0 && port.TrySend(request, 8))
+            {
+                return true;
+            }
+
+            if (_count == _ring.Length)
+            {
+                return false;
+            }
+
+            _ring[(_head + _count) % _ring.Length] = request;
+            _count++;
+            return true;
         }
 
-        if (_unsentCount == _unsent.Length)
+        public void Flush()
         {
-            throw new SimInvariantException($"{Name} @ {Sim.Now} ps: sync request queue overflow");
+            while (_count > 0 && port.TrySend(_ring[_head], 8))
+            {
+                _head = (_head + 1) % _ring.Length;
+                _count--;
+            }
         }
-
-        _unsent[(_unsentHead + _unsentCount) % _unsent.Length] = request;
-        _unsentCount++;
     }
 
     private void EnterSegment(bool stamp)
