@@ -52,6 +52,12 @@ internal sealed partial class CompileSession
     private readonly StreamBuilder?[,] _sfa;
     private readonly StreamBuilder?[,] _stage;
     private readonly int[,] _stageParity;
+
+    // Weight-stage ring (CompileOptions.WeightLookahead): per cluster, the staging index within the micro-batch and
+    // the free tokens the prefetch queue has signalled to itself (2 for the double buffer, P for a ring segment).
+    private readonly int[,] _stageSeq;
+    private readonly int[,] _stageCredit;
+    private RingPlan? _ring;
     private readonly bool _prefetchQueue;
     private readonly StreamBuilder?[] _hostIn;
     private readonly StreamBuilder?[] _hostOut;
@@ -161,6 +167,8 @@ internal sealed partial class CompileSession
         _sfa = new StreamBuilder?[chips, clusters];
         _stage = new StreamBuilder?[chips, clusters];
         _stageParity = new int[chips, clusters];
+        _stageSeq = new int[chips, clusters];
+        _stageCredit = new int[chips, clusters];
         _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
         _hostIn = new StreamBuilder?[chips];
         _hostOut = new StreamBuilder?[chips];
@@ -599,7 +607,9 @@ internal sealed partial class CompileSession
     private string SegmentText(Segment g)
     {
         string text = Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}");
-        return g.WeightStage == 0 ? text : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
+        return g.WeightStage == 0 ? text
+            : g.Prefetch && g.Ring > 0 ? Compiler.Str($"{text} stage ring {g.Ring} prefetch")
+            : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
     }
 
     /// <summary>
@@ -622,6 +632,7 @@ internal sealed partial class CompileSession
                 _stage[c, k] = b;
                 b.Signal(ClusterToken(k, StageFree));
                 b.Signal(ClusterToken(k, StageFree));
+                _stageCredit[c, k] = 2;
             }
         }
     }
@@ -636,6 +647,29 @@ internal sealed partial class CompileSession
     private void StageWeights(int chip, int k, MemRef from, long bytes, LayerReport rep)
     {
         rep.DramToL2Bytes += bytes;
+        if (_prefetch && _ring is { } ring && _stage[chip, k] is { } rq)
+        {
+            int j = _stageSeq[chip, k];
+            if (ring.Bytes[j] != bytes)
+            {
+                throw new InvalidOperationException(Compiler.Str($"weight ring: staging {j} of the micro-batch moves {bytes} B, the ring plan {ring.Bytes[j]} B"));
+            }
+
+            _stageSeq[chip, k] = (j + 1) % ring.Bytes.Length;
+            _l2Weights = new Loc(MemSpace.L2, _l2Stage[0].Base + (ulong)ring.Offsets[j], bytes);
+            for (int w = 0; w < ring.Waits[j] && !_options.PrefetchWithoutFreeTokenForTest; w++)
+            {
+                rq.Wait(ClusterToken(k, StageFree));
+            }
+
+            rq.Copy(_l2Weights.At(0), from, bytes);
+            rq.Signal(ClusterToken(k, StageReady));
+            _dma[chip, k]!.Wait(ClusterToken(k, StageReady));
+            _stagedAhead[k] = true;
+            rep.PrefetchedBytes += bytes;
+            return;
+        }
+
         if (_prefetch && _stage[chip, k] is { } q)
         {
             int p = _stageParity[chip, k];
@@ -871,6 +905,19 @@ internal sealed partial class CompileSession
         {
             d.Signal(StageGoBase + k);
             q.Wait(StageGoBase + k);
+
+            // Every free of the previous segment has been signalled (channel 0 signals them before the fence): bring
+            // the queue's self-signalled frees to what this segment's stage expects (2 buffers, or the ring's P).
+            int want = _ring?.Presignal ?? 2;
+            for (; _stageCredit[chip, k] < want; _stageCredit[chip, k]++)
+            {
+                q.Signal(ClusterToken(k, StageFree));
+            }
+
+            for (; _stageCredit[chip, k] > want; _stageCredit[chip, k]--)
+            {
+                q.Wait(ClusterToken(k, StageFree));
+            }
         }
 
         _segmentStart = false;
@@ -913,6 +960,10 @@ internal sealed partial class CompileSession
 
         Fence(chip, k, force: true);
         _only = null;
+        if (_ring is not null && _stageSeq[chip, k] != 0)
+        {
+            throw new InvalidOperationException("weight ring: a micro-batch staged fewer weight tensors than the ring plan");
+        }
     }
 
     /// <summary>Where layer <paramref name="li"/> of segment <paramref name="seg"/> writes its micro-batch's output (outSlot -1: not the activation area).</summary>
@@ -1159,6 +1210,109 @@ internal sealed partial class CompileSession
     {
         /// <summary>The weight stage is double-buffered and filled ahead by the prefetch queue.</summary>
         public bool Prefetch { get; init; }
+
+        /// <summary>
+        /// With prefetch and <see cref="CompileOptions.WeightLookahead"/>: bytes of the weight ring that replaces the
+        /// two stage buffers (the L2 the micro-batch's activations leave free, at least two stage buffers); 0: two buffers.
+        /// </summary>
+        public long Ring { get; init; }
+    }
+
+    /// <summary>
+    /// Where each weight staging of a micro-batch goes in the ring (<see cref="PlanRing"/>): its bytes and offset, the
+    /// free tokens the prefetch queue waits for before copying it, and the frees it signals itself at segment start.
+    /// </summary>
+    private sealed record RingPlan(long[] Bytes, long[] Offsets, int[] Waits, int Presignal);
+
+    /// <summary>The weight bytes of each staging of one micro-batch of segment <paramref name="s"/>, in emission order.</summary>
+    private List<long> SegmentStagings(Segment s)
+    {
+        var list = new List<long>();
+        for (int li = s.First; li <= s.Last; li++)
+        {
+            Layer l = _graph.Layers[li];
+            if (_layerWeightBytes[li] <= 0)
+            {
+                continue;
+            }
+
+            foreach (object phase in Lowering.Phases(l, s.Mb))
+            {
+                if (phase is GemmPhase { SharedWeights: true })
+                {
+                    list.Add(_layerWeightBytes[li]);
+                }
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// The weight ring of segment <paramref name="s"/>: every micro-batch places its L stagings from offset 0 on, one
+    /// after another (4 KiB aligned), wrapping to 0 when one does not fit the end, so every micro-batch has the same
+    /// layout and waits (a loop body of two micro-batches stays exact). Staging j may be copied once the latest earlier
+    /// staging whose bytes it overlaps (counting back into the previous micro-batch, d_j stagings before it) has been
+    /// released: frees are signalled in staging order, so the queue waits for frees up to that one. In the steady
+    /// state the waits before staging j are R_j − R_(j−1), R_j = max(max over j' ≤ j of (j' − d_j' + 1), c − L),
+    /// c = max over all j of (j − d_j + 1), R_(−1) = c − L; they sum to L per micro-batch. The queue pre-signals
+    /// P = L − c frees at segment start, so the first micro-batch waits exactly as later ones (and P frees are left
+    /// when the segment ends). Null when there is nothing to stage.
+    /// </summary>
+    private RingPlan? PlanRing(Segment s)
+    {
+        List<long> bytes = SegmentStagings(s);
+        int n = bytes.Count;
+        if (n == 0 || s.Ring <= 0)
+        {
+            return null;
+        }
+
+        long[] off = new long[n];
+        long at = 0;
+        for (int j = 0; j < n; j++)
+        {
+            if (at + bytes[j] > s.Ring)
+            {
+                at = 0;
+            }
+
+            off[j] = at;
+            at = Align(at + bytes[j]);
+        }
+
+        bool Overlap(int a, int b) => off[a] < off[b] + bytes[b] && off[b] < off[a] + bytes[a];
+        int[] d = new int[n];
+        for (int j = 0; j < n; j++)
+        {
+            d[j] = n; // the same staging of the previous micro-batch always overlaps
+            for (int back = 1; back < n; back++)
+            {
+                if (Overlap(j, ((j - back) % n + n) % n))
+                {
+                    d[j] = back;
+                    break;
+                }
+            }
+        }
+
+        int c = int.MinValue;
+        for (int j = 0; j < n; j++)
+        {
+            c = Math.Max(c, j - d[j] + 1);
+        }
+
+        int[] waits = new int[n];
+        int prev = c - n, run = int.MinValue;
+        for (int j = 0; j < n; j++)
+        {
+            run = Math.Max(run, j - d[j] + 1);
+            int r = Math.Max(run, c - n);
+            waits[j] = r - prev;
+            prev = r;
+        }
+
+        return new RingPlan([.. bytes], off, waits, n - c);
     }
 
     /// <summary>
@@ -1209,7 +1363,22 @@ internal sealed partial class CompileSession
             prefetch = mb2 >= 1 && (_unitSamples + mb2 - 1) / mb2 == passes && mb <= mb2;
         }
 
-        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch };
+        // Weight lookahead: the L2 the micro-batch's activations leave (the same budget rule) becomes a ring of stage
+        // slots, so the prefetch queue can run several layers ahead (at most the segment's weights per micro-batch).
+        long ring = 0;
+        if (prefetch && _options.WeightLookahead)
+        {
+            long total = 0;
+            for (int li = first; li <= last; li++)
+            {
+                total += _layerWeightBytes[li] > 0 ? Align(_layerWeightBytes[li]) : 0;
+            }
+
+            long left = (avail - _t.L1Bytes - (mb * perSample)) / 4096 * 4096;
+            ring = Math.Min(left, total) > 2 * w ? Math.Min(left, total) : 0;
+        }
+
+        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, Ring = ring };
     }
 
     /// <summary>
@@ -1313,8 +1482,14 @@ internal sealed partial class CompileSession
         _prefetch = s.Prefetch;
         ulong at = (ulong)_l2Scratch.Size;
         _l2Stage = [new Loc(MemSpace.L2, at, Math.Max(1, s.WeightStage)), new Loc(MemSpace.L2, at + (ulong)(s.Prefetch ? s.WeightStage : 0), Math.Max(1, s.WeightStage))];
+        _ring = s.Prefetch ? PlanRing(s) : null;
+        if (_ring is not null)
+        {
+            _l2Stage = [new Loc(MemSpace.L2, at, s.Ring), new Loc(MemSpace.L2, at, s.Ring)];
+        }
+
         _l2Weights = _l2Stage[0];
-        at += (ulong)(s.WeightStage * (s.Prefetch ? 2 : 1));
+        at += (ulong)(_ring is not null ? s.Ring : s.WeightStage * (s.Prefetch ? 2 : 1));
         _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, s.Mb * s.ResidualPerSample));
         at += (ulong)(s.Mb * s.ResidualPerSample);
         _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);

@@ -153,6 +153,13 @@ public sealed record CompileOptions
     public bool Prefetch { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="Prefetch"/>: the weight stage of a segment is a ring in the L2 its micro-batch's activations
+    /// leave free instead of two buffers, so the prefetch queue stages several layers ahead (the weight-heavy layers'
+    /// DRAM reads overlap the compute of earlier layers with light weights; docs/compiler.md). False: two buffers.
+    /// </summary>
+    public bool WeightLookahead { get; init; } = true;
+
+    /// <summary>
     /// Residual-add fusion (perCluster, micro-batched; docs/compiler.md): an add/mul right after a single-phase conv or
     /// GEMM runs on the cluster's VPU tile by tile as the producer's output tiles are drained to L2 (one token per DMA
     /// channel, signalled after each drain landed), overlapping the SPUs' later tiles; the add layer keeps only the
