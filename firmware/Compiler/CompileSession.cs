@@ -1218,11 +1218,6 @@ internal sealed partial class CompileSession
         public long Ring { get; init; }
     }
 
-    /// <summary>
-    /// Where each weight staging of a micro-batch goes in the ring (<see cref="PlanRing"/>): its bytes and offset, the
-    /// free tokens the prefetch queue waits for before copying it, and the frees it signals itself at segment start.
-    /// </summary>
-    private sealed record RingPlan(long[] Bytes, long[] Offsets, int[] Waits, int Presignal);
 
     /// <summary>The weight bytes of each staging of one micro-batch of segment <paramref name="s"/>, in emission order.</summary>
     private List<long> SegmentStagings(Segment s)
@@ -1248,71 +1243,11 @@ internal sealed partial class CompileSession
         return list;
     }
 
-    /// <summary>
-    /// The weight ring of segment <paramref name="s"/>: every micro-batch places its L stagings from offset 0 on, one
-    /// after another (4 KiB aligned), wrapping to 0 when one does not fit the end, so every micro-batch has the same
-    /// layout and waits (a loop body of two micro-batches stays exact). Staging j may be copied once the latest earlier
-    /// staging whose bytes it overlaps (counting back into the previous micro-batch, d_j stagings before it) has been
-    /// released: frees are signalled in staging order, so the queue waits for frees up to that one. In the steady
-    /// state the waits before staging j are R_j − R_(j−1), R_j = max(max over j' ≤ j of (j' − d_j' + 1), c − L),
-    /// c = max over all j of (j − d_j + 1), R_(−1) = c − L; they sum to L per micro-batch. The queue pre-signals
-    /// P = L − c frees at segment start, so the first micro-batch waits exactly as later ones (and P frees are left
-    /// when the segment ends). Null when there is nothing to stage.
-    /// </summary>
+    /// <summary>The weight ring of segment <paramref name="s"/> (<see cref="WeightRing.Plan"/>); null when nothing is staged.</summary>
     private RingPlan? PlanRing(Segment s)
     {
         List<long> bytes = SegmentStagings(s);
-        int n = bytes.Count;
-        if (n == 0 || s.Ring <= 0)
-        {
-            return null;
-        }
-
-        long[] off = new long[n];
-        long at = 0;
-        for (int j = 0; j < n; j++)
-        {
-            if (at + bytes[j] > s.Ring)
-            {
-                at = 0;
-            }
-
-            off[j] = at;
-            at = Align(at + bytes[j]);
-        }
-
-        bool Overlap(int a, int b) => off[a] < off[b] + bytes[b] && off[b] < off[a] + bytes[a];
-        int[] d = new int[n];
-        for (int j = 0; j < n; j++)
-        {
-            d[j] = n; // the same staging of the previous micro-batch always overlaps
-            for (int back = 1; back < n; back++)
-            {
-                if (Overlap(j, ((j - back) % n + n) % n))
-                {
-                    d[j] = back;
-                    break;
-                }
-            }
-        }
-
-        int c = int.MinValue;
-        for (int j = 0; j < n; j++)
-        {
-            c = Math.Max(c, j - d[j] + 1);
-        }
-
-        int[] waits = new int[n];
-        int prev = c - n, run = int.MinValue;
-        for (int j = 0; j < n; j++)
-        {
-            run = Math.Max(run, j - d[j] + 1);
-            int r = Math.Max(run, c - n);
-            waits[j] = r - prev;
-            prev = r;
-        }
-
-        return new RingPlan([.. bytes], off, waits, n - c);
+        return bytes.Count == 0 || s.Ring <= 0 ? null : WeightRing.Plan([.. bytes], s.Ring);
     }
 
     /// <summary>
@@ -1364,7 +1299,8 @@ internal sealed partial class CompileSession
         }
 
         // Weight lookahead: the L2 the micro-batch's activations leave (the same budget rule) becomes a ring of stage
-        // slots, so the prefetch queue can run several layers ahead (at most the segment's weights per micro-batch).
+        // slots, so the prefetch queue can run several layers ahead: at least the two buffers, at most what all the
+        // segment's stagings of one micro-batch need side by side.
         long ring = 0;
         if (prefetch && _options.WeightLookahead)
         {
@@ -1375,7 +1311,8 @@ internal sealed partial class CompileSession
             }
 
             long left = (avail - _t.L1Bytes - (mb * perSample)) / 4096 * 4096;
-            ring = Math.Min(left, total) > 2 * w ? Math.Min(left, total) : 0;
+            long size = Math.Min(left, Math.Max(total, 2 * w));
+            ring = size >= 2 * w ? size : 0;
         }
 
         return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, Ring = ring };
@@ -1482,7 +1419,9 @@ internal sealed partial class CompileSession
         _prefetch = s.Prefetch;
         ulong at = (ulong)_l2Scratch.Size;
         _l2Stage = [new Loc(MemSpace.L2, at, Math.Max(1, s.WeightStage)), new Loc(MemSpace.L2, at + (ulong)(s.Prefetch ? s.WeightStage : 0), Math.Max(1, s.WeightStage))];
-        _ring = s.Prefetch ? PlanRing(s) : null;
+        // Functional compiles stage packed weight blocks of other sizes (and skip blocks larger than a buffer): they keep
+        // the two buffers.
+        _ring = s.Prefetch && !Fn ? PlanRing(s) : null;
         if (_ring is not null)
         {
             _l2Stage = [new Loc(MemSpace.L2, at, s.Ring), new Loc(MemSpace.L2, at, s.Ring)];
