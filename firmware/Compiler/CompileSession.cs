@@ -15,6 +15,10 @@ internal sealed partial class CompileSession
     // channel 0), stage buffer released (channel 0 → queue, pre-signalled twice), segment start (channel 0 → queue).
     private const int StageReady = 6, StageFree = 7;
     private const int StageGoBase = 304;
+
+    // Weight ring with CompileOptions.InputBeforeLookahead: the micro-batch's input has landed in L2 (channel 0 → the
+    // prefetch queue, InputInBase + k), so the queue resumes staging.
+    private const int InputInBase = 308;
     private const int MaxSearchChunks = 512;
 
     // Multi-batch (offline) programs: chip-scoped tokens between cluster k's host queues and its channel 0, per DRAM
@@ -57,6 +61,7 @@ internal sealed partial class CompileSession
     // the free tokens the prefetch queue has signalled to itself (2 for the double buffer, P for a ring segment).
     private readonly int[,] _stageSeq;
     private readonly int[,] _stageCredit;
+    private readonly bool[,] _inputWaitPending;
     private RingPlan? _ring;
     private readonly bool _prefetchQueue;
     private readonly StreamBuilder?[] _hostIn;
@@ -169,6 +174,7 @@ internal sealed partial class CompileSession
         _stageParity = new int[chips, clusters];
         _stageSeq = new int[chips, clusters];
         _stageCredit = new int[chips, clusters];
+        _inputWaitPending = new bool[chips, clusters];
         _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
         _hostIn = new StreamBuilder?[chips];
         _hostOut = new StreamBuilder?[chips];
@@ -656,6 +662,14 @@ internal sealed partial class CompileSession
             }
 
             _stageSeq[chip, k] = (j + 1) % ring.Bytes.Length;
+            if (j == 1 && _inputWaitPending[chip, k])
+            {
+                // The micro-batch's first weights are staged; the rest wait until its input has been read (the read
+                // is on the critical path, the later stagings are not).
+                rq.Wait(InputInBase + k);
+                _inputWaitPending[chip, k] = false;
+            }
+
             _l2Weights = new Loc(MemSpace.L2, _l2Stage[0].Base + (ulong)ring.Offsets[j], bytes);
             for (int w = 0; w < ring.Waits[j] && !_options.PrefetchWithoutFreeTokenForTest; w++)
             {
@@ -927,6 +941,11 @@ internal sealed partial class CompileSession
         LayerReport first = ReportFor(seg.First, cur, 0);
         d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
         first.DramToL2Bytes += inBytes;
+        if (_ring is not null && _prefetch && _options.InputBeforeLookahead && _stage[chip, k] is not null)
+        {
+            d.Signal(InputInBase + k);
+            _inputWaitPending[chip, k] = true;
+        }
         if (Fn)
         {
             FnResidualFromHost(d, chip, k, seg, samples);
@@ -963,6 +982,13 @@ internal sealed partial class CompileSession
         if (_ring is not null && _stageSeq[chip, k] != 0)
         {
             throw new InvalidOperationException("weight ring: a micro-batch staged fewer weight tensors than the ring plan");
+        }
+
+        if (_inputWaitPending[chip, k])
+        {
+            // A micro-batch with a single staging: the queue takes the input token after it.
+            _stage[chip, k]!.Wait(InputInBase + k);
+            _inputWaitPending[chip, k] = false;
         }
     }
 

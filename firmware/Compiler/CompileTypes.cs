@@ -160,6 +160,14 @@ public sealed record CompileOptions
     public bool WeightLookahead { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="WeightLookahead"/>: each micro-batch's prefetch queue stages the micro-batch's first weight
+    /// tensor, then waits until channel 0 has read the micro-batch's input DRAM → L2 before staging the rest, so the
+    /// input read (on the critical path: the first layer waits for it) has the DRAM interface to itself instead of
+    /// sharing it with stagings needed only later (docs/compiler.md). False: the queue runs ahead regardless.
+    /// </summary>
+    public bool InputBeforeLookahead { get; init; } = true;
+
+    /// <summary>
     /// Residual-add fusion (perCluster, micro-batched; docs/compiler.md): an add/mul right after a single-phase conv or
     /// GEMM runs on the cluster's VPU tile by tile as the producer's output tiles are drained to L2 (one token per DMA
     /// channel, signalled after each drain landed), overlapping the SPUs' later tiles; the add layer keeps only the
