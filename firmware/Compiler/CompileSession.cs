@@ -15,6 +15,11 @@ internal sealed partial class CompileSession
     // channel 0), stage buffer released (channel 0 → queue, pre-signalled twice), segment start (channel 0 → queue).
     private const int StageReady = 6, StageFree = 7;
     private const int StageGoBase = 304;
+
+    // Segment input prefetch (cluster k: InputTokenBase + 2k + which): input buffer landed (prefetch queue → channel
+    // 0), input buffer released (channel 0 → queue, after the micro-batch that read it; pre-signalled once per segment).
+    private const int InputTokenBase = 3072;
+    private const int InReady = 0, InFree = 1;
     private const int MaxSearchChunks = 512;
 
     // Multi-batch (offline) programs: chip-scoped tokens between cluster k's host queues and its channel 0, per DRAM
@@ -52,6 +57,7 @@ internal sealed partial class CompileSession
     private readonly StreamBuilder?[,] _sfa;
     private readonly StreamBuilder?[,] _stage;
     private readonly int[,] _stageParity;
+    private readonly int[,] _inParity;
     private readonly bool _prefetchQueue;
     private readonly StreamBuilder?[] _hostIn;
     private readonly StreamBuilder?[] _hostOut;
@@ -93,6 +99,13 @@ internal sealed partial class CompileSession
     private bool _prefetch;
     private readonly bool[] _stagedAhead = new bool[IsaLimits.ClustersPerChip];
     private Loc _l2Residual;
+
+    // Segment input prefetch: the two L2 input buffers (or residual regions), the next micro-batch's input copy still
+    // to be issued on the prefetch queue (chunks between weight stages), and the weight stages of this micro-batch.
+    private Loc[] _l2InBuf = [];
+    private Loc[] _l2ResBuf = [];
+    private InputCopy? _inPending;
+    private int _mbStages;
     private Loc _l2Area;
     private (int Chip, int K, long Samples)? _only;
 
@@ -161,6 +174,7 @@ internal sealed partial class CompileSession
         _sfa = new StreamBuilder?[chips, clusters];
         _stage = new StreamBuilder?[chips, clusters];
         _stageParity = new int[chips, clusters];
+        _inParity = new int[chips, clusters];
         _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
         _hostIn = new StreamBuilder?[chips];
         _hostOut = new StreamBuilder?[chips];
@@ -599,7 +613,8 @@ internal sealed partial class CompileSession
     private string SegmentText(Segment g)
     {
         string text = Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}");
-        return g.WeightStage == 0 ? text : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
+        text = g.WeightStage == 0 ? text : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
+        return g.InputPrefetch ? Compiler.Str($"{text} input 2x prefetch") : text;
     }
 
     /// <summary>
@@ -651,6 +666,15 @@ internal sealed partial class CompileSession
             _stageParity[chip, k] = p ^ 1;
             _stagedAhead[k] = true;
             rep.PrefetchedBytes += bytes;
+
+            // The next micro-batch's input goes between the stages from the third on: by then the queue has waited for
+            // this micro-batch's first stage to be released, so the previous micro-batch (the buffer's last reader)
+            // has ended and the copy does not hold the queue.
+            if (++_mbStages >= 3)
+            {
+                PumpInput(q, k, flush: false);
+            }
+
             return;
         }
 
@@ -800,49 +824,49 @@ internal sealed partial class CompileSession
                     _segmentStart = true;
                     long mb = seg.Mb;
                     long full = n / mb, rem = n % mb;
+                    long count = full + (rem > 0 ? 1 : 0);
+                    long Size(long i) => i < full ? mb : rem;
+                    long Next(long i) => i + 1 < count ? Size(i + 1) : 0;
                     if (Fn)
                     {
-                        for (long first = 0; first < n; first += mb)
+                        for (long i = 0; i < count; i++)
                         {
-                            _mbFirst = first;
-                            MicroBatch(c, k, Math.Min(mb, n - first), si);
+                            _mbFirst = i * mb;
+                            MicroBatch(c, k, Size(i), si, Next(i));
                         }
 
                         continue;
                     }
 
-                    if (full > 0)
+                    // A loop body repeats two full micro-batches. With input prefetch every looped pass prefetches a
+                    // full next micro-batch, and the segment's first pass (which stages its own input) stays out.
+                    bool inPf = InputPrefetchOn(seg, c, k);
+                    long start = inPf ? 1 : 0;
+                    long pairs = inPf ? Math.Max(0, (full - 2) / 2) : full / 2;
+                    long at = 0;
+                    for (; at < start && at < count; at++)
                     {
-                        long pairs = full / 2;
-                        if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
-                        {
-                            long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
-                            streams.ForEach(b => b.Loop(pairs));
-                            MicroBatch(c, k, mb, si);
-                            MicroBatch(c, k, mb, si);
-                            streams.ForEach(b => b.EndLoop());
-                            for (int i = 0; i < _reports.Count; i++)
-                            {
-                                _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[LayerReport.CounterCount], pairs - 1);
-                            }
-                        }
-                        else
-                        {
-                            for (long r = 0; r < 2 * pairs; r++)
-                            {
-                                MicroBatch(c, k, mb, si);
-                            }
-                        }
-
-                        if (full % 2 == 1)
-                        {
-                            MicroBatch(c, k, mb, si);
-                        }
+                        MicroBatch(c, k, Size(at), si, Next(at));
                     }
 
-                    if (rem > 0)
+                    if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
                     {
-                        MicroBatch(c, k, rem, si);
+                        long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
+                        streams.ForEach(b => b.Loop(pairs));
+                        MicroBatch(c, k, mb, si, Next(at));
+                        MicroBatch(c, k, mb, si, Next(at + 1));
+                        streams.ForEach(b => b.EndLoop());
+                        for (int i = 0; i < _reports.Count; i++)
+                        {
+                            _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[LayerReport.CounterCount], pairs - 1);
+                        }
+
+                        at += 2 * pairs;
+                    }
+
+                    for (; at < count; at++)
+                    {
+                        MicroBatch(c, k, Size(at), si, Next(at));
                     }
                 }
             }
@@ -855,11 +879,13 @@ internal sealed partial class CompileSession
     /// an add/mul, else the top of the activation area), each layer writes the end of the area its input does not
     /// occupy (add/mul: the residual region, in place), the segment's last layer writes DRAM.
     /// </summary>
-    private void MicroBatch(int chip, int k, long samples, int si)
+    private void MicroBatch(int chip, int k, long samples, int si, long nextSamples)
     {
         Segment seg = _segments[si];
         _only = (chip, k, samples);
         StreamBuilder d = _dma[chip, k]!;
+        bool inPf = InputPrefetchOn(seg, chip, k);
+        StreamBuilder? q = _stage[chip, k];
 
         // A micro-batch may run in a loop: fence at both ends so every pass starts with the channels in step.
         Fence(chip, k, force: true);
@@ -867,7 +893,8 @@ internal sealed partial class CompileSession
         // A segment's L2 regions differ from the previous segment's: its prefetch queue starts only once every
         // channel has left the previous segment (after the fence). Within a segment the queue runs ahead freely,
         // across micro-batches too, bounded by the two stage buffers.
-        if (_segmentStart && _prefetch && _stage[chip, k] is { } q)
+        bool segmentStart = _segmentStart;
+        if (segmentStart && (_prefetch || inPf) && q is not null)
         {
             d.Signal(StageGoBase + k);
             q.Wait(StageGoBase + k);
@@ -876,10 +903,48 @@ internal sealed partial class CompileSession
         _segmentStart = false;
         long inPerSample = SegmentInputPerSample(seg.First);
         long inBytes = samples * inPerSample;
-        Loc cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
-        LayerReport first = ReportFor(seg.First, cur, 0);
-        d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
-        first.DramToL2Bytes += inBytes;
+        Loc cur;
+        LayerReport first;
+        if (inPf)
+        {
+            // Input prefetch: this micro-batch's input is in input buffer p (the segment's first one is copied now, on
+            // the queue), and the queue copies the next one into buffer 1 - p while this one computes.
+            int p = _inParity[chip, k];
+            if (seg.InputInResidual)
+            {
+                _l2Residual = _l2ResBuf[p];
+            }
+
+            Loc buf = seg.InputInResidual ? _l2ResBuf[p] : _l2InBuf[p];
+            cur = buf with { Size = Math.Max(1, inBytes) };
+            first = ReportFor(seg.First, cur, 0);
+            if (segmentStart)
+            {
+                q!.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
+                q.Signal(InputToken(k, InReady));
+                q.Signal(InputToken(k, InFree));
+            }
+
+            d.Wait(InputToken(k, InReady));
+            first.DramToL2Bytes += inBytes + (nextSamples * inPerSample);
+            _mbStages = 0;
+            _inPending = null;
+            if (nextSamples > 0)
+            {
+                Loc next = seg.InputInResidual ? _l2ResBuf[p ^ 1] : _l2InBuf[p ^ 1];
+                long bytes = nextSamples * inPerSample;
+                long chunks = Math.Max(1, StagedLayers(seg) - 3);
+                _inPending = new InputCopy(next, BoundaryLoc(si - 1), Fn ? (_mbFirst + samples) * inPerSample : 0, bytes, Align((bytes + chunks - 1) / chunks));
+            }
+        }
+        else
+        {
+            cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
+            first = ReportFor(seg.First, cur, 0);
+            d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
+            first.DramToL2Bytes += inBytes;
+        }
+
         if (Fn)
         {
             FnResidualFromHost(d, chip, k, seg, samples);
@@ -911,8 +976,91 @@ internal sealed partial class CompileSession
             slot = outSlot;
         }
 
+        if (inPf)
+        {
+            // Whatever of the next input the weight stages did not carry goes now.
+            PumpInput(q!, k, flush: true);
+        }
+
         Fence(chip, k, force: true);
+        if (inPf)
+        {
+            // Every channel is done with this micro-batch's input buffer (fence): release it to the queue, which copies
+            // the micro-batch after next into it. The segment's last pass takes the queue's spare release back instead,
+            // so the counts balance per segment.
+            if (nextSamples > 0)
+            {
+                d.Signal(InputToken(k, InFree));
+            }
+            else
+            {
+                q!.Wait(InputToken(k, InFree));
+            }
+
+            _inParity[chip, k] ^= 1;
+        }
+
         _only = null;
+    }
+
+    /// <summary>Cluster-scoped token of cluster <paramref name="k"/>'s segment input prefetch.</summary>
+    private static int InputToken(int k, int which) => InputTokenBase + (k * 2) + which;
+
+    /// <summary>Whether cluster (<paramref name="chip"/>, <paramref name="k"/>) prefetches segment <paramref name="seg"/>'s input.</summary>
+    private bool InputPrefetchOn(Segment seg, int chip, int k) => seg.InputPrefetch && _stage[chip, k] is not null;
+
+    /// <summary>Layers of <paramref name="seg"/> whose weights are staged in L2 (one stage each per micro-batch).</summary>
+    private int StagedLayers(Segment seg)
+    {
+        int n = 0;
+        for (int li = seg.First; li <= seg.Last; li++)
+        {
+            n += _layerWeightBytes[li] > 0 ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Issues the pending next-input copy on the prefetch queue <paramref name="q"/>: one chunk, or (<paramref name="flush"/>)
+    /// the rest. Before the first chunk the queue waits for the target buffer's release; after the last it tells channel 0.
+    /// </summary>
+    private void PumpInput(StreamBuilder q, int k, bool flush)
+    {
+        if (_inPending is not { } c)
+        {
+            return;
+        }
+
+        if (c.Done == 0)
+        {
+            q.Wait(InputToken(k, InFree));
+        }
+
+        long len = flush ? c.Bytes - c.Done : Math.Min(c.Chunk, c.Bytes - c.Done);
+        q.Copy(c.Dst.At(c.Done), c.Src.At(c.SrcOffset + c.Done), len);
+        c.Done += len;
+        if (c.Done >= c.Bytes)
+        {
+            q.Signal(InputToken(k, InReady));
+            _inPending = null;
+        }
+    }
+
+    /// <summary>A segment input copy DRAM → L2 issued on the prefetch queue in chunks.</summary>
+    private sealed class InputCopy(Loc dst, Loc src, long srcOffset, long bytes, long chunk)
+    {
+        public Loc Dst { get; } = dst;
+
+        public Loc Src { get; } = src;
+
+        public long SrcOffset { get; } = srcOffset;
+
+        public long Bytes { get; } = bytes;
+
+        public long Chunk { get; } = chunk;
+
+        public long Done { get; set; }
     }
 
     /// <summary>Where layer <paramref name="li"/> of segment <paramref name="seg"/> writes its micro-batch's output (outSlot -1: not the activation area).</summary>
@@ -1159,6 +1307,15 @@ internal sealed partial class CompileSession
     {
         /// <summary>The weight stage is double-buffered and filled ahead by the prefetch queue.</summary>
         public bool Prefetch { get; init; }
+
+        /// <summary>
+        /// The segment input is double-buffered (two input buffers, or two residual regions when the input is the
+        /// first residual) and the prefetch queue copies the next micro-batch's while the current one computes.
+        /// </summary>
+        public bool InputPrefetch { get; init; }
+
+        /// <summary>L2 bytes per sample of one input buffer (input prefetch without a residual input), else 0.</summary>
+        public long InputPerSample { get; init; }
     }
 
     /// <summary>
@@ -1209,7 +1366,19 @@ internal sealed partial class CompileSession
             prefetch = mb2 >= 1 && (_unitSamples + mb2 - 1) / mb2 == passes && mb <= mb2;
         }
 
-        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch };
+        // Input prefetch: a second input buffer (a second residual region when the input is the residual, else two
+        // input buffers outside the activation area), again only when it costs no extra pass.
+        bool inPf = false;
+        long inPer = 0;
+        if (_prefetchQueue && _options.PrefetchInput)
+        {
+            long extra = inRes ? Align(res) : 2 * Align(SegmentInputPerSample(first));
+            long mb3 = Math.Min(_unitSamples, (avail - (prefetch ? 2 * w : w) - _t.L1Bytes) / (perSample + extra));
+            inPf = mb3 >= mb;
+            inPer = inPf && !inRes ? Align(SegmentInputPerSample(first)) : 0;
+        }
+
+        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, InputPrefetch = inPf, InputPerSample = inPer };
     }
 
     /// <summary>
@@ -1317,6 +1486,20 @@ internal sealed partial class CompileSession
         at += (ulong)(s.WeightStage * (s.Prefetch ? 2 : 1));
         _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, s.Mb * s.ResidualPerSample));
         at += (ulong)(s.Mb * s.ResidualPerSample);
+        _l2ResBuf = [_l2Residual, _l2Residual];
+        _l2InBuf = [];
+        if (s.InputPrefetch && s.InputInResidual)
+        {
+            _l2ResBuf[1] = _l2Residual with { Base = at };
+            at += (ulong)(s.Mb * s.ResidualPerSample);
+        }
+        else if (s.InputPrefetch)
+        {
+            long size = s.Mb * s.InputPerSample;
+            _l2InBuf = [new Loc(MemSpace.L2, at, Math.Max(1, size)), new Loc(MemSpace.L2, at + (ulong)size, Math.Max(1, size))];
+            at += (ulong)(2 * size);
+        }
+
         _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);
     }
 

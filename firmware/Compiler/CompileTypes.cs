@@ -153,6 +153,15 @@ public sealed record CompileOptions
     public bool Prefetch { get; init; } = true;
 
     /// <summary>
+    /// perCluster, micro-batched, with a prefetch queue: the next micro-batch's segment input is copied DRAM → L2 on
+    /// the cluster's prefetch queue while the current micro-batch computes, into the other of two L2 input buffers (two
+    /// residual regions when the input is the segment's first residual), in chunks between the weight stages
+    /// (docs/compiler.md). Taken per segment only when the second buffer costs no extra micro-batch pass. False: each
+    /// micro-batch's input is staged on channel 0 at its start.
+    /// </summary>
+    public bool PrefetchInput { get; init; } = true;
+
+    /// <summary>
     /// Residual-add fusion (perCluster, micro-batched; docs/compiler.md): an add/mul right after a single-phase conv or
     /// GEMM runs on the cluster's VPU tile by tile as the producer's output tiles are drained to L2 (one token per DMA
     /// channel, signalled after each drain landed), overlapping the SPUs' later tiles; the add layer keeps only the
