@@ -106,6 +106,11 @@ internal sealed partial class CompileSession
     private Loc[] _l2ResBuf = [];
     private InputCopy? _inPending;
     private int _mbStages;
+
+    // Cross-segment: this segment's last micro-batch copies the next segment's first input ahead (set per cluster and
+    // segment by RunMicroBatches), and whether the current segment's first input was copied so.
+    private bool _aheadNext;
+    private readonly bool[,] _aheadDone;
     private Loc _l2Area;
     private (int Chip, int K, long Samples)? _only;
 
@@ -175,6 +180,7 @@ internal sealed partial class CompileSession
         _stage = new StreamBuilder?[chips, clusters];
         _stageParity = new int[chips, clusters];
         _inParity = new int[chips, clusters];
+        _aheadDone = new bool[chips, clusters];
         _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
         _hostIn = new StreamBuilder?[chips];
         _hostOut = new StreamBuilder?[chips];
@@ -827,6 +833,11 @@ internal sealed partial class CompileSession
                     long count = full + (rem > 0 ? 1 : 0);
                     long Size(long i) => i < full ? mb : rem;
                     long Next(long i) => i + 1 < count ? Size(i + 1) : 0;
+
+                    // The next segment's first input is copied during this segment's last micro-batch when every
+                    // sample of it was written by an earlier micro-batch (their closing fences waited for the writes).
+                    _aheadNext = si + 1 < _segments.Count && _segments[si + 1].InputAhead && InputPrefetchOn(seg, c, k)
+                        && count >= 2 && n - Size(count - 1) >= Math.Min(_segments[si + 1].Mb, n);
                     if (Fn)
                     {
                         for (long i = 0; i < count; i++)
@@ -909,7 +920,14 @@ internal sealed partial class CompileSession
         {
             // Input prefetch: this micro-batch's input is in input buffer p (the segment's first one is copied now, on
             // the queue), and the queue copies the next one into buffer 1 - p while this one computes.
+            if (segmentStart)
+            {
+                _inParity[chip, k] = 0;
+            }
+
             int p = _inParity[chip, k];
+            bool ahead = segmentStart && _aheadDone[chip, k];
+            _aheadDone[chip, k] = false;
             if (seg.InputInResidual)
             {
                 _l2Residual = _l2ResBuf[p];
@@ -920,21 +938,39 @@ internal sealed partial class CompileSession
             first = ReportFor(seg.First, cur, 0);
             if (segmentStart)
             {
-                q!.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
-                q.Signal(InputToken(k, InReady));
-                q.Signal(InputToken(k, InFree));
+                // The first input: copied now, unless the previous segment's last micro-batch already did (into
+                // buffer 0 at the top of L2, which that segment left free).
+                if (!ahead)
+                {
+                    q!.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
+                    q.Signal(InputToken(k, InReady));
+                    first.DramToL2Bytes += inBytes;
+                }
+
+                q!.Signal(InputToken(k, InFree));
             }
 
             d.Wait(InputToken(k, InReady));
-            first.DramToL2Bytes += inBytes + (nextSamples * inPerSample);
+            first.DramToL2Bytes += nextSamples * inPerSample;
             _mbStages = 0;
             _inPending = null;
+            long chunks = Math.Max(1, StagedLayers(seg) - 3);
             if (nextSamples > 0)
             {
                 Loc next = seg.InputInResidual ? _l2ResBuf[p ^ 1] : _l2InBuf[p ^ 1];
                 long bytes = nextSamples * inPerSample;
-                long chunks = Math.Max(1, StagedLayers(seg) - 3);
                 _inPending = new InputCopy(next, BoundaryLoc(si - 1), Fn ? (_mbFirst + samples) * inPerSample : 0, bytes, Align((bytes + chunks - 1) / chunks));
+            }
+            else if (_aheadNext)
+            {
+                // The next segment's first micro-batch input, from this segment's boundary buffer (its first samples).
+                Segment ns = _segments[si + 1];
+                long nPer = SegmentInputPerSample(ns.First);
+                long bytes = Math.Min(ns.Mb, _clusterSamples[chip][k]) * nPer;
+                Loc dst = new(MemSpace.L2, (ulong)(_t.L2Bytes - ns.ReserveBelow), Math.Max(1, bytes));
+                _inPending = new InputCopy(dst, BoundaryLoc(si), 0, bytes, Align((bytes + chunks - 1) / chunks)) { WaitFree = false };
+                ReportFor(ns.First, dst, 0).DramToL2Bytes += bytes;
+                _aheadDone[chip, k] = true;
             }
         }
         else
@@ -1032,7 +1068,7 @@ internal sealed partial class CompileSession
             return;
         }
 
-        if (c.Done == 0)
+        if (c.Done == 0 && c.WaitFree)
         {
             q.Wait(InputToken(k, InFree));
         }
@@ -1061,6 +1097,9 @@ internal sealed partial class CompileSession
         public long Chunk { get; } = chunk;
 
         public long Done { get; set; }
+
+        /// <summary>Wait for the target buffer's release first (false: a region the current segment does not use).</summary>
+        public bool WaitFree { get; init; } = true;
     }
 
     /// <summary>Where layer <paramref name="li"/> of segment <paramref name="seg"/> writes its micro-batch's output (outSlot -1: not the activation area).</summary>
@@ -1316,6 +1355,22 @@ internal sealed partial class CompileSession
 
         /// <summary>L2 bytes per sample of one input buffer (input prefetch without a residual input), else 0.</summary>
         public long InputPerSample { get; init; }
+
+        /// <summary>L2 bytes per sample of the activation area the segment needs.</summary>
+        public long AreaPerSample { get; init; }
+
+        /// <summary>The first micro-batch's input buffer (buffer 0, the top of L2) is filled during the previous segment.</summary>
+        public bool InputAhead { get; init; }
+
+        /// <summary>Bytes at the top of L2 left out of this segment's activation area (the next segment's first input).</summary>
+        public long ReserveTop { get; init; }
+
+        /// <summary>Input prefetch with the first input ahead: the size of buffer 0 at the top of L2, else 0.</summary>
+        public long ReserveBelow => InputAhead ? Mb * (InputInResidual ? ResidualPerSample : InputPerSample) : 0;
+
+        /// <summary>L2 bytes the segment's regions take after the VPU scratch (the area at its need, plus one L1).</summary>
+        public long Used(long l1) => (WeightStage * (Prefetch ? 2 : 1)) + (Mb * ResidualPerSample * (InputPrefetch && InputInResidual ? 2 : 1))
+            + (2 * Mb * InputPerSample) + (Mb * AreaPerSample) + l1 + ReserveTop;
     }
 
     /// <summary>
@@ -1378,7 +1433,7 @@ internal sealed partial class CompileSession
             inPer = inPf && !inRes ? Align(SegmentInputPerSample(first)) : 0;
         }
 
-        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, InputPrefetch = inPf, InputPerSample = inPer };
+        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, InputPrefetch = inPf, InputPerSample = inPer, AreaPerSample = Align(Math.Max(1, live)) };
     }
 
     /// <summary>
@@ -1472,6 +1527,19 @@ internal sealed partial class CompileSession
             _segments.Insert(0, best[j].Seg!);
         }
 
+        // Input prefetch across a cut: the next segment's first input goes to the top of L2 during this segment's last
+        // micro-batch, when this segment still fits with that much left out of its activation area.
+        for (int i = 1; i < _segments.Count; i++)
+        {
+            Segment prev = _segments[i - 1], cur = _segments[i];
+            long reserve = cur.Mb * (cur.InputInResidual ? cur.ResidualPerSample : cur.InputPerSample);
+            if (prev.InputPrefetch && !prev.InputAhead && cur.InputPrefetch && prev.Used(_t.L1Bytes) + reserve <= _t.L2Bytes - l2Scratch)
+            {
+                _segments[i - 1] = prev with { ReserveTop = reserve };
+                _segments[i] = cur with { InputAhead = true };
+            }
+        }
+
         _mb = _segments.Min(s => s.Mb);
     }
 
@@ -1488,19 +1556,26 @@ internal sealed partial class CompileSession
         at += (ulong)(s.Mb * s.ResidualPerSample);
         _l2ResBuf = [_l2Residual, _l2Residual];
         _l2InBuf = [];
+
+        // Input prefetch: two input buffers (residual regions); with the first input ahead, buffer 0 is the top of L2.
+        long top = _t.L2Bytes - s.ReserveTop - s.ReserveBelow;
         if (s.InputPrefetch && s.InputInResidual)
         {
             _l2ResBuf[1] = _l2Residual with { Base = at };
             at += (ulong)(s.Mb * s.ResidualPerSample);
+            if (s.InputAhead)
+            {
+                _l2ResBuf[0] = _l2Residual with { Base = (ulong)top };
+            }
         }
         else if (s.InputPrefetch)
         {
             long size = s.Mb * s.InputPerSample;
-            _l2InBuf = [new Loc(MemSpace.L2, at, Math.Max(1, size)), new Loc(MemSpace.L2, at + (ulong)size, Math.Max(1, size))];
-            at += (ulong)(2 * size);
+            _l2InBuf = [new Loc(MemSpace.L2, s.InputAhead ? (ulong)top : at + (ulong)size, Math.Max(1, size)), new Loc(MemSpace.L2, at, Math.Max(1, size))];
+            at += (ulong)(s.InputAhead ? size : 2 * size);
         }
 
-        _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);
+        _l2Area = new Loc(MemSpace.L2, at, top - (long)at);
     }
 
     private static long Align(long v) => (v + 4095) / 4096 * 4096;
