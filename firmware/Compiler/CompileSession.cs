@@ -620,7 +620,7 @@ internal sealed partial class CompileSession
     {
         string text = Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}");
         text = g.WeightStage == 0 ? text : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
-        return g.InputPrefetch ? Compiler.Str($"{text} input 2x prefetch") : text;
+        return !g.InputPrefetch ? text : g.InputAhead ? Compiler.Str($"{text} input 2x prefetch ahead") : Compiler.Str($"{text} input 2x prefetch");
     }
 
     /// <summary>
@@ -950,7 +950,11 @@ internal sealed partial class CompileSession
                 q!.Signal(InputToken(k, InFree));
             }
 
-            d.Wait(InputToken(k, InReady));
+            if (!_options.PrefetchInputWithoutReadyWaitForTest)
+            {
+                d.Wait(InputToken(k, InReady));
+            }
+
             first.DramToL2Bytes += nextSamples * inPerSample;
             _mbStages = 0;
             _inPending = null;

@@ -176,6 +176,12 @@ public sealed record CompileOptions
     public bool FuseWithoutDrainWaitForTest { get; init; }
 
     /// <summary>
+    /// Tests only: channel 0 does not wait for the prefetched segment input to land before the micro-batch's first
+    /// layer reads it; functional tests show that the comparison then fails.
+    /// </summary>
+    public bool PrefetchInputWithoutReadyWaitForTest { get; init; }
+
+    /// <summary>
     /// Tests only: the prefetch queue does not wait for the stage buffer to be released before overwriting it, so a
     /// layer's weights can be replaced while its tiles still read them; functional tests show that the comparison fails.
     /// </summary>
