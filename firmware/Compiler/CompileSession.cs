@@ -19,6 +19,11 @@ internal sealed partial class CompileSession
     // Weight ring with CompileOptions.InputBeforeLookahead: the micro-batch's input has landed in L2 (channel 0 → the
     // prefetch queue, InputInBase + k), so the queue resumes staging.
     private const int InputInBase = 308;
+
+    // Segment input prefetch (cluster k: InputTokenBase + 2k + which): input buffer landed (prefetch queue → channel
+    // 0), input buffer released (channel 0 → queue, after the micro-batch that read it; pre-signalled once per segment).
+    private const int InputTokenBase = 3072;
+    private const int InReady = 0, InFree = 1;
     private const int MaxSearchChunks = 512;
 
     // Multi-batch (offline) programs: chip-scoped tokens between cluster k's host queues and its channel 0, per DRAM
@@ -63,6 +68,7 @@ internal sealed partial class CompileSession
     private readonly int[,] _stageCredit;
     private readonly bool[,] _inputWaitPending;
     private RingPlan? _ring;
+    private readonly int[,] _inParity;
     private readonly bool _prefetchQueue;
     private readonly StreamBuilder?[] _hostIn;
     private readonly StreamBuilder?[] _hostOut;
@@ -104,6 +110,18 @@ internal sealed partial class CompileSession
     private bool _prefetch;
     private readonly bool[] _stagedAhead = new bool[IsaLimits.ClustersPerChip];
     private Loc _l2Residual;
+
+    // Segment input prefetch: the two L2 input buffers (or residual regions), the next micro-batch's input copy still
+    // to be issued on the prefetch queue (chunks between weight stages), and the weight stages of this micro-batch.
+    private Loc[] _l2InBuf = [];
+    private Loc[] _l2ResBuf = [];
+    private InputCopy? _inPending;
+    private int _mbStages;
+
+    // Cross-segment: this segment's last micro-batch copies the next segment's first input ahead (set per cluster and
+    // segment by RunMicroBatches), and whether the current segment's first input was copied so.
+    private bool _aheadNext;
+    private readonly bool[,] _aheadDone;
     private Loc _l2Area;
     private (int Chip, int K, long Samples)? _only;
 
@@ -175,6 +193,8 @@ internal sealed partial class CompileSession
         _stageSeq = new int[chips, clusters];
         _stageCredit = new int[chips, clusters];
         _inputWaitPending = new bool[chips, clusters];
+        _inParity = new int[chips, clusters];
+        _aheadDone = new bool[chips, clusters];
         _prefetchQueue = mode == PartitionMode.PerCluster && options.Prefetch && options.MicroBatching && target.DmaChannels > _channels;
         _hostIn = new StreamBuilder?[chips];
         _hostOut = new StreamBuilder?[chips];
@@ -613,9 +633,10 @@ internal sealed partial class CompileSession
     private string SegmentText(Segment g)
     {
         string text = Compiler.Str($"{_graph.Layers[g.First].Name}..{_graph.Layers[g.Last].Name} mb {g.Mb}");
-        return g.WeightStage == 0 ? text
+        text = g.WeightStage == 0 ? text
             : g.Prefetch && g.Ring > 0 ? Compiler.Str($"{text} stage ring {g.Ring} prefetch")
             : g.Prefetch ? Compiler.Str($"{text} stage 2x{g.WeightStage} prefetch") : Compiler.Str($"{text} stage {g.WeightStage}");
+        return !g.InputPrefetch ? text : g.InputAhead ? Compiler.Str($"{text} input 2x prefetch ahead") : Compiler.Str($"{text} input 2x prefetch");
     }
 
     /// <summary>
@@ -681,6 +702,13 @@ internal sealed partial class CompileSession
             _dma[chip, k]!.Wait(ClusterToken(k, StageReady));
             _stagedAhead[k] = true;
             rep.PrefetchedBytes += bytes;
+
+            // The next micro-batch's input goes between the stages from the third on, as with two buffers (below).
+            if (++_mbStages >= 3)
+            {
+                PumpInput(rq, k, flush: false);
+            }
+
             return;
         }
 
@@ -699,6 +727,15 @@ internal sealed partial class CompileSession
             _stageParity[chip, k] = p ^ 1;
             _stagedAhead[k] = true;
             rep.PrefetchedBytes += bytes;
+
+            // The next micro-batch's input goes between the stages from the third on: by then the queue has waited for
+            // this micro-batch's first stage to be released, so the previous micro-batch (the buffer's last reader)
+            // has ended and the copy does not hold the queue.
+            if (++_mbStages >= 3)
+            {
+                PumpInput(q, k, flush: false);
+            }
+
             return;
         }
 
@@ -848,49 +885,54 @@ internal sealed partial class CompileSession
                     _segmentStart = true;
                     long mb = seg.Mb;
                     long full = n / mb, rem = n % mb;
+                    long count = full + (rem > 0 ? 1 : 0);
+                    long Size(long i) => i < full ? mb : rem;
+                    long Next(long i) => i + 1 < count ? Size(i + 1) : 0;
+
+                    // The next segment's first input is copied during this segment's last micro-batch when every
+                    // sample of it was written by an earlier micro-batch (their closing fences waited for the writes).
+                    _aheadNext = si + 1 < _segments.Count && _segments[si + 1].InputAhead && InputPrefetchOn(seg, c, k)
+                        && count >= 2 && n - Size(count - 1) >= Math.Min(_segments[si + 1].Mb, n);
                     if (Fn)
                     {
-                        for (long first = 0; first < n; first += mb)
+                        for (long i = 0; i < count; i++)
                         {
-                            _mbFirst = first;
-                            MicroBatch(c, k, Math.Min(mb, n - first), si);
+                            _mbFirst = i * mb;
+                            MicroBatch(c, k, Size(i), si, Next(i));
                         }
 
                         continue;
                     }
 
-                    if (full > 0)
+                    // A loop body repeats two full micro-batches. With input prefetch every looped pass prefetches a
+                    // full next micro-batch, and the segment's first pass (which stages its own input) stays out.
+                    bool inPf = InputPrefetchOn(seg, c, k);
+                    long start = inPf ? 1 : 0;
+                    long pairs = inPf ? Math.Max(0, (full - 2) / 2) : full / 2;
+                    long at = 0;
+                    for (; at < start && at < count; at++)
                     {
-                        long pairs = full / 2;
-                        if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
-                        {
-                            long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
-                            streams.ForEach(b => b.Loop(pairs));
-                            MicroBatch(c, k, mb, si);
-                            MicroBatch(c, k, mb, si);
-                            streams.ForEach(b => b.EndLoop());
-                            for (int i = 0; i < _reports.Count; i++)
-                            {
-                                _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[LayerReport.CounterCount], pairs - 1);
-                            }
-                        }
-                        else
-                        {
-                            for (long r = 0; r < 2 * pairs; r++)
-                            {
-                                MicroBatch(c, k, mb, si);
-                            }
-                        }
-
-                        if (full % 2 == 1)
-                        {
-                            MicroBatch(c, k, mb, si);
-                        }
+                        MicroBatch(c, k, Size(at), si, Next(at));
                     }
 
-                    if (rem > 0)
+                    if (pairs >= 2 && streams.All(b => b.LoopDepth < IsaLimits.MaxLoopDepth))
                     {
-                        MicroBatch(c, k, rem, si);
+                        long[]?[] before = _reports.Select(r => r?.Counters()).ToArray();
+                        streams.ForEach(b => b.Loop(pairs));
+                        MicroBatch(c, k, mb, si, Next(at));
+                        MicroBatch(c, k, mb, si, Next(at + 1));
+                        streams.ForEach(b => b.EndLoop());
+                        for (int i = 0; i < _reports.Count; i++)
+                        {
+                            _reports[i].AddCounters((i < before.Length ? before[i] : null) ?? new long[LayerReport.CounterCount], pairs - 1);
+                        }
+
+                        at += 2 * pairs;
+                    }
+
+                    for (; at < count; at++)
+                    {
+                        MicroBatch(c, k, Size(at), si, Next(at));
                     }
                 }
             }
@@ -903,11 +945,13 @@ internal sealed partial class CompileSession
     /// an add/mul, else the top of the activation area), each layer writes the end of the area its input does not
     /// occupy (add/mul: the residual region, in place), the segment's last layer writes DRAM.
     /// </summary>
-    private void MicroBatch(int chip, int k, long samples, int si)
+    private void MicroBatch(int chip, int k, long samples, int si, long nextSamples)
     {
         Segment seg = _segments[si];
         _only = (chip, k, samples);
         StreamBuilder d = _dma[chip, k]!;
+        bool inPf = InputPrefetchOn(seg, chip, k);
+        StreamBuilder? q = _stage[chip, k];
 
         // A micro-batch may run in a loop: fence at both ends so every pass starts with the channels in step.
         Fence(chip, k, force: true);
@@ -915,7 +959,8 @@ internal sealed partial class CompileSession
         // A segment's L2 regions differ from the previous segment's: its prefetch queue starts only once every
         // channel has left the previous segment (after the fence). Within a segment the queue runs ahead freely,
         // across micro-batches too, bounded by the two stage buffers.
-        if (_segmentStart && _prefetch && _stage[chip, k] is { } q)
+        bool segmentStart = _segmentStart;
+        if (segmentStart && (_prefetch || inPf) && q is not null)
         {
             d.Signal(StageGoBase + k);
             q.Wait(StageGoBase + k);
@@ -937,15 +982,82 @@ internal sealed partial class CompileSession
         _segmentStart = false;
         long inPerSample = SegmentInputPerSample(seg.First);
         long inBytes = samples * inPerSample;
-        Loc cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
-        LayerReport first = ReportFor(seg.First, cur, 0);
-        d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
-        first.DramToL2Bytes += inBytes;
-        if (_ring is not null && _prefetch && _options.InputBeforeLookahead && _stage[chip, k] is not null)
+        Loc cur;
+        LayerReport first;
+        if (inPf)
         {
-            d.Signal(InputInBase + k);
-            _inputWaitPending[chip, k] = true;
+            // Input prefetch: this micro-batch's input is in input buffer p (the segment's first one is copied now, on
+            // the queue), and the queue copies the next one into buffer 1 - p while this one computes.
+            if (segmentStart)
+            {
+                _inParity[chip, k] = 0;
+            }
+
+            int p = _inParity[chip, k];
+            bool ahead = segmentStart && _aheadDone[chip, k];
+            _aheadDone[chip, k] = false;
+            if (seg.InputInResidual)
+            {
+                _l2Residual = _l2ResBuf[p];
+            }
+
+            Loc buf = seg.InputInResidual ? _l2ResBuf[p] : _l2InBuf[p];
+            cur = buf with { Size = Math.Max(1, inBytes) };
+            first = ReportFor(seg.First, cur, 0);
+            if (segmentStart)
+            {
+                // The first input: copied now, unless the previous segment's last micro-batch already did (into
+                // buffer 0 at the top of L2, which that segment left free).
+                if (!ahead)
+                {
+                    q!.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
+                    q.Signal(InputToken(k, InReady));
+                    first.DramToL2Bytes += inBytes;
+                }
+
+                q!.Signal(InputToken(k, InFree));
+            }
+
+            if (!_options.PrefetchInputWithoutReadyWaitForTest)
+            {
+                d.Wait(InputToken(k, InReady));
+            }
+
+            first.DramToL2Bytes += nextSamples * inPerSample;
+            _mbStages = 0;
+            _inPending = null;
+            long chunks = Math.Max(1, StagedLayers(seg) - 3);
+            if (nextSamples > 0)
+            {
+                Loc next = seg.InputInResidual ? _l2ResBuf[p ^ 1] : _l2InBuf[p ^ 1];
+                long bytes = nextSamples * inPerSample;
+                _inPending = new InputCopy(next, BoundaryLoc(si - 1), Fn ? (_mbFirst + samples) * inPerSample : 0, bytes, Align((bytes + chunks - 1) / chunks));
+            }
+            else if (_aheadNext)
+            {
+                // The next segment's first micro-batch input, from this segment's boundary buffer (its first samples).
+                Segment ns = _segments[si + 1];
+                long nPer = SegmentInputPerSample(ns.First);
+                long bytes = Math.Min(ns.Mb, _clusterSamples[chip][k]) * nPer;
+                Loc dst = new(MemSpace.L2, (ulong)(_t.L2Bytes - ns.ReserveBelow), Math.Max(1, bytes));
+                _inPending = new InputCopy(dst, BoundaryLoc(si), 0, bytes, Align((bytes + chunks - 1) / chunks)) { WaitFree = false };
+                ReportFor(ns.First, dst, 0).DramToL2Bytes += bytes;
+                _aheadDone[chip, k] = true;
+            }
         }
+        else
+        {
+            cur = seg.InputInResidual ? _l2Residual with { Size = Math.Max(1, inBytes) } : new(MemSpace.L2, TopOfArea(inBytes), inBytes);
+            first = ReportFor(seg.First, cur, 0);
+            d.Copy(cur.At(0), BoundaryLoc(si - 1).At(Fn ? _mbFirst * inPerSample : 0), inBytes);
+            first.DramToL2Bytes += inBytes;
+            if (_ring is not null && _prefetch && _options.InputBeforeLookahead && _stage[chip, k] is not null)
+            {
+                d.Signal(InputInBase + k);
+                _inputWaitPending[chip, k] = true;
+            }
+        }
+
         if (Fn)
         {
             FnResidualFromHost(d, chip, k, seg, samples);
@@ -977,7 +1089,30 @@ internal sealed partial class CompileSession
             slot = outSlot;
         }
 
+        if (inPf)
+        {
+            // Whatever of the next input the weight stages did not carry goes now.
+            PumpInput(q!, k, flush: true);
+        }
+
         Fence(chip, k, force: true);
+        if (inPf)
+        {
+            // Every channel is done with this micro-batch's input buffer (fence): release it to the queue, which copies
+            // the micro-batch after next into it. The segment's last pass takes the queue's spare release back instead,
+            // so the counts balance per segment.
+            if (nextSamples > 0)
+            {
+                d.Signal(InputToken(k, InFree));
+            }
+            else
+            {
+                q!.Wait(InputToken(k, InFree));
+            }
+
+            _inParity[chip, k] ^= 1;
+        }
+
         _only = null;
         if (_ring is not null && _stageSeq[chip, k] != 0)
         {
@@ -990,6 +1125,69 @@ internal sealed partial class CompileSession
             _stage[chip, k]!.Wait(InputInBase + k);
             _inputWaitPending[chip, k] = false;
         }
+    }
+
+    /// <summary>Cluster-scoped token of cluster <paramref name="k"/>'s segment input prefetch.</summary>
+    private static int InputToken(int k, int which) => InputTokenBase + (k * 2) + which;
+
+    /// <summary>Whether cluster (<paramref name="chip"/>, <paramref name="k"/>) prefetches segment <paramref name="seg"/>'s input.</summary>
+    private bool InputPrefetchOn(Segment seg, int chip, int k) => seg.InputPrefetch && _stage[chip, k] is not null;
+
+    /// <summary>Layers of <paramref name="seg"/> whose weights are staged in L2 (one stage each per micro-batch).</summary>
+    private int StagedLayers(Segment seg)
+    {
+        int n = 0;
+        for (int li = seg.First; li <= seg.Last; li++)
+        {
+            n += _layerWeightBytes[li] > 0 ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Issues the pending next-input copy on the prefetch queue <paramref name="q"/>: one chunk, or (<paramref name="flush"/>)
+    /// the rest. Before the first chunk the queue waits for the target buffer's release; after the last it tells channel 0.
+    /// </summary>
+    private void PumpInput(StreamBuilder q, int k, bool flush)
+    {
+        if (_inPending is not { } c)
+        {
+            return;
+        }
+
+        if (c.Done == 0 && c.WaitFree)
+        {
+            q.Wait(InputToken(k, InFree));
+        }
+
+        long len = flush ? c.Bytes - c.Done : Math.Min(c.Chunk, c.Bytes - c.Done);
+        q.Copy(c.Dst.At(c.Done), c.Src.At(c.SrcOffset + c.Done), len);
+        c.Done += len;
+        if (c.Done >= c.Bytes)
+        {
+            q.Signal(InputToken(k, InReady));
+            _inPending = null;
+        }
+    }
+
+    /// <summary>A segment input copy DRAM → L2 issued on the prefetch queue in chunks.</summary>
+    private sealed class InputCopy(Loc dst, Loc src, long srcOffset, long bytes, long chunk)
+    {
+        public Loc Dst { get; } = dst;
+
+        public Loc Src { get; } = src;
+
+        public long SrcOffset { get; } = srcOffset;
+
+        public long Bytes { get; } = bytes;
+
+        public long Chunk { get; } = chunk;
+
+        public long Done { get; set; }
+
+        /// <summary>Wait for the target buffer's release first (false: a region the current segment does not use).</summary>
+        public bool WaitFree { get; init; } = true;
     }
 
     /// <summary>Where layer <paramref name="li"/> of segment <paramref name="seg"/> writes its micro-batch's output (outSlot -1: not the activation area).</summary>
@@ -1242,8 +1440,32 @@ internal sealed partial class CompileSession
         /// two stage buffers (the L2 the micro-batch's activations leave free, at least two stage buffers); 0: two buffers.
         /// </summary>
         public long Ring { get; init; }
-    }
 
+        /// <summary>
+        /// The segment input is double-buffered (two input buffers, or two residual regions when the input is the
+        /// first residual) and the prefetch queue copies the next micro-batch's while the current one computes.
+        /// </summary>
+        public bool InputPrefetch { get; init; }
+
+        /// <summary>L2 bytes per sample of one input buffer (input prefetch without a residual input), else 0.</summary>
+        public long InputPerSample { get; init; }
+
+        /// <summary>L2 bytes per sample of the activation area the segment needs.</summary>
+        public long AreaPerSample { get; init; }
+
+        /// <summary>The first micro-batch's input buffer (buffer 0, the top of L2) is filled during the previous segment.</summary>
+        public bool InputAhead { get; init; }
+
+        /// <summary>Bytes at the top of L2 left out of this segment's activation area (the next segment's first input).</summary>
+        public long ReserveTop { get; init; }
+
+        /// <summary>Input prefetch with the first input ahead: the size of buffer 0 at the top of L2, else 0.</summary>
+        public long ReserveBelow => InputAhead ? Mb * (InputInResidual ? ResidualPerSample : InputPerSample) : 0;
+
+        /// <summary>L2 bytes the segment's regions take after the VPU scratch (the area at its need, plus one L1).</summary>
+        public long Used(long l1) => (Ring > 0 ? Ring : WeightStage * (Prefetch ? 2 : 1)) + (Mb * ResidualPerSample * (InputPrefetch && InputInResidual ? 2 : 1))
+            + (2 * Mb * InputPerSample) + (Mb * AreaPerSample) + l1 + ReserveTop;
+    }
 
     /// <summary>The weight bytes of each staging of one micro-batch of segment <paramref name="s"/>, in emission order.</summary>
     private List<long> SegmentStagings(Segment s)
@@ -1324,9 +1546,23 @@ internal sealed partial class CompileSession
             prefetch = mb2 >= 1 && (_unitSamples + mb2 - 1) / mb2 == passes && mb <= mb2;
         }
 
-        // Weight lookahead: the L2 the micro-batch's activations leave (the same budget rule) becomes a ring of stage
-        // slots, so the prefetch queue can run several layers ahead: at least the two buffers, at most what all the
-        // segment's stagings of one micro-batch need side by side.
+        // Input prefetch: a second input buffer (a second residual region when the input is the residual, else two
+        // input buffers outside the activation area), again only when it costs no extra pass.
+        bool inPf = false;
+        long inPer = 0;
+        long inExtra = 0;
+        if (_prefetchQueue && _options.PrefetchInput)
+        {
+            long extra = inRes ? Align(res) : 2 * Align(SegmentInputPerSample(first));
+            long mb3 = Math.Min(_unitSamples, (avail - (prefetch ? 2 * w : w) - _t.L1Bytes) / (perSample + extra));
+            inPf = mb3 >= mb;
+            inPer = inPf && !inRes ? Align(SegmentInputPerSample(first)) : 0;
+            inExtra = inPf ? extra : 0;
+        }
+
+        // Weight lookahead: the L2 the micro-batch's activations (and input buffers) leave (the same budget rule)
+        // becomes a ring of stage slots, so the prefetch queue can run several layers ahead: at least the two buffers,
+        // at most what all the segment's stagings of one micro-batch need side by side.
         long ring = 0;
         if (prefetch && _options.WeightLookahead)
         {
@@ -1336,12 +1572,12 @@ internal sealed partial class CompileSession
                 total += _layerWeightBytes[li] > 0 ? Align(_layerWeightBytes[li]) : 0;
             }
 
-            long left = (avail - _t.L1Bytes - (mb * perSample)) / 4096 * 4096;
+            long left = (avail - _t.L1Bytes - (mb * (perSample + inExtra))) / 4096 * 4096;
             long size = Math.Min(left, Math.Max(total, 2 * w));
             ring = size >= 2 * w ? size : 0;
         }
 
-        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, Ring = ring };
+        return new Segment(first, last, mb, w, Align(res), inRes) { Prefetch = prefetch, Ring = ring, InputPrefetch = inPf, InputPerSample = inPer, AreaPerSample = Align(Math.Max(1, live)) };
     }
 
     /// <summary>
@@ -1435,6 +1671,29 @@ internal sealed partial class CompileSession
             _segments.Insert(0, best[j].Seg!);
         }
 
+        // Input prefetch across a cut: the next segment's first input goes to the top of L2 during this segment's last
+        // micro-batch, when this segment still fits with that much left out of its activation area.
+        for (int i = 1; i < _segments.Count; i++)
+        {
+            Segment prev = _segments[i - 1], cur = _segments[i];
+            long reserve = cur.Mb * (cur.InputInResidual ? cur.ResidualPerSample : cur.InputPerSample);
+            if (prev.Ring > 0 && prev.Used(_t.L1Bytes) + reserve > _t.L2Bytes - l2Scratch)
+            {
+                // A weight ring gives up the room the next input needs, if it keeps at least its two buffers.
+                long shrunk = (prev.Ring - reserve) / 4096 * 4096;
+                if (shrunk >= 2 * prev.WeightStage)
+                {
+                    prev = prev with { Ring = shrunk };
+                }
+            }
+
+            if (prev.InputPrefetch && !prev.InputAhead && cur.InputPrefetch && prev.Used(_t.L1Bytes) + reserve <= _t.L2Bytes - l2Scratch)
+            {
+                _segments[i - 1] = prev with { ReserveTop = reserve };
+                _segments[i] = cur with { InputAhead = true };
+            }
+        }
+
         _mb = _segments.Min(s => s.Mb);
     }
 
@@ -1457,7 +1716,28 @@ internal sealed partial class CompileSession
         at += (ulong)(_ring is not null ? s.Ring : s.WeightStage * (s.Prefetch ? 2 : 1));
         _l2Residual = new Loc(MemSpace.L2, at, Math.Max(1, s.Mb * s.ResidualPerSample));
         at += (ulong)(s.Mb * s.ResidualPerSample);
-        _l2Area = new Loc(MemSpace.L2, at, _t.L2Bytes - (long)at);
+        _l2ResBuf = [_l2Residual, _l2Residual];
+        _l2InBuf = [];
+
+        // Input prefetch: two input buffers (residual regions); with the first input ahead, buffer 0 is the top of L2.
+        long top = _t.L2Bytes - s.ReserveTop - s.ReserveBelow;
+        if (s.InputPrefetch && s.InputInResidual)
+        {
+            _l2ResBuf[1] = _l2Residual with { Base = at };
+            at += (ulong)(s.Mb * s.ResidualPerSample);
+            if (s.InputAhead)
+            {
+                _l2ResBuf[0] = _l2Residual with { Base = (ulong)top };
+            }
+        }
+        else if (s.InputPrefetch)
+        {
+            long size = s.Mb * s.InputPerSample;
+            _l2InBuf = [new Loc(MemSpace.L2, s.InputAhead ? (ulong)top : at + (ulong)size, Math.Max(1, size)), new Loc(MemSpace.L2, at, Math.Max(1, size))];
+            at += (ulong)(s.InputAhead ? size : 2 * size);
+        }
+
+        _l2Area = new Loc(MemSpace.L2, at, top - (long)at);
     }
 
     private static long Align(long v) => (v + 4095) / 4096 * 4096;

@@ -168,6 +168,15 @@ public sealed record CompileOptions
     public bool InputBeforeLookahead { get; init; } = true;
 
     /// <summary>
+    /// perCluster, micro-batched, with a prefetch queue: the next micro-batch's segment input is copied DRAM → L2 on
+    /// the cluster's prefetch queue while the current micro-batch computes, into the other of two L2 input buffers (two
+    /// residual regions when the input is the segment's first residual), in chunks between the weight stages
+    /// (docs/compiler.md). Taken per segment only when the second buffer costs no extra micro-batch pass. False: each
+    /// micro-batch's input is staged on channel 0 at its start.
+    /// </summary>
+    public bool PrefetchInput { get; init; } = true;
+
+    /// <summary>
     /// Residual-add fusion (perCluster, micro-batched; docs/compiler.md): an add/mul right after a single-phase conv or
     /// GEMM runs on the cluster's VPU tile by tile as the producer's output tiles are drained to L2 (one token per DMA
     /// channel, signalled after each drain landed), overlapping the SPUs' later tiles; the add layer keeps only the
@@ -180,6 +189,12 @@ public sealed record CompileOptions
     /// region before the producer wrote it; functional tests show that the comparison then fails.
     /// </summary>
     public bool FuseWithoutDrainWaitForTest { get; init; }
+
+    /// <summary>
+    /// Tests only: channel 0 does not wait for the prefetched segment input to land before the micro-batch's first
+    /// layer reads it; functional tests show that the comparison then fails.
+    /// </summary>
+    public bool PrefetchInputWithoutReadyWaitForTest { get; init; }
 
     /// <summary>
     /// Tests only: the prefetch queue does not wait for the stage buffer to be released before overwriting it, so a
