@@ -161,6 +161,14 @@ public sealed record CompileOptions
     public bool FuseElementwise { get; init; } = true;
 
     /// <summary>
+    /// Fuse a window pool (max or avg, VPU copy + max/add passes) into the conv or GEMM before it (perCluster
+    /// micro-batches, docs/compiler.md "Fused pooling"): the VPU pools each block of output rows as soon as the
+    /// producer's drains covering the block's input rows (halo included) have landed, overlapping the SPUs' later
+    /// tiles; the pool layer keeps only the wait for the VPU's last block.
+    /// </summary>
+    public bool FusePool { get; init; } = true;
+
+    /// <summary>
     /// Tests only: the fused VPU does not wait for each tile's drain before adding its region, so it can read a
     /// region before the producer wrote it; functional tests show that the comparison then fails.
     /// </summary>
