@@ -122,7 +122,8 @@ public class CompilerReuseTests
                 weights = CompilerTarget.WeightBytes(card.SpuModel, l.K, l.N, 1, Lowering.Flags(l.Sparsity));
             }
 
-            long passes = (perCluster + mbOf[li] - 1) / mbOf[li];
+            // The last weight-bearing layer (fc) keeps its weights resident in L2: fetched once per program.
+            long passes = li == g.Layers.Count - 1 ? 1 : (perCluster + mbOf[li] - 1) / mbOf[li];
             long input = 0;
             if (firstOf[li])
             {
@@ -134,6 +135,17 @@ public class CompilerReuseTests
         }
 
         Assert.That(c.Report.TotalMacs, Is.EqualTo(Lowering.Macs(g) * batch));
+
+        // Without resident weights fc stages its weights once per micro-batch like every other layer; nothing else changes.
+        CompileResult staged = Antoum.Firmware.Compiler.Compiler.Compile(g, batch, t, new CompileOptions { Mode = PartitionMode.PerCluster, ResidentWeights = false });
+        Assert.That(staged.Report.Segments, Is.EqualTo(c.Report.Segments));
+        long fcPasses = (perCluster + mbOf[^1] - 1) / mbOf[^1];
+        Assert.That(fcPasses, Is.GreaterThan(1));
+        Assert.That(staged.Report.Layers[^1].DramToL2Bytes, Is.EqualTo(fcPasses * c.Report.Layers[^1].DramToL2Bytes));
+        for (int li = 0; li < g.Layers.Count - 1; li++)
+        {
+            Assert.That(staged.Report.Layers[li].DramToL2Bytes, Is.EqualTo(c.Report.Layers[li].DramToL2Bytes), g.Layers[li].Name);
+        }
     }
 
     [Test]
