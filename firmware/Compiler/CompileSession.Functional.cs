@@ -672,6 +672,21 @@ internal sealed partial class CompileSession
     /// </summary>
     private void FnPool(int li, Layer layer, StreamBuilder d, StreamBuilder vpu, int k, long rows, long rowOff, Loc src, Loc dst, Precision prec, int es, LayerReport rep)
     {
+        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone);
+        d.Signal(vpuGo);
+        vpu.Wait(vpuGo);
+        vpu.HasWork = true;
+        rep.VectorInstructions += FnPoolRange(li, layer, vpu, rowOff, rowOff + rows, src, dst, prec, es);
+        vpu.Signal(vpuDone);
+        d.Wait(vpuDone);
+    }
+
+    /// <summary>
+    /// The pooling vops of output elements [<paramref name="from"/>, <paramref name="end"/>) (<see cref="FnPool"/>;
+    /// a fused pool calls it per block of output rows); returns the number of vops.
+    /// </summary>
+    private long FnPoolRange(int li, Layer layer, StreamBuilder vpu, long from, long end, Loc src, Loc dst, Precision prec, int es)
+    {
         bool avg = string.Equals(layer.PoolKind, "avg", StringComparison.OrdinalIgnoreCase);
         long pOut = Lowering.ConvOut(layer.H, layer.R, layer.Stride, layer.Pad), qOut = Lowering.ConvOut(layer.W, layer.S, layer.Stride, layer.Pad);
         long c = layer.C;
@@ -693,11 +708,8 @@ internal sealed partial class CompileSession
             scale = MemRef.Of(MemSpace.Dram, at);
         }
 
-        int vpuGo = ClusterToken(k, VpuGo), vpuDone = ClusterToken(k, VpuDone);
-        d.Signal(vpuGo);
-        vpu.Wait(vpuGo);
-        vpu.HasWork = true;
-        long e = rowOff, end = rowOff + rows;
+        long vops = 0;
+        long e = from;
         while (e < end)
         {
             long pix = e / c, c0 = e % c, c1 = Math.Min(c, c0 + (end - e));
@@ -714,24 +726,23 @@ internal sealed partial class CompileSession
                         continue;
                     }
 
-                    MemRef from = Act(src, ((((((n * layer.H) + h) * layer.W) + w) * c) + c0) * es);
-                    vpu.Vop(first ? VpuOp.Copy : avg ? VpuOp.Add : VpuOp.Max, to, first ? from : to, from, c1 - c0, prec);
+                    MemRef fromRef = Act(src, ((((((n * layer.H) + h) * layer.W) + w) * c) + c0) * es);
+                    vpu.Vop(first ? VpuOp.Copy : avg ? VpuOp.Add : VpuOp.Max, to, first ? fromRef : to, fromRef, c1 - c0, prec);
                     first = false;
-                    rep.VectorInstructions += 1;
+                    vops++;
                 }
             }
 
             if (avg)
             {
                 vpu.Vop(VpuOp.Scale, to, to, scale, c1 - c0, prec);
-                rep.VectorInstructions += 1;
+                vops++;
             }
 
             e += c1 - c0;
         }
 
-        vpu.Signal(vpuDone);
-        d.Wait(vpuDone);
+        return vops;
     }
 
     /// <summary>Nearest-neighbour resize over output elements [rowOff, rowOff + rows): per output pixel (piece) one VPU copy of its channels from input pixel (h / Scale, w / Scale).</summary>

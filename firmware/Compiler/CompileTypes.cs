@@ -185,6 +185,22 @@ public sealed record CompileOptions
     public bool FuseElementwise { get; init; } = true;
 
     /// <summary>
+    /// Fuse a window pool (max or avg, VPU copy + max/add passes) into the conv or GEMM before it (perCluster
+    /// micro-batches, docs/compiler.md "Fused pooling"): the VPU pools each block of output rows as soon as the
+    /// producer's drains covering the block's input rows (halo included) have landed, overlapping the SPUs' later
+    /// tiles; the pool layer keeps only the wait for the VPU's last block.
+    /// </summary>
+    public bool FusePool { get; init; } = true;
+
+    /// <summary>
+    /// Keep the network's last weight-bearing layer (the classifier) in a resident L2 region for the whole program
+    /// when every segment still fits the L2 without it with the same micro-batch and prefetch (timing compiles,
+    /// perCluster micro-batches; docs/compiler.md "Resident classifier weights"): its weights are copied DRAM → L2
+    /// once per program instead of once per micro-batch.
+    /// </summary>
+    public bool ResidentWeights { get; init; } = true;
+
+    /// <summary>
     /// Tests only: the fused VPU does not wait for each tile's drain before adding its region, so it can read a
     /// region before the producer wrote it; functional tests show that the comparison then fails.
     /// </summary>

@@ -22,7 +22,7 @@ public class InputPrefetchOverlapTests
 
     private static NetworkRunResult Run(CardParameters card, WorkloadGraph g, int batch, bool prefetchInput)
     {
-        CompileResult c = Antoum.Firmware.Compiler.Compiler.Compile(g, batch, CompilerTarget.From(card), new CompileOptions { Mode = PartitionMode.PerCluster, PrefetchInput = prefetchInput });
+        CompileResult c = Antoum.Firmware.Compiler.Compiler.Compile(g, batch, CompilerTarget.From(card), new CompileOptions { Mode = PartitionMode.PerCluster, PrefetchInput = prefetchInput, WeightLookahead = false, ResidentWeights = false });
         return NetworkRun.Run(card, c, g.Name, ulong.MaxValue, 100_000_000);
     }
 
@@ -70,8 +70,13 @@ public class InputPrefetchOverlapTests
         WorkloadGraph g = Networks.Resolve("resnet50") with { InputBytesPerSample = 224 * 224 * 3 };
         CompileResult on = Antoum.Firmware.Compiler.Compiler.Compile(g, 32, t, new CompileOptions { Mode = PartitionMode.PerCluster });
         CompileResult off = Antoum.Firmware.Compiler.Compiler.Compile(g, 32, t, new CompileOptions { Mode = PartitionMode.PerCluster, PrefetchInput = false });
-        Assert.That(on.Report.Segments.Select(x => x.Split(" input")[0]), Is.EqualTo(off.Report.Segments));
+        static string Shape(string seg) => string.Join(' ', seg.Split(' ')[..3]);
+        Assert.That(on.Report.Segments.Select(Shape), Is.EqualTo(off.Report.Segments.Select(Shape)));
         Assert.That(on.Report.Segments, Has.All.Contains("input 2x prefetch"), string.Join("; ", on.Report.Segments));
-        Assert.That(on.Report.Segments[1], Does.EndWith("input 2x prefetch ahead"), string.Join("; ", on.Report.Segments) + " / " + g.InputBytesPerSample + " " + on.Report.Sku + " " + on.Report.BatchSplit);
+
+        // With two stage buffers (no weight ring) and fc's weights staged per micro-batch, the L2 left over takes the
+        // second segment's first input ahead; the ring and the resident weights use that room by default.
+        CompileResult two = Antoum.Firmware.Compiler.Compiler.Compile(g, 32, t, new CompileOptions { Mode = PartitionMode.PerCluster, WeightLookahead = false, ResidentWeights = false });
+        Assert.That(two.Report.Segments[1], Does.EndWith("input 2x prefetch ahead"), string.Join("; ", two.Report.Segments));
     }
 }

@@ -116,7 +116,7 @@ public class WeightRingTests
     };
 
     private static NetworkRunResult Run(CardParameters card, WorkloadGraph g, int batch, bool lookahead) =>
-        NetworkRun.Run(card, Antoum.Firmware.Compiler.Compiler.Compile(g, batch, CompilerTarget.From(card), new CompileOptions { Mode = PartitionMode.PerCluster, WeightLookahead = lookahead }), g.Name, ulong.MaxValue, 100_000_000);
+        NetworkRun.Run(card, Antoum.Firmware.Compiler.Compiler.Compile(g, batch, CompilerTarget.From(card), new CompileOptions { Mode = PartitionMode.PerCluster, WeightLookahead = lookahead, PrefetchInput = false, ResidentWeights = false }), g.Name, ulong.MaxValue, 100_000_000);
 
     [Test]
     public void Lookahead_StagesHeavyWeightsDuringEarlierLayers()
@@ -146,7 +146,7 @@ public class WeightRingTests
     {
         CardParameters card = Card();
         CompileResult c = Antoum.Firmware.Compiler.Compiler.Compile(ThreeLayers(), 8, CompilerTarget.From(card),
-            new CompileOptions { Mode = PartitionMode.PerCluster, InputBeforeLookahead = inputFirst });
+            new CompileOptions { Mode = PartitionMode.PerCluster, InputBeforeLookahead = inputFirst, PrefetchInput = false, ResidentWeights = false });
         int queues = 0;
         foreach (EngineStream s in c.Program.Streams)
         {

@@ -81,7 +81,8 @@ public class FunctionalTilingTests
             new CompileOptions { OperandReuse = false, Data = new FunctionalData(FunctionalRun.Generate(g, batch, 11).Layers) }), 0);
         Assert.That(Copies(c), Is.LessThanOrEqualTo(Copies(noReuse)), "operand reuse never adds copies");
         CompileResult timing = Antoum.Firmware.Compiler.Compiler.Compile(g, batch, CompilerTarget.From(card), new CompileOptions());
-        Assert.That(c.Report.Segments, Is.EqualTo(timing.Report.Segments));
+        // The same cuts and micro-batches (a timing compile may turn the two stage buffers into a weight ring; docs/compiler.md).
+        Assert.That(c.Report.Segments.Select(s => string.Join(' ', s.Split(' ')[..3])), Is.EqualTo(timing.Report.Segments.Select(s => string.Join(' ', s.Split(' ')[..3]))));
         for (int i = 0; i < timing.Report.Layers.Count; i++)
         {
             LayerReport t = timing.Report.Layers[i], f = c.Report.Layers[i];
