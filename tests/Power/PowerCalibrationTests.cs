@@ -50,3 +50,25 @@ public class PowerFitCliTests : Antoum.Tests.Cli.CliTestBase
         Assert.That(stdout, Does.Not.Contain("S30"));
     }
 }
+
+[TestFixture]
+[Category("Long")]
+[Category("Power")]
+public class ShippedPowerRangeTests
+{
+    [Test]
+    public void ResNet50AtFullLoadDrawsTheIssueRangesWithTheShippedFactor()
+    {
+        // Issue 7's done-when: ResNet-50 at full load (the anchor's inputs, offline) draws [55, 70] W on S4 and
+        // [175, 250] W on S30 (batch x 3), with the shipped card.dynamicOverheadFactor; the uncalibrated figure is below.
+        EnergyTable table = EnergyTable.Load();
+        ValidationCase anchor = Validator.LoadCases().First(c => c.IsAnchor);
+        (PowerReport s4, double s4Rate, _) = PowerCalibration.RunCase(anchor, "S4", anchor.Batch, table, null);
+        TestContext.Out.WriteLine($"S4 {s4Rate:0.0} samples/s, {s4.AverageWatts:0.00} W ({s4.UncalibratedWatts:0.00} W uncalibrated)");
+        Assert.That(s4.AverageWatts, Is.InRange(55.0, 70.0));
+        Assert.That(s4.UncalibratedWatts, Is.LessThan(s4.AverageWatts));
+        (PowerReport s30, double s30Rate, _) = PowerCalibration.RunCase(anchor, "S30", anchor.Batch * 3, table, null);
+        TestContext.Out.WriteLine($"S30 {s30Rate:0.0} samples/s, {s30.AverageWatts:0.00} W ({s30.UncalibratedWatts:0.00} W uncalibrated)");
+        Assert.That(s30.AverageWatts, Is.InRange(175.0, 250.0));
+    }
+}
