@@ -2181,8 +2181,16 @@ internal sealed partial class CompileSession
             throw new CompileException(Compiler.Str($"layer {layer.Name}: fused {v.Op} found {blocks.Count} row blocks not fully drained"));
         }
 
-        // The tokens not yet taken (tests without the waits: all of them), so the counts balance.
-        for (int c = 0; c < channels; c++)
+        EndFusedVpu(vpu, k, f, taken);
+    }
+
+    /// <summary>
+    /// Closes a fused VPU phase: waits for the drain tokens not yet taken (tests without the waits: all of them), so
+    /// the counts balance, signals the cluster's VPU-done token and forgets the producer's drains.
+    /// </summary>
+    private void EndFusedVpu(StreamBuilder vpu, int k, FusePlan f, int[] taken)
+    {
+        for (int c = 0; c < _fuseDrains.Length; c++)
         {
             if (_fuseDrains[c].Count > taken[c])
             {
@@ -2392,22 +2400,7 @@ internal sealed partial class CompileSession
             throw new CompileException(Compiler.Str($"layer {pool.Name}: fused pool found {left} output rows whose input was not fully drained"));
         }
 
-        for (int c = 0; c < channels; c++)
-        {
-            if (_fuseDrains[c].Count > taken[c])
-            {
-                vpu.Wait(FuseToken(k, c), _fuseDrains[c].Count - taken[c]);
-            }
-        }
-
-        vpu.Signal(ClusterToken(k, VpuDone));
-        foreach (List<(Drain, long)> list in _fuseDrains)
-        {
-            list.Clear();
-        }
-
-        _fusedLayer = f.Layer;
-        _fuse = null;
+        EndFusedVpu(vpu, k, f, taken);
     }
 
     /// <summary>The tile plan of layer <paramref name="li"/>'s phase <paramref name="g"/>, chosen once per shape (<see cref="PlanTiles"/>).</summary>
