@@ -1251,9 +1251,11 @@ internal sealed partial class CompileSession
             return _l2Residual with { Size = Math.Max(1, outBytes) };
         }
 
+        // Sized for the next layer's read (mixed precision: an INT8 output read as BF16).
+        long region = samples * OutputRegionPerSample(li);
         return outSlot == 0
-            ? new Loc(MemSpace.L2, _l2Area.Base, Math.Max(1, outBytes))
-            : new Loc(MemSpace.L2, TopOfArea(outBytes), Math.Max(1, outBytes));
+            ? new Loc(MemSpace.L2, _l2Area.Base, Math.Max(1, region))
+            : new Loc(MemSpace.L2, TopOfArea(region), Math.Max(1, region));
     }
 
     /// <summary>
@@ -1564,6 +1566,25 @@ internal sealed partial class CompileSession
 
     private static bool KeepsResidual(Layer l) => l.Op is OpKind.Add or OpKind.Mul;
 
+    /// <summary>
+    /// Per-sample bytes of the activation-area region layer <paramref name="li"/> writes: its output, or what the next
+    /// layer reads from it when that is more. Under mixed precision an INT8 GEMM drains INT8 while the BF16 layer after
+    /// it reads its operand at two bytes an element (the ISA's vector operands share one element type; the widening
+    /// is not a separate op), so the region is sized for the reader and the read stays inside it.
+    /// </summary>
+    private long OutputRegionPerSample(int li)
+    {
+        Layer l = _graph.Layers[li];
+        long own = Lowering.OutputElements(l) * Lowering.ElementBytes(l);
+        if (li + 1 >= _graph.Layers.Count)
+        {
+            return own;
+        }
+
+        Layer next = _graph.Layers[li + 1];
+        return Math.Max(own, Lowering.InputElements(next) * Lowering.ElementBytes(next));
+    }
+
     private long InputBytesPerSample()
     {
         Layer first = _graph.Layers[0];
@@ -1603,7 +1624,7 @@ internal sealed partial class CompileSession
             input = KeepsResidual(prev) ? 0 : Math.Max(Lowering.OutputElements(prev) * Lowering.ElementBytes(prev), Lowering.InputElements(l) * es);
         }
 
-        long output = KeepsResidual(l) || li == last ? 0 : Lowering.OutputElements(l) * es;
+        long output = KeepsResidual(l) || li == last ? 0 : OutputRegionPerSample(li);
         return input + output;
     }
 

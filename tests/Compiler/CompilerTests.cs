@@ -228,4 +228,26 @@ public class CompileCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Mixed precision in micro-batched segments: an INT8 GEMM's output region is read by the BF16 layer after it at two
+    /// bytes an element, so the region must be sized for the reader. Conformer on S4 (perCluster, micro-batched at the
+    /// shipped L2) once placed that region at the top of the activation area at INT8 size, and the BF16 read ran past the
+    /// end of the L2; BERT-base did the same as soon as the L2 held one sample (8 MiB).
+    /// </summary>
+    [TestCase("conformer-encoder", null)]
+    [TestCase("bert-base", 8L * 1024 * 1024)]
+    public void MixedPrecisionMicroBatchStaysInsideTheL2(string network, long? l2Bytes)
+    {
+        CardParameters card = CardParameters.FromConfig(ConfigLoader.Load("S4").Config) with { DramDevice = null };
+        if (l2Bytes is long l2)
+        {
+            card = card with { L2Bytes = (ulong)l2 };
+        }
+
+        CompileResult r = Antoum.Firmware.Compiler.Compiler.Compile(Networks.Resolve(network), 4, CompilerTarget.From(card), new CompileOptions { Mode = PartitionMode.PerCluster });
+
+        Assert.That(r.Report.MicroBatch, Is.GreaterThan(0), "the case must exercise the micro-batched schedule");
+        Assert.DoesNotThrow(() => ProgramChecks.Check(card, r.Program, network + ".akp"));
+    }
 }
