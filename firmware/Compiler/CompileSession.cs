@@ -2014,6 +2014,57 @@ internal sealed partial class CompileSession
         }
     }
 
+    /// <summary>
+    /// split mode: whether layer <paramref name="li"/>'s weights are staged in L2 for the layer: they fit the L2 after
+    /// the VPU scratch, and the DRAM bytes of the tiles dealt with weights from L2 plus the staging (the weights once
+    /// per active cluster) are fewer than those of the tiles dealt with weights from DRAM.
+    /// </summary>
+    private bool SplitStage(int li, int chip, Layer layer, (int K, int S)[] slots, GemmPhase g, GemmPlan plan, Loc src)
+    {
+        if (_mode != PartitionMode.Split || Fn || _only is not null || !_options.SplitWeightStage || !g.SharedWeights || _layerWeightBytes[li] <= 0
+            || Align(_layerWeightBytes[li]) > _l2Act[0].Size + _l2Act[1].Size)
+        {
+            return false;
+        }
+
+        List<TileClass> classes = Classes(g, plan);
+        int[] parity = slots.Select(x => _dmaSide[chip, x.K, x.S].Parity).ToArray();
+        bool aFromDram = src.Space == MemSpace.Dram;
+        DealTiles(layer, classes, parity, plan, true, aFromDram, false, out long direct);
+        DealTiles(layer, classes, parity, plan, true, aFromDram, true, out long staged);
+        int clusters = 0;
+        for (int k = 0; k < _t.Clusters; k++)
+        {
+            clusters += _dma[chip, k] is null ? 0 : 1;
+        }
+
+        return staged + (clusters * _layerWeightBytes[li]) < direct;
+    }
+
+    /// <summary>
+    /// split mode: channel 0 of every active cluster copies the layer's weights DRAM → L2 (above the VPU scratch; the
+    /// activations are in DRAM, so that L2 is free) and the cluster's channels meet before any tile reads them. The
+    /// per-layer chip barrier keeps the next layer's staging from overwriting weights still being read.
+    /// </summary>
+    private void StageSplitWeights(int li, int chip, LayerReport rep)
+    {
+        long bytes = _layerWeightBytes[li];
+        _l2Weights = new Loc(MemSpace.L2, _l2Act[0].Base, bytes);
+        for (int k = 0; k < _t.Clusters; k++)
+        {
+            if (_dma[chip, k] is not { } d)
+            {
+                continue;
+            }
+
+            d.Copy(_l2Weights.At(0), MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), bytes);
+            rep.DramToL2Bytes += bytes;
+            Fence(chip, k, force: true);
+        }
+
+        _weightsFromL2 = true;
+    }
+
     private void EmitGemmOnChip(int li, Layer layer, int pi, int chip, Loc src, Loc dst, Loc bLoc, LayerReport rep)
     {
         var groups = new List<((int K, int S)[] Slots, GemmPhase Phase)>();
@@ -2084,6 +2135,10 @@ internal sealed partial class CompileSession
             else if (_weightsFromL2)
             {
                 StageWeights(chip, slots[0].K, MemRef.Of(MemSpace.Dram, _weightsBase + _layerWeights[li]), _layerWeightBytes[li], rep);
+            }
+            else if (SplitStage(li, chip, layer, slots, g, plan, src))
+            {
+                StageSplitWeights(li, chip, rep);
             }
 
             EmitGroup(li, layer, chip, slots, g, plan, src, dst, g.SharedWeights ? null : bLoc, rep);
@@ -2797,10 +2852,13 @@ internal sealed partial class CompileSession
     /// tile for weights, same K chunk). Both tile orders (M fastest: weight reuse; N fastest: activation reuse) are
     /// tried and the one that moves fewer bytes wins. Buffers start empty for every group (no reuse across layers).
     /// </summary>
-    private List<Step> DealTiles(Layer layer, List<TileClass> classes, int[] startParity, GemmPlan plan, bool sharedWeights)
+    private List<Step> DealTiles(Layer layer, List<TileClass> classes, int[] startParity, GemmPlan plan, bool sharedWeights, bool aFromDram, bool wFromL2) =>
+        DealTiles(layer, classes, startParity, plan, sharedWeights, aFromDram, wFromL2, out _);
+
+    private List<Step> DealTiles(Layer layer, List<TileClass> classes, int[] startParity, GemmPlan plan, bool sharedWeights, bool aFromDram, bool wFromL2, out long dramBytes)
     {
         List<Step>? best = null;
-        long bestBytes = long.MaxValue;
+        (long Dram, long All) bestBytes = (long.MaxValue, long.MaxValue);
         foreach (bool mFastest in new[] { true, false })
         {
             int p = startParity.Length;
@@ -2816,7 +2874,7 @@ internal sealed partial class CompileSession
                 }
             }
 
-            long bytes = 0;
+            long bytes = 0, dram = 0;
             int rotate = 0;
             for (int ci = 0; ci < classes.Count; ci++)
             {
@@ -2879,8 +2937,10 @@ internal sealed partial class CompileSession
                             }
 
                             long kc = tc.Chunks[j];
-                            bytes += (bits & LoadA) != 0 ? ABytes(layer, plan, tc.M, kc) : 0;
-                            bytes += (bits & LoadW) != 0 ? (sharedWeights ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
+                            long aBytes = (bits & LoadA) != 0 ? ABytes(layer, plan, tc.M, kc) : 0;
+                            long wBytes = (bits & LoadW) != 0 ? (sharedWeights ? WeightTileBytes(kc, tc.N, plan.ElementBytes, plan.Flags) : kc * tc.N * plan.ElementBytes) : 0;
+                            bytes += aBytes + wBytes;
+                            dram += (aFromDram ? aBytes : 0) + (wFromL2 ? 0 : wBytes);
                             parity[i] ^= 1;
                         }
 
@@ -2893,13 +2953,14 @@ internal sealed partial class CompileSession
                 }
             }
 
-            if (bytes < bestBytes)
+            if ((dram, bytes).CompareTo(bestBytes) < 0)
             {
-                bestBytes = bytes;
+                bestBytes = (dram, bytes);
                 best = steps;
             }
         }
 
+        dramBytes = bestBytes.Dram;
         return best!;
     }
 
@@ -2908,7 +2969,7 @@ internal sealed partial class CompileSession
         List<TileClass> classes = Classes(g, plan);
         int p = slots.Length;
         int[] parity = slots.Select(x => _dmaSide[chip, x.K, x.S].Parity).ToArray();
-        List<Step> steps = DealTiles(layer, classes, parity, plan, bLoc is null);
+        List<Step> steps = DealTiles(layer, classes, parity, plan, bLoc is null, src.Space == MemSpace.Dram, _weightsFromL2);
 
         // Accounting (executed counts).
         bool inL2 = src.Space == MemSpace.L2;
@@ -2997,8 +3058,21 @@ internal sealed partial class CompileSession
             // every drain, which a loop body would repeat).
             bool noLoops = d.NoLoops;
             d.NoLoops = noLoops || _fuse is not null;
-            Compress(local, (a, b) => a.Step.Class == b.Step.Class && a.Spus.AsSpan().SequenceEqual(b.Spus) && a.Masks.AsSpan().SequenceEqual(b.Masks), d,
-                x => EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, x.Step.MFastest, classes[x.Step.Class], plan, src, dst, bLoc));
+            Func<(Step Step, int[] Spus, long[] Tiles, int[] Masks), (Step Step, int[] Spus, long[] Tiles, int[] Masks), bool> same =
+                (a, b) => a.Step.Class == b.Step.Class && a.Spus.AsSpan().SequenceEqual(b.Spus) && a.Masks.AsSpan().SequenceEqual(b.Masks);
+            Action<(Step Step, int[] Spus, long[] Tiles, int[] Masks)> emit =
+                x => EmitDmaStep(li, d, chip, k, x.Spus, x.Tiles, x.Masks, x.Step.MFastest, classes[x.Step.Class], plan, src, dst, bLoc);
+            if (steps.Count > 0 && !steps[0].MFastest && _options.PeriodicLoops)
+            {
+                // N fastest: an SPU's activation tile stays while the weight tiles of its M row stream, so its copy
+                // masks repeat every NCount steps (A and W, then W only): loop over whole periods.
+                CompressPeriodic(local, same, d, emit, x => (int)Math.Min(classes[x.Step.Class].NCount, MaxLoopPeriod), x => classes[x.Step.Class].Chunks.Length * x.Spus.Length);
+            }
+            else
+            {
+                Compress(local, same, d, emit);
+            }
+
             d.NoLoops = noLoops;
         }
 
@@ -3023,6 +3097,77 @@ internal sealed partial class CompileSession
             }
 
             Compress(mine, (x, y) => x.Class == y.Class, b, t => EmitSpuTile(b, _spuSide[chip, k, s], k, s, layer, classes[t.Class], plan, TilePos(classes[t.Class], t.Tile, t.MFastest)));
+        }
+    }
+
+    /// <summary>Longest period <see cref="CompressPeriodic{T}"/> looks for (N tiles per M row of a class).</summary>
+    private const int MaxLoopPeriod = 64;
+
+    /// <summary>
+    /// Emits <paramref name="items"/> with periodic runs as loops: at each position the period is
+    /// <paramref name="periodOf"/> of the item there; when at least three whole periods repeat (item t equal to item
+    /// t − period), the first period is emitted unrolled (the steady state), then a loop whose body is one period (two
+    /// when one period flips an odd number of buffer parities, <paramref name="flipsOf"/> per item), then the periods
+    /// left over. Elsewhere, and for period 1, as <see cref="Compress{T}"/>.
+    /// </summary>
+    private static void CompressPeriodic<T>(List<T> items, Func<T, T, bool> same, StreamBuilder b, Action<T> emit, Func<T, int> periodOf, Func<T, int> flipsOf)
+    {
+        int i = 0;
+        while (i < items.Count)
+        {
+            int period = periodOf(items[i]);
+            if (period > 1 && i + (3 * period) <= items.Count && b.LoopDepth < IsaLimits.MaxLoopDepth && !b.NoLoops)
+            {
+                int end = i + period;
+                while (end < items.Count && same(items[end], items[end - period]))
+                {
+                    end++;
+                }
+
+                int blocks = (end - i) / period;
+                int flips = 0;
+                for (int t = i; t < i + period; t++)
+                {
+                    flips += flipsOf(items[t]);
+                }
+
+                int bodyBlocks = flips % 2 == 0 ? 1 : 2;
+                int loops = (blocks - 1) / bodyBlocks;
+                if (loops >= 2)
+                {
+                    for (int t = i; t < i + period; t++)
+                    {
+                        emit(items[t]);
+                    }
+
+                    int body = bodyBlocks * period;
+                    b.Loop(loops);
+                    for (int t = i + period; t < i + period + body; t++)
+                    {
+                        emit(items[t]);
+                    }
+
+                    b.EndLoop();
+                    int done = i + period + (loops * body);
+                    for (int t = done; t < i + (blocks * period); t++)
+                    {
+                        emit(items[t]);
+                    }
+
+                    i += blocks * period;
+                    continue;
+                }
+            }
+
+            // No periodic run here: one run of equal items, as Compress does.
+            int j = i + 1;
+            while (j < items.Count && same(items[i], items[j]))
+            {
+                j++;
+            }
+
+            Compress(items.GetRange(i, j - i), same, b, emit);
+            i = j;
         }
     }
 

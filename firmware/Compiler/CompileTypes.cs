@@ -135,6 +135,19 @@ public sealed record CompileOptions
     /// <summary>perCluster: run the whole network per micro-batch with activations in L2 (docs/compiler.md).</summary>
     public bool MicroBatching { get; init; } = true;
 
+    /// <summary>
+    /// split mode: stage each weight-bearing GEMM's weights DRAM → L2 once per layer in every cluster (activations stay in
+    /// DRAM), so the tiles read them over the crossbar instead of re-reading DRAM once per M tile (docs/compiler.md).
+    /// </summary>
+    public bool SplitWeightStage { get; init; } = true;
+
+    /// <summary>
+    /// Groups dealt N fastest (the activation tile stays while weight tiles stream) emit their DMA steps as loops over
+    /// whole periods of the repeating copy pattern; false: only runs of identical steps become loops (same executed
+    /// copies either way, a test compares them).
+    /// </summary>
+    public bool PeriodicLoops { get; init; } = true;
+
     /// <summary>Skip operand copies into an SPU buffer that already holds that operand (weight / activation tile reuse, docs/compiler.md).</summary>
     public bool OperandReuse { get; init; } = true;
 
