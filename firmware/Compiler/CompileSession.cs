@@ -2564,6 +2564,10 @@ internal sealed partial class CompileSession
     /// the channels together move bytes no faster than the cluster's rate. Weight tiles a SPU already holds are not counted again
     /// when the tile's K fits one or two chunks (<see cref="EmitGroup"/> skips those copies).
     /// </summary>
+    /// <summary>Whether the tiling cost model takes split mode's DRAM-side activations and L2-staged weights (docs/compiler.md).</summary>
+    private bool SplitDramModel(GemmPhase g) =>
+        _mode == PartitionMode.Split && !Fn && _options.SplitWeightStage && _options.SplitTileModel && g.SharedWeights && _t.DramBytesPerCycle > 0;
+
     private double EstimateCycles(GemmPhase g, long mt, long nt, long kt, long a, int es, SpuFlags flags, Precision prec, int outBytes)
     {
         long chunks = (g.K + kt - 1) / kt;
@@ -2586,6 +2590,19 @@ internal sealed partial class CompileSession
         long perChannel = (served + _channels - 1) / _channels;
         double bytesPerSpu = (chunks * (a + (wLoads * w))) + ((double)mt * nt * outBytes);
         double dma = Math.Max(perChannel * perSpu, served * bytesPerSpu / _t.DmaBytesPerCycle);
+        if (SplitDramModel(g))
+        {
+            // split mode: activations come from and go to the cluster's DRAM interface; the weights (staged in L2)
+            // do not. Dealt N fastest, an SPU keeps its A tile across its row's N tiles when K fits two chunks
+            // (loaded once per buffer: twice per row with one chunk, once per chunk with two).
+            double aLoads = chunks <= 2 && nTiles > 2 ? (chunks == 1 ? 2.0 : 1.0) / nTiles : 1.0;
+            double perSpuSplit = (chunks * ((2.0 * _t.SyncCycles) + (aLoads * (_t.DmaCopyCycles + ((double)a / _t.DmaBytesPerCycle)))
+                + _t.DmaCopyCycles + ((double)w / _t.DmaBytesPerCycle)))
+                + (2.0 * _t.SyncCycles) + _t.DmaCopyCycles + ((double)mt * nt * outBytes / _t.DmaBytesPerCycle);
+            double dramBytes = served * ((chunks * aLoads * a) + ((double)mt * nt * outBytes));
+            dma = Math.Max(perChannel * perSpuSplit, dramBytes / _t.DramBytesPerCycle);
+        }
+
         return rounds * Math.Max(spu, dma);
     }
 

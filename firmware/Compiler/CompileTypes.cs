@@ -64,6 +64,12 @@ public sealed record CompileTarget
     /// <summary>Bytes per cycle of one DMA copy into one SPU's L1 (the slower of the L1 and the crossbar), for the tiling cost model.</summary>
     public long DmaBytesPerCycle { get; init; } = 512;
 
+    /// <summary>
+    /// Bytes per cycle of one cluster's DRAM interface, for the tiling cost model of split mode (activations in DRAM);
+    /// 0: not modelled (every copy at <see cref="DmaBytesPerCycle"/>).
+    /// </summary>
+    public double DramBytesPerCycle { get; init; }
+
     /// <summary>Cycles of one token signal or wait between engines of a cluster, for the tiling cost model.</summary>
     public long SyncCycles { get; init; } = 9;
 
@@ -140,6 +146,12 @@ public sealed record CompileOptions
     /// DRAM), so the tiles read them over the crossbar instead of re-reading DRAM once per M tile (docs/compiler.md).
     /// </summary>
     public bool SplitWeightStage { get; init; } = true;
+
+    /// <summary>
+    /// split mode, with <see cref="SplitWeightStage"/>: the tiling cost model charges activation copies to the cluster's
+    /// DRAM interface and counts the activation tile an SPU keeps across a row's weight tiles (docs/compiler.md).
+    /// </summary>
+    public bool SplitTileModel { get; init; } = true;
 
     /// <summary>
     /// Groups dealt N fastest (the activation tile stays while weight tiles stream) emit their DMA steps as loops over

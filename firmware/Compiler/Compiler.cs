@@ -39,6 +39,19 @@ public static class Compiler
         return new CompileSession(graph, batch, target, options, options.Mode ?? DefaultMode(graph)).Run();
     }
 
+    /// <summary>
+    /// The part of <paramref name="target"/> a compile of <paramref name="graph"/> with <paramref name="options"/>
+    /// reads: <see cref="CompileTarget.DramBytesPerCycle"/> only enters split mode's tiling cost model, so it is zero
+    /// otherwise (compile caches key on this, so points that differ only in DRAM bandwidth share a perCluster program).
+    /// </summary>
+    public static CompileTarget EffectiveTarget(WorkloadGraph graph, CompileTarget target, CompileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        bool split = (options.Mode ?? DefaultMode(graph)) == PartitionMode.Split && options.SplitWeightStage && options.SplitTileModel;
+        return split ? target : target with { DramBytesPerCycle = 0 };
+    }
+
     /// <summary>split for graphs with attention or layer normalisation (the BERT family, Conformer), perCluster otherwise.</summary>
     public static PartitionMode DefaultMode(WorkloadGraph graph)
     {

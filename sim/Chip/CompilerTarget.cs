@@ -52,6 +52,7 @@ public static class CompilerTarget
             DmaCopyCycles = p.DmaEffectiveSetupCycles + pathCycles,
             DmaBytesPerCycle = Math.Max(1, Math.Min(p.L1BytesPerCycle, xbarPerCycle)),
             SyncCycles = (long)((p.ClusterSyncLatencyPs + psPerCycle - 1) / psPerCycle),
+            DramBytesPerCycle = (double)p.DramBytesPerSecondPerInterface / Math.Max(1UL, p.ClockHz),
             ClusterTokens = true,
             WeightTileBytes = models.WeightTileBytes,
             SpuCycles = models.SpuCycles,

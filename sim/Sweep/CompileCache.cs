@@ -11,7 +11,8 @@ namespace Antoum.Sim.Sweep;
 /// graph (SHA-256 of its canonical JSON, so per-layer shapes, precisions and sparsity are all in it), the batch, the
 /// <see cref="CompileTarget"/> record (every number the compiler reads from the card: SKU, chips, clusters, SPUs per
 /// cluster, array rows and cols, L1, L2, DRAM capacity per interface, DMA burst, and any field added later, by record
-/// equality) and the <see cref="CompileOptions"/> record. The compiler has no other input (it never sees the config),
+/// equality, as <see cref="Compiler.EffectiveTarget"/> gives it: the DRAM bandwidth only for split-mode compiles, the one
+/// mode whose tiling reads it) and the <see cref="CompileOptions"/> record. The compiler has no other input (it never sees the config),
 /// so two points with equal keys compile to the same program. Simulation results are never cached.
 /// </summary>
 public sealed class CompileCache
@@ -36,7 +37,7 @@ public sealed class CompileCache
     public CompileResult GetOrCompile(WorkloadGraph graph, int batch, CompileTarget target, CompileOptions options)
     {
         string graphHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(WorkloadFile.ToJson(graph))));
-        var key = new Key(graphHash, batch, target, options);
+        var key = new Key(graphHash, batch, Compiler.EffectiveTarget(graph, target, options), options);
         if (_entries.TryGetValue(key, out Lazy<CompileResult>? hit))
         {
             Interlocked.Increment(ref _hits);
