@@ -3083,7 +3083,7 @@ internal sealed partial class CompileSession
             {
                 // N fastest: an SPU's activation tile stays while the weight tiles of its M row stream, so its copy
                 // masks repeat every NCount steps (A and W, then W only): loop over whole periods.
-                CompressPeriodic(local, same, d, emit, x => (int)Math.Min(classes[x.Step.Class].NCount, MaxLoopPeriod), x => classes[x.Step.Class].Chunks.Length * x.Spus.Length);
+                CompressPeriodic(local, same, d, emit, x => (int)Math.Min(classes[x.Step.Class].NCount, MaxLoopPeriod), x => x.Spus);
             }
             else
             {
@@ -3123,12 +3123,15 @@ internal sealed partial class CompileSession
     /// <summary>
     /// Emits <paramref name="items"/> with periodic runs as loops: at each position the period is
     /// <paramref name="periodOf"/> of the item there; when at least three whole periods repeat (item t equal to item
-    /// t − period), the first period is emitted unrolled (the steady state), then a loop whose body is one period (two
-    /// when one period flips an odd number of buffer parities, <paramref name="flipsOf"/> per item), then the periods
-    /// left over. Elsewhere, and for period 1, as <see cref="Compress{T}"/>.
+    /// t − period), the first period is emitted unrolled (the steady state), then a loop whose body is one period, or
+    /// two when some SPU (<paramref name="spusOf"/> an item) takes an odd number of tiles in one period (a body must
+    /// leave every SPU's operand and C buffer parities as it found them, as a pair does in <see cref="Compress{T}"/>),
+    /// then the periods left over, each part with its runs of equal items as inner loops (<see cref="Compress{T}"/>).
+    /// Elsewhere, and for period 1, as <see cref="Compress{T}"/>.
     /// </summary>
-    private static void CompressPeriodic<T>(List<T> items, Func<T, T, bool> same, StreamBuilder b, Action<T> emit, Func<T, int> periodOf, Func<T, int> flipsOf)
+    private static void CompressPeriodic<T>(List<T> items, Func<T, T, bool> same, StreamBuilder b, Action<T> emit, Func<T, int> periodOf, Func<T, int[]> spusOf)
     {
+        var tilesPerSpu = new int[IsaLimits.SpusPerCluster];
         int i = 0;
         while (i < items.Count)
         {
@@ -3142,35 +3145,33 @@ internal sealed partial class CompileSession
                 }
 
                 int blocks = (end - i) / period;
-                int flips = 0;
+                Array.Clear(tilesPerSpu);
                 for (int t = i; t < i + period; t++)
                 {
-                    flips += flipsOf(items[t]);
+                    foreach (int spu in spusOf(items[t]))
+                    {
+                        tilesPerSpu[spu]++;
+                    }
                 }
 
-                int bodyBlocks = flips % 2 == 0 ? 1 : 2;
+                bool even = true;
+                foreach (int n in tilesPerSpu)
+                {
+                    even &= n % 2 == 0;
+                }
+
+                int bodyBlocks = even ? 1 : 2;
                 int loops = (blocks - 1) / bodyBlocks;
                 if (loops >= 2)
                 {
-                    for (int t = i; t < i + period; t++)
-                    {
-                        emit(items[t]);
-                    }
-
+                    // Each part keeps Compress's runs of equal steps (the W-only steps of a row) as inner loops.
+                    Compress(items.GetRange(i, period), same, b, emit);
                     int body = bodyBlocks * period;
                     b.Loop(loops);
-                    for (int t = i + period; t < i + period + body; t++)
-                    {
-                        emit(items[t]);
-                    }
-
+                    Compress(items.GetRange(i + period, body), same, b, emit);
                     b.EndLoop();
                     int done = i + period + (loops * body);
-                    for (int t = done; t < i + (blocks * period); t++)
-                    {
-                        emit(items[t]);
-                    }
-
+                    Compress(items.GetRange(done, i + (blocks * period) - done), same, b, emit);
                     i += blocks * period;
                     continue;
                 }
