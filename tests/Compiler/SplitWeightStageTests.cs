@@ -136,19 +136,14 @@ public class SplitWeightStageTests
             Instruction x = code[i];
             if (x.Op == Opcode.Loop)
             {
-                int depth = 1, end = i + 1;
-                for (; depth > 0; end++)
-                {
-                    depth += code[end].Op == Opcode.Loop ? 1 : code[end].Op == Opcode.EndLoop ? -1 : 0;
-                }
-
-                // end is one past the matching EndLoop; the body is (i, end - 1).
+                // A loop's B operand is the index of its endloop (docs/isa.md); the body lies between them.
+                int end = (int)x.B;
                 for (long r = 0; r < x.A; r++)
                 {
-                    Emit(code, i + 1, end - 1, output);
+                    Emit(code, i + 1, end, output);
                 }
 
-                i = end - 1;
+                i = end;
                 continue;
             }
 
